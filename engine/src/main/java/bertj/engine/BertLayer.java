@@ -1,0 +1,74 @@
+package bertj.engine;
+
+import bertj.kernels.Activation;
+import bertj.kernels.Attention;
+import bertj.kernels.Linear;
+import bertj.kernels.Norms;
+import bertj.kernels.PackedLinear;
+import bertj.kernels.ThreadPool;
+import bertj.loader.BertConfig;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@code BertLayer} (post-LN transformer block):
+ * <pre>
+ *   a = LayerNorm(x + Dense(MultiHeadSelfAttention(x, mask)))      BertAttention
+ *   y = LayerNorm(a + Dense(act(Dense(a))))                         BertIntermediate + BertOutput
+ * </pre>
+ * Query, key and value projections run as one fused Linear with 3H outputs.
+ */
+final class BertLayer {
+    private final int hidden;
+    private final int heads;
+    private final int headSize;
+    private final float eps;
+    private final Activation activation;
+    private final PackedLinear queryKeyValue;   // attention.self.{query,key,value}
+    private final PackedLinear attentionOutput; // attention.output.dense
+    private final MemorySegment attentionGamma;
+    private final MemorySegment attentionBeta;
+    private final PackedLinear intermediate;    // intermediate.dense
+    private final PackedLinear output;          // output.dense
+    private final MemorySegment outputGamma;
+    private final MemorySegment outputBeta;
+
+    BertLayer(BertConfig config, Weights weights, int index) {
+        String p = "encoder.layer." + index + ".";
+        hidden = config.hiddenSize();
+        heads = config.numAttentionHeads();
+        headSize = hidden / heads;
+        eps = (float) config.layerNormEps();
+        activation = Activations.of(config);
+        int inter = config.intermediateSize();
+        queryKeyValue = weights.fusedLinear(hidden, hidden,
+                p + "attention.self.query", p + "attention.self.key", p + "attention.self.value");
+        attentionOutput = weights.linear(p + "attention.output.dense", hidden, hidden);
+        attentionGamma = weights.vector(p + "attention.output.LayerNorm.weight", hidden);
+        attentionBeta = weights.vector(p + "attention.output.LayerNorm.bias", hidden);
+        intermediate = weights.linear(p + "intermediate.dense", hidden, inter);
+        output = weights.linear(p + "output.dense", inter, hidden);
+        outputGamma = weights.vector(p + "output.LayerNorm.weight", hidden);
+        outputBeta = weights.vector(p + "output.LayerNorm.bias", hidden);
+    }
+
+    /** x[T, H] in place; probs, when not null, receives [B, heads, S, S] attention probabilities. */
+    void forward(ThreadPool pool, Workspace ws, int batch, int seqLen, MemorySegment probs) {
+        int tokens = batch * seqLen;
+        MemorySegment x = Workspace.floats(ws.hiddenState, (long) tokens * hidden);
+        MemorySegment qkv = Workspace.floats(ws.qkv, 3L * tokens * hidden);
+        MemorySegment context = Workspace.floats(ws.context, (long) tokens * hidden);
+        MemorySegment a = Workspace.floats(ws.attention, (long) tokens * hidden);
+        MemorySegment inner = Workspace.floats(ws.ffn, (long) tokens * intermediate.n());
+        MemorySegment projected = Workspace.floats(ws.context, (long) tokens * hidden);
+
+        Linear.forward(pool, x, tokens, queryKeyValue, qkv, Activation.NONE);
+        Attention.forward(pool, qkv, batch, seqLen, heads, headSize, ws.mask, context, probs);
+        Linear.forward(pool, context, tokens, attentionOutput, a, Activation.NONE);
+        Norms.addLayerNorm(a, x, tokens, hidden, attentionGamma, attentionBeta, eps, a);
+
+        Linear.forward(pool, a, tokens, intermediate, inner, activation);
+        Linear.forward(pool, inner, tokens, output, projected, Activation.NONE);
+        Norms.addLayerNorm(projected, a, tokens, hidden, outputGamma, outputBeta, eps, x);
+    }
+}

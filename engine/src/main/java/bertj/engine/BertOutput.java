@@ -1,0 +1,16 @@
+package bertj.engine;
+
+import java.util.List;
+
+/**
+ * What {@code transformers.BertModel} returns, as plain Java arrays.
+ *
+ * @param lastHiddenState [batch][seq][hidden]
+ * @param poolerOutput    [batch][hidden], or null when the checkpoint has no pooler
+ * @param hiddenStates    the embedding output, then every layer's output (num_hidden_layers + 1 entries);
+ *                        empty unless asked for
+ * @param attentions      per layer [batch][heads][seq][seq] attention probabilities; empty unless asked for
+ */
+public record BertOutput(float[][][] lastHiddenState, float[][] poolerOutput,
+                         List<float[][][]> hiddenStates, List<float[][][][]> attentions) {
+}

@@ -1,0 +1,52 @@
+package bertj.engine;
+
+import bertj.kernels.PackedLinear;
+import bertj.loader.BertCheckpoint;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Reads BERT tensors by their canonical names and prepares them for the kernels. */
+final class Weights {
+    private final BertCheckpoint checkpoint;
+    private final Arena arena;
+
+    Weights(BertCheckpoint checkpoint, Arena arena) {
+        this.checkpoint = checkpoint;
+        this.arena = arena;
+    }
+
+    /** A tensor as F32, read in place from the mapped file when it already is F32. */
+    MemorySegment mapped(String name, long... shape) {
+        return checkpoint.require(name, shape).toF32(arena);
+    }
+
+    /** A small vector (bias, LayerNorm weight) copied to aligned memory so kernels can load it directly. */
+    MemorySegment vector(String name, long size) {
+        MemorySegment source = checkpoint.require(name, size).toF32(arena);
+        MemorySegment copy = arena.allocate(size * Float.BYTES, 64);
+        MemorySegment.copy(source, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, copy, ValueLayout.JAVA_FLOAT, 0, size);
+        return copy;
+    }
+
+    /** {@code nn.Linear(in, out)} packed for the matmul kernel. */
+    PackedLinear linear(String prefix, int in, int out) {
+        return PackedLinear.pack(mapped(prefix + ".weight", out, in), mapped(prefix + ".bias", out), out, in, arena);
+    }
+
+    /** Several Linears over the same input stacked along their outputs (the fused Q, K, V projection). */
+    PackedLinear fusedLinear(int in, int out, String... prefixes) {
+        MemorySegment[] weights = new MemorySegment[prefixes.length];
+        MemorySegment[] biases = new MemorySegment[prefixes.length];
+        for (int i = 0; i < prefixes.length; i++) {
+            weights[i] = mapped(prefixes[i] + ".weight", out, in);
+            biases[i] = mapped(prefixes[i] + ".bias", out);
+        }
+        return PackedLinear.pack(weights, biases, in, arena);
+    }
+
+    boolean has(String name) {
+        return checkpoint.optional(name).isPresent();
+    }
+}
