@@ -1,0 +1,262 @@
+package bertj.engine;
+
+import bertj.engine.Results.Answer;
+import bertj.engine.Results.Classification;
+import bertj.engine.Results.Entity;
+import bertj.engine.Results.Hit;
+import bertj.kernels.ThreadPool;
+import bertj.loader.BertConfig;
+import bertj.loader.ModelDirectory;
+import bertj.loader.PoolingConfig;
+import bertj.tokenizer.BertTokenizer;
+import bertj.tokenizer.EncodeOptions;
+import bertj.tokenizer.Encoding;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face BERT model directory, ready to use: tokenizer, encoder and whatever task head the
+ * checkpoint has. Thread-safe; {@link #close()} waits for calls in progress, then frees everything.
+ *
+ * <pre>{@code
+ * try (Bert bert = Bert.load(Path.of("all-MiniLM-L6-v2"))) {
+ *     double s = bert.similarity("A man is playing a guitar.", "Someone is making music.");
+ * }
+ * }</pre>
+ */
+public final class Bert implements AutoCloseable {
+    /** Longest answer, in tokens, that question answering considers (Hugging Face's pipeline default). */
+    public static final int MAX_ANSWER_TOKENS = 15;
+    /** Window and overlap, in tokens, for question answering over long contexts (the pipeline's defaults). */
+    public static final int QA_WINDOW = 384, QA_STRIDE = 128;
+
+    private final BertModel model;
+    private final BertTokenizer tokenizer;
+    private final PoolingConfig pooling;
+    private final Dense classifier;  // BertForSequenceClassification / BertForTokenClassification
+    private final Dense qaOutputs;   // BertForQuestionAnswering
+    private final String[] labels;
+    private final int maxLength;
+
+    private Bert(BertModel model) {
+        this.model = model;
+        ModelDirectory dir = model.directory();
+        BertConfig config = model.config();
+        this.tokenizer = BertTokenizer.fromDirectory(dir.path());
+        this.pooling = dir.poolingConfig().orElse(new PoolingConfig(PoolingConfig.Mode.CLS, false));
+        int hidden = config.hiddenSize();
+        Weights weights = model.weights();
+        this.labels = labelNames(config);
+        this.classifier = weights.has("classifier.weight") ? new Dense(weights, "classifier", hidden, labels.length) : null;
+        this.qaOutputs = weights.has("qa_outputs.weight") ? new Dense(weights, "qa_outputs", hidden, 2) : null;
+        this.maxLength = Math.min(config.maxPositionEmbeddings(), tokenizer.modelMaxLength() > 0 ? tokenizer.modelMaxLength() : Integer.MAX_VALUE);
+    }
+
+    /** Loads a model directory, running on one thread per core. */
+    public static Bert load(Path directory) {
+        return new Bert(BertModel.load(directory));
+    }
+
+    /** Loads a model directory that runs its kernels on {@code pool} (not closed with the model). */
+    public static Bert load(Path directory, ThreadPool pool) {
+        return new Bert(BertModel.load(directory, pool));
+    }
+
+    public BertModel model() {
+        return model;
+    }
+
+    public BertTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The pooling that {@link #embed(List)} uses by default: the sentence-transformers config, else CLS. */
+    public PoolingConfig defaultPooling() {
+        return pooling;
+    }
+
+    /** Longest input in tokens: min(max_position_embeddings, the tokenizer's model_max_length). */
+    public int maxLength() {
+        return maxLength;
+    }
+
+    // ---- encoder outputs ----
+
+    /** Tokenizes texts (and optional pairs, null for none) without truncation and runs the encoder. */
+    public Encoded encode(List<String> texts, List<String> pairs, boolean allHiddenStates) {
+        List<Encoding> encodings = tokenizer.encodeBatch(texts, pairs, EncodeOptions.defaults());
+        return new Encoded(encodings, model.forward(toInput(encodings), allHiddenStates, false));
+    }
+
+    /** Encodings and the encoder's output for them, in the same order. */
+    public record Encoded(List<Encoding> encodings, BertOutput output) {
+    }
+
+    // ---- sentence embeddings ----
+
+    /** Sentence embeddings with the model's own pooling and normalisation (see {@link #defaultPooling()}). */
+    public float[][] embed(List<String> texts) {
+        return embed(texts, pooling.mode(), pooling.normalize());
+    }
+
+    public float[] embed(String text) {
+        return embed(List.of(text))[0];
+    }
+
+    /** Sentence embeddings, truncated to {@link #maxLength()} tokens as sentence-transformers does. */
+    public float[][] embed(List<String> texts, Pooling mode, boolean normalize) {
+        float[][] out = new float[texts.size()][];
+        // Sequences of similar length share a batch, so little time goes to padding.
+        for (List<Integer> group : lengthGroups(texts)) {
+            List<String> batchTexts = group.stream().map(texts::get).toList();
+            List<Encoding> encodings = tokenizer.encodeBatch(batchTexts, null, truncated(maxLength));
+            BertInput input = toInput(encodings);
+            BertOutput output = model.forward(input);
+            for (int i = 0; i < group.size(); i++) {
+                int[] mask = java.util.Arrays.copyOfRange(input.attentionMask(), i * input.seqLen(), (i + 1) * input.seqLen());
+                float[] vector = mode.pool(output.lastHiddenState()[i], mask);
+                out[group.get(i)] = normalize ? Pooling.normalize(vector) : vector;
+            }
+        }
+        return out;
+    }
+
+    /** Cosine similarity of two texts' embeddings. */
+    public double similarity(String a, String b) {
+        float[][] e = embed(List.of(a, b));
+        return Pooling.cosine(e[0], e[1]);
+    }
+
+    /** The k texts most similar to the query, best first. */
+    public List<Hit> search(String query, List<String> texts, int k) {
+        if (k < 0) throw new IllegalArgumentException("k must be >= 0, got " + k);
+        List<String> all = new ArrayList<>(texts.size() + 1);
+        all.add(query);
+        all.addAll(texts);
+        float[][] e = embed(all);
+        List<Hit> hits = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) hits.add(new Hit(i, texts.get(i), Pooling.cosine(e[0], e[i + 1])));
+        hits.sort(Comparator.comparingDouble(Hit::score).reversed());
+        return List.copyOf(hits.subList(0, Math.min(k, hits.size())));
+    }
+
+    // ---- sequence classification ----
+
+    public Classification classify(String text) {
+        return classify(text, null);
+    }
+
+    /** BertForSequenceClassification: softmax(classifier(pooler_output)), for a text or a text pair. */
+    public Classification classify(String text, String pair) {
+        requireHead(classifier != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+        Encoding encoding = tokenizer.encode(text, pair, truncated(maxLength));
+        BertOutput output = model.forward(toInput(List.of(encoding)));
+        float[] logits = classifier.apply(model.pool(), output.poolerOutput())[0];
+        double[] probs = softmax(logits);
+        Map<String, Double> byLabel = new LinkedHashMap<>();
+        int best = 0;
+        for (int i = 0; i < logits.length; i++) {
+            byLabel.put(labels[i], probs[i]);
+            if (probs[i] > probs[best]) best = i;
+        }
+        return new Classification(labels[best], probs[best], byLabel, logits);
+    }
+
+    // ---- token classification ----
+
+    /**
+     * BertForTokenClassification: entities grouped from B-/I- tags, each word labelled by its first
+     * sub-word (Hugging Face's {@code aggregation_strategy="first"}), with the word scores averaged.
+     */
+    public List<Entity> entities(String text) {
+        requireHead(classifier != null, "token classification", "classifier.weight");
+        Encoding encoding = tokenizer.encode(text, null, truncated(maxLength));
+        BertOutput output = model.forward(toInput(List.of(encoding)));
+        float[][] logits = classifier.apply(model.pool(), output.lastHiddenState()[0]);
+        return TokenGrouping.entities(text, encoding, logits, labels);
+    }
+
+    // ---- question answering ----
+
+    /**
+     * BertForQuestionAnswering: the span of the context with the best start x end probability, over
+     * overlapping windows when the context is long.
+     */
+    public Answer answer(String question, String context) {
+        requireHead(qaOutputs != null, "question answering", "qa_outputs.weight");
+        int window = Math.min(QA_WINDOW, maxLength);
+        Encoding first = tokenizer.encode(question, context, truncated(window).withTruncation(EncodeOptions.Truncation.ONLY_SECOND)
+                .withStride(Math.min(QA_STRIDE, window / 4)).withOverflowing(true));
+        List<Encoding> windows = new ArrayList<>();
+        windows.add(first);
+        windows.addAll(first.overflowing());
+        BertInput input = toInput(windows);
+        BertOutput output = model.forward(input);
+        Answer best = null;
+        for (int w = 0; w < windows.size(); w++) {
+            float[][] logits = qaOutputs.apply(model.pool(), output.lastHiddenState()[w]);
+            Answer candidate = SpanSearch.best(context, windows.get(w), logits, MAX_ANSWER_TOKENS);
+            if (candidate != null && (best == null || candidate.score() > best.score())) best = candidate;
+        }
+        return best != null ? best : new Answer("", 0, 0, 0);
+    }
+
+    // ---- helpers ----
+
+    private static EncodeOptions truncated(int maxLength) {
+        return EncodeOptions.defaults().withMaxLength(maxLength).withTruncation(EncodeOptions.Truncation.LONGEST_FIRST);
+    }
+
+    private BertInput toInput(List<Encoding> encodings) {
+        List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
+        for (Encoding e : encodings) {
+            ids.add(e.ids());
+            types.add(e.typeIds());
+        }
+        return BertInput.padded(ids, types, tokenizer.padId());
+    }
+
+    /** Indices of texts grouped into batches of at most 32 of similar length. */
+    private List<List<Integer>> lengthGroups(List<String> texts) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) order.add(i);
+        order.sort(Comparator.comparingInt(i -> texts.get(i).length()));
+        List<List<Integer>> groups = new ArrayList<>();
+        for (int i = 0; i < order.size(); i += 32) groups.add(order.subList(i, Math.min(order.size(), i + 32)));
+        return groups;
+    }
+
+    private static String[] labelNames(BertConfig config) {
+        int n = config.numLabels();
+        String[] names = new String[n];
+        for (int i = 0; i < n; i++) names[i] = config.id2label().getOrDefault(i, "LABEL_" + i);
+        return names;
+    }
+
+    static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) max = Math.max(max, v);
+        double sum = 0;
+        double[] p = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) sum += p[i] = Math.exp(logits[i] - max);
+        for (int i = 0; i < p.length; i++) p[i] /= sum;
+        return p;
+    }
+
+    private void requireHead(boolean present, String task, String tensors) {
+        if (!present) {
+            throw new UnsupportedOperationException(model.directory().path() + " has no " + task + " head (needs " + tensors
+                    + "; architectures: " + model.config().architectures() + ")");
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}
