@@ -1,0 +1,246 @@
+package bertj.loader;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A checkpoint read as a BERT model: tensors are asked for by their canonical names, those of
+ * {@code transformers.BertModel}'s state dict ({@code embeddings.word_embeddings.weight},
+ * {@code encoder.layer.0.attention.self.query.weight}, ..., {@code pooler.dense.weight}) and of the task heads
+ * ({@code classifier.weight}, {@code qa_outputs.weight}), whatever spelling the file uses, and checked against
+ * the shapes the config implies.
+ *
+ * <p>Spellings tried, in order: the canonical name; the old TensorFlow-era {@code LayerNorm.gamma} /
+ * {@code LayerNorm.beta} for {@code LayerNorm.weight} / {@code .bias}; then both with the {@code bert.} prefix
+ * that {@code BertFor...} task models put on the encoder (never on the head). candle's
+ * {@code models/bert.rs} resolves names the same way.
+ *
+ * <p>Does not own the checkpoint: closing it is the caller's business.
+ */
+public final class BertCheckpoint {
+    private static final Pattern LAYER = Pattern.compile("encoder\\.layer\\.(\\d+)\\.(.+)");
+    private static final List<String> HEAD_NAMES =
+            List.of("classifier.weight", "classifier.bias", "qa_outputs.weight", "qa_outputs.bias");
+
+    /** Shapes in config.json's terms; dims are read from the config when needed. */
+    private static final Map<String, List<String>> MODEL_SHAPES = Map.ofEntries(
+            Map.entry("embeddings.word_embeddings.weight", List.of("vocab_size", "hidden_size")),
+            Map.entry("embeddings.position_embeddings.weight", List.of("max_position_embeddings", "hidden_size")),
+            Map.entry("embeddings.token_type_embeddings.weight", List.of("type_vocab_size", "hidden_size")),
+            Map.entry("embeddings.LayerNorm.weight", List.of("hidden_size")),
+            Map.entry("embeddings.LayerNorm.bias", List.of("hidden_size")),
+            Map.entry("pooler.dense.weight", List.of("hidden_size", "hidden_size")),
+            Map.entry("pooler.dense.bias", List.of("hidden_size")),
+            Map.entry("classifier.weight", List.of("num_labels", "hidden_size")),
+            Map.entry("classifier.bias", List.of("num_labels")),
+            Map.entry("qa_outputs.weight", List.of("num_labels", "hidden_size")),
+            Map.entry("qa_outputs.bias", List.of("num_labels")));
+
+    /** Per-layer tensors, {@code encoder.layer.{i}.} + key, in BertLayer's order. */
+    private static final Map<String, List<String>> LAYER_SHAPES = orderedLayerShapes();
+
+    private static Map<String, List<String>> orderedLayerShapes() {
+        var m = new LinkedHashMap<String, List<String>>();
+        for (String p : List.of("query", "key", "value")) {
+            m.put("attention.self." + p + ".weight", List.of("hidden_size", "hidden_size"));
+            m.put("attention.self." + p + ".bias", List.of("hidden_size"));
+        }
+        m.put("attention.output.dense.weight", List.of("hidden_size", "hidden_size"));
+        m.put("attention.output.dense.bias", List.of("hidden_size"));
+        m.put("attention.output.LayerNorm.weight", List.of("hidden_size"));
+        m.put("attention.output.LayerNorm.bias", List.of("hidden_size"));
+        m.put("intermediate.dense.weight", List.of("intermediate_size", "hidden_size"));
+        m.put("intermediate.dense.bias", List.of("intermediate_size"));
+        m.put("output.dense.weight", List.of("hidden_size", "intermediate_size"));
+        m.put("output.dense.bias", List.of("hidden_size"));
+        m.put("output.LayerNorm.weight", List.of("hidden_size"));
+        m.put("output.LayerNorm.bias", List.of("hidden_size"));
+        return Collections.unmodifiableMap(m);
+    }
+
+    private final Checkpoint checkpoint;
+    private final BertConfig config;
+    private final String configSource;
+
+    /** @param configSource how error messages name the config, e.g. its path */
+    public BertCheckpoint(Checkpoint checkpoint, BertConfig config, String configSource) {
+        this.checkpoint = Objects.requireNonNull(checkpoint, "checkpoint");
+        this.config = Objects.requireNonNull(config, "config");
+        this.configSource = Objects.requireNonNull(configSource, "configSource");
+    }
+
+    public BertCheckpoint(Checkpoint checkpoint, BertConfig config) {
+        this(checkpoint, config, "config.json");
+    }
+
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    /**
+     * Canonical names of {@code transformers.BertModel(config)}'s parameters, in its module order: embeddings,
+     * each layer, then the pooler if {@code withPooler}.
+     */
+    public static List<String> bertModelNames(BertConfig config, boolean withPooler) {
+        List<String> names = new ArrayList<>(List.of(
+                "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+                "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"));
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            for (String key : LAYER_SHAPES.keySet()) names.add("encoder.layer." + i + "." + key);
+        }
+        if (withPooler) names.addAll(List.of("pooler.dense.weight", "pooler.dense.bias"));
+        return names;
+    }
+
+    /** The spellings tried for {@code canonicalName}, in order. */
+    public static List<String> candidates(String canonicalName) {
+        Set<String> out = new LinkedHashSet<>();
+        out.add(canonicalName);
+        if (canonicalName.endsWith("LayerNorm.weight")) out.add(replaceSuffix(canonicalName, "weight", "gamma"));
+        if (canonicalName.endsWith("LayerNorm.bias")) out.add(replaceSuffix(canonicalName, "bias", "beta"));
+        if (isEncoderName(canonicalName)) {
+            for (String n : List.copyOf(out)) out.add("bert." + n);
+        }
+        return List.copyOf(out);
+    }
+
+    private static boolean isEncoderName(String canonicalName) {
+        return canonicalName.startsWith("embeddings.") || canonicalName.startsWith("encoder.")
+                || canonicalName.startsWith("pooler.");
+    }
+
+    private static String replaceSuffix(String s, String suffix, String replacement) {
+        return s.substring(0, s.length() - suffix.length()) + replacement;
+    }
+
+    /** The name under which the checkpoint stores {@code canonicalName}, if it has it. */
+    public Optional<String> resolve(String canonicalName) {
+        return candidates(canonicalName).stream().filter(checkpoint::contains).findFirst();
+    }
+
+    /**
+     * The shape {@code canonicalName} must have under this config.
+     *
+     * @throws IllegalArgumentException if it is not a parameter of a BERT model or head with this config
+     */
+    public long[] expectedShape(String canonicalName) {
+        return symbolicShape(canonicalName).stream().mapToLong(this::configValue).toArray();
+    }
+
+    /** The tensor for {@code canonicalName}, checked against {@link #expectedShape}. */
+    public Tensor require(String canonicalName) {
+        return require(canonicalName, expectedShape(canonicalName));
+    }
+
+    /**
+     * The tensor for {@code canonicalName}, which must be floating-point and have shape {@code expectedShape}.
+     *
+     * @throws ModelFormatException if it is missing (listing the spellings tried), not floating-point, or
+     *         shaped otherwise (with expected and actual shapes and the config fields they come from)
+     */
+    public Tensor require(String canonicalName, long... expectedShape) {
+        return optional(canonicalName, expectedShape).orElseThrow(() -> new ModelFormatException(
+                checkpoint.source() + ": missing tensor \"" + canonicalName + "\" (tried "
+                        + String.join(", ", candidates(canonicalName)) + "; the checkpoint has "
+                        + describeNames() + ")"));
+    }
+
+    /** As {@link #require(String)}, but empty when the checkpoint does not have the tensor. */
+    public Optional<Tensor> optional(String canonicalName) {
+        return optional(canonicalName, expectedShape(canonicalName));
+    }
+
+    /** As {@link #require(String, long...)}, but empty when the checkpoint does not have the tensor. */
+    public Optional<Tensor> optional(String canonicalName, long... expectedShape) {
+        Optional<String> stored = resolve(canonicalName);
+        if (stored.isEmpty()) return Optional.empty();
+        Tensor t = checkpoint.tensor(stored.get());
+        String where = "tensor \"" + t.name() + "\" in " + checkpoint.fileOf(t.name()).orElseThrow();
+        if (!t.dtype().isFloatingPoint()) {
+            throw new ModelFormatException(where + " has dtype " + t.dtype() + ", expected F32, F16 or BF16");
+        }
+        if (!Arrays.equals(t.shape(), expectedShape)) {
+            throw new ModelFormatException(where + " has shape " + Arrays.toString(t.shape()) + ", expected "
+                    + Arrays.toString(expectedShape) + explainShape(canonicalName, expectedShape));
+        }
+        return Optional.of(t);
+    }
+
+    public boolean hasPooler() {
+        return resolve("pooler.dense.weight").isPresent();
+    }
+
+    /**
+     * Exact parameter count of what this checkpoint provides for a BERT model: every BertModel tensor (all
+     * required, shapes checked), the pooler if present, and the classification / question-answering head if
+     * present. For a plain BertModel checkpoint this equals {@code config.parameterCount(true)}.
+     */
+    public long parameterCount() {
+        long sum = 0;
+        for (String name : bertModelNames(config, false)) sum += require(name).elementCount();
+        if (hasPooler()) {
+            sum += require("pooler.dense.weight").elementCount() + require("pooler.dense.bias").elementCount();
+        }
+        for (String head : HEAD_NAMES) sum += optional(head).map(Tensor::elementCount).orElse(0L);
+        return sum;
+    }
+
+    private List<String> symbolicShape(String canonicalName) {
+        List<String> shape = MODEL_SHAPES.get(canonicalName);
+        if (shape != null) return shape;
+        Matcher m = LAYER.matcher(canonicalName);
+        if (m.matches() && LAYER_SHAPES.containsKey(m.group(2))) {
+            long layer = Long.parseLong(m.group(1));
+            if (layer < config.numHiddenLayers()) return LAYER_SHAPES.get(m.group(2));
+            throw new IllegalArgumentException("\"" + canonicalName + "\": layer " + layer
+                    + " does not exist (num_hidden_layers=" + config.numHiddenLayers() + ")");
+        }
+        throw new IllegalArgumentException("\"" + canonicalName + "\" is not a BERT parameter name bertj knows");
+    }
+
+    private long configValue(String field) {
+        return switch (field) {
+            case "vocab_size" -> config.vocabSize();
+            case "hidden_size" -> config.hiddenSize();
+            case "intermediate_size" -> config.intermediateSize();
+            case "max_position_embeddings" -> config.maxPositionEmbeddings();
+            case "type_vocab_size" -> config.typeVocabSize();
+            case "num_labels" -> config.numLabels();
+            default -> throw new AssertionError(field);
+        };
+    }
+
+    /** " (from config.json: hidden_size=768, ...)" when the expected shape is the config's, else "". */
+    private String explainShape(String canonicalName, long[] expectedShape) {
+        List<String> fields;
+        try {
+            fields = symbolicShape(canonicalName);
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+        if (!Arrays.equals(expectedShape, fields.stream().mapToLong(this::configValue).toArray())) return "";
+        return fields.stream().distinct().map(f -> f + "=" + configValue(f))
+                .collect(Collectors.joining(", ", " (from " + configSource + ": ", ")"));
+    }
+
+    private String describeNames() {
+        List<String> names = checkpoint.names();
+        if (names.size() <= 4) return names.isEmpty() ? "no tensors" : String.join(", ", names);
+        return names.size() + " tensors, e.g. " + String.join(", ", names.subList(0, 3));
+    }
+}
