@@ -134,12 +134,19 @@ public final class BertCheckpoint {
     }
 
     /**
-     * The shape {@code canonicalName} must have under this config.
+     * The shape {@code canonicalName} must have under {@code config}, e.g. [intermediate_size, hidden_size] for
+     * {@code encoder.layer.0.intermediate.dense.weight}. Heads ({@code classifier.*}, {@code qa_outputs.*})
+     * have num_labels outputs.
      *
      * @throws IllegalArgumentException if it is not a parameter of a BERT model or head with this config
      */
+    public static long[] expectedShape(BertConfig config, String canonicalName) {
+        return symbolicShape(config, canonicalName).stream().mapToLong(f -> configValue(config, f)).toArray();
+    }
+
+    /** {@link #expectedShape(BertConfig, String)} with this checkpoint's config. */
     public long[] expectedShape(String canonicalName) {
-        return symbolicShape(canonicalName).stream().mapToLong(this::configValue).toArray();
+        return expectedShape(config, canonicalName);
     }
 
     /** The tensor for {@code canonicalName}, checked against {@link #expectedShape}. */
@@ -200,7 +207,7 @@ public final class BertCheckpoint {
         return sum;
     }
 
-    private List<String> symbolicShape(String canonicalName) {
+    private static List<String> symbolicShape(BertConfig config, String canonicalName) {
         List<String> shape = MODEL_SHAPES.get(canonicalName);
         if (shape != null) return shape;
         Matcher m = LAYER.matcher(canonicalName);
@@ -213,7 +220,7 @@ public final class BertCheckpoint {
         throw new IllegalArgumentException("\"" + canonicalName + "\" is not a BERT parameter name bertj knows");
     }
 
-    private long configValue(String field) {
+    private static long configValue(BertConfig config, String field) {
         return switch (field) {
             case "vocab_size" -> config.vocabSize();
             case "hidden_size" -> config.hiddenSize();
@@ -229,12 +236,12 @@ public final class BertCheckpoint {
     private String explainShape(String canonicalName, long[] expectedShape) {
         List<String> fields;
         try {
-            fields = symbolicShape(canonicalName);
+            fields = symbolicShape(config, canonicalName);
         } catch (IllegalArgumentException e) {
             return "";
         }
-        if (!Arrays.equals(expectedShape, fields.stream().mapToLong(this::configValue).toArray())) return "";
-        return fields.stream().distinct().map(f -> f + "=" + configValue(f))
+        if (!Arrays.equals(expectedShape, expectedShape(canonicalName))) return "";
+        return fields.stream().distinct().map(f -> f + "=" + configValue(config, f))
                 .collect(Collectors.joining(", ", " (from " + configSource + ": ", ")"));
     }
 
