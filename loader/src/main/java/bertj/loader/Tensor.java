@@ -32,7 +32,9 @@ public final class Tensor {
     private final long elementCount;
     private final MemorySegment data;
 
-    private Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+    /** Same as {@link #of}. */
+    public Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+        Objects.requireNonNull(data, "data");
         this.name = Objects.requireNonNull(name, "name");
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.shape = shape.clone();
@@ -58,7 +60,7 @@ public final class Tensor {
      *         product(shape) x dtype size
      */
     public static Tensor of(String name, DType dtype, long[] shape, MemorySegment data) {
-        return new Tensor(name, dtype, shape, Objects.requireNonNull(data, "data"));
+        return new Tensor(name, dtype, shape, data);
     }
 
     /** An in-memory F32 tensor holding a copy of {@code values}. */

@@ -51,21 +51,21 @@ class ModelDirectoryTest {
     @Test
     void huggingFaceDirectory() {
         Path dir = TestData.model("tiny-bert-seqcls");
-        try (ModelDirectory md = ModelDirectory.open(dir)) {
-            assertEquals(3, md.config().numLabels());
-            assertEquals(Optional.of(dir.resolve("tokenizer_config.json")), md.tokenizerConfigJson());
-            assertEquals(Optional.empty(), md.vocabTxt());
-            assertEquals(Optional.empty(), md.tokenizerJson());
-            assertEquals(Optional.empty(), md.pooling());
-            assertEquals(OptionalInt.empty(), md.maxSeqLength());
-            Checkpoint ckpt = md.checkpoint();
-            assertSame(ckpt, md.checkpoint());
-            assertArrayEquals(new long[] {3, 32}, md.bertCheckpoint().require("classifier.weight").shape());
-            Tensor t = ckpt.tensor("classifier.bias");
-            md.close();
-            assertThrows(IllegalStateException.class, t::toFloatArray);
-            assertThrows(IllegalStateException.class, md::checkpoint);
-        }
+        ModelDirectory md = ModelDirectory.open(dir);
+        assertEquals(3, md.config().numLabels());
+        assertEquals(Optional.of(dir.resolve("tokenizer_config.json")), md.tokenizerConfigJson());
+        assertEquals(Optional.empty(), md.vocabTxt());
+        assertEquals(Optional.empty(), md.tokenizerJson());
+        assertEquals(Optional.empty(), md.pooling());
+        assertEquals(OptionalInt.empty(), md.maxSeqLength());
+        Checkpoint ckpt = md.checkpoint();
+        assertSame(ckpt, md.checkpoint());
+        assertArrayEquals(new long[] {3, 32}, md.bertCheckpoint().require("classifier.weight").shape());
+        Tensor t = ckpt.tensor("classifier.bias");
+        md.close();
+        md.close(); // idempotent
+        assertThrows(IllegalStateException.class, t::toFloatArray);
+        assertThrows(IllegalStateException.class, md::checkpoint);
     }
 
     @Test
