@@ -1,0 +1,35 @@
+package bertj.tools;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+
+/** Versions that Maven writes into {@code bertj/tools/build.properties} from the poms. */
+final class BuildInfo {
+    static final String VERSION;
+    /** Version of the Maven Central artifact that ships the default model (minilm.artifact.version). */
+    static final String MINILM_VERSION;
+
+    static {
+        Properties p = new Properties();
+        try (InputStream in = BuildInfo.class.getResourceAsStream("build.properties")) {
+            if (in != null) p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        VERSION = value(p, "version");
+        MINILM_VERSION = value(p, "minilm.version");
+    }
+
+    private BuildInfo() {
+    }
+
+    private static String value(Properties p, String key) {
+        String v = p.getProperty(key);
+        if (v == null || v.contains("${")) {
+            throw new IllegalStateException("bertj/tools/build.properties has no " + key + "; build the tools module with Maven");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,62 @@
+package bertj.tools;
+
+import bertj.loader.BertCheckpoint;
+import bertj.loader.Checkpoint;
+import bertj.loader.ModelDirectory;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bertj inspect MODEL}: the architecture as {@code print(model)} shows it in PyTorch, the exact
+ * parameter count, and the weight files with their dtypes.
+ */
+@Command(name = "inspect",
+        description = "Print a model's architecture as PyTorch prints it, its parameter count and weight files.")
+final class InspectCommand extends CliCommand {
+    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    String model;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = DefaultModel.resolveModel(model);
+        try (ModelDirectory md = ModelDirectory.open(dir)) {
+            BertCheckpoint weights = md.bertCheckpoint();
+            BertArchitecture arch = BertArchitecture.read(md.configPath(), md.config());
+            TorchModule tree = arch.model(weights.hasPooler());
+            long inCheckpoint = weights.parameterCount(); // also checks every tensor's presence and shape
+            PrintWriter out = out();
+            out.println(tree.repr());
+            if (!BertArchitecture.ARCHITECTURES.contains(arch.architecture())) {
+                out.println("note: bertj has no " + arch.architecture() + " head; shown is its BertModel encoder");
+            }
+            out.println("parameters: " + tree.parameterCount());
+            if (inCheckpoint != tree.parameterCount()) {
+                out.println("note: the checkpoint holds " + inCheckpoint + " of them (the head's weights are missing)");
+            }
+            Checkpoint files = weights.checkpoint();
+            for (Path f : files.files()) {
+                out.println("file: " + f.getFileName() + " (" + bytes(Files.size(f)) + ")");
+            }
+            files.dtypeSummary().values().forEach(s -> out.println("dtype: " + s.dtype() + ": " + s.tensors()
+                    + " tensors, " + s.elements() + " values (" + bytes(s.bytes()) + ")"));
+        }
+        return Main.OK;
+    }
+
+    /** Decimal units, as the Hugging Face Hub shows file sizes. */
+    static String bytes(long n) {
+        if (n < 1000) return n + " B";
+        String[] units = {"kB", "MB", "GB", "TB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1000 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}
