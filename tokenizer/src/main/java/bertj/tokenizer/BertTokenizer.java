@@ -1,0 +1,581 @@
+package bertj.tokenizer;
+
+import bertj.tokenizer.EncodeOptions.Padding;
+import bertj.tokenizer.EncodeOptions.Truncation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A BERT WordPiece tokenizer with the behaviour of Hugging Face {@code tokenizers} 0.23
+ * ({@code BertNormalizer}, {@code BertPreTokenizer}, {@code WordPiece}, {@code TemplateProcessing},
+ * the {@code WordPiece} decoder, truncation, padding and overflowing windows).
+ *
+ * <p>Immutable once loaded and safe to use from many threads at once.
+ */
+public final class BertTokenizer {
+    /** A token matched in the raw text before normalization (tokenizer.json {@code added_tokens}). */
+    record AddedToken(String content, int id, boolean special, boolean normalized) {}
+
+    /** Tokenizer parts as read from the files; see {@link TokenizerFiles}. */
+    record Parts(Map<String, Integer> vocab, String unkToken, String continuingSubwordPrefix, int maxInputCharsPerWord,
+                 BertNormalizer normalizer, List<AddedToken> addedTokens, TemplateProcessor postProcessor,
+                 String decoderPrefix, boolean decoderCleanup, boolean hasDecoder, EncodeOptions defaults,
+                 int modelMaxLength, String padToken, int padId, int padTypeId, boolean padLeft, String source) {}
+
+    private final WordPiece model;
+    private final BertNormalizer normalizer;
+    private final Map<String, Integer> tokenIds;
+    private final String[] idToToken;
+    private final Set<String> specialTokens;
+    private final TokenMatcher rawAddedTokens;
+    private final TokenMatcher normalizedAddedTokens;
+    private final TemplateProcessor postProcessor;
+    private final String decoderPrefix;
+    private final boolean decoderCleanup;
+    private final boolean hasDecoder;
+    private final EncodeOptions defaults;
+    private final int modelMaxLength;
+    private final int padId, padTypeId;
+    private final boolean padLeft;
+    private final int clsId, sepId, unkId;
+    private final int vocabSize;
+
+    BertTokenizer(Parts p) {
+        Integer unk = p.vocab().get(p.unkToken());
+        if (unk == null) {
+            throw new TokenizerException(p.source() + ": unknown token '" + p.unkToken() + "' is not in the WordPiece vocabulary");
+        }
+        this.model = new WordPiece(p.vocab(), unk, p.continuingSubwordPrefix(), p.maxInputCharsPerWord());
+        this.normalizer = p.normalizer();
+        Map<String, Integer> ids = new HashMap<>(p.vocab());
+        int maxId = -1;
+        for (int id : p.vocab().values()) maxId = Math.max(maxId, id);
+        for (AddedToken t : p.addedTokens()) {
+            ids.put(t.content(), t.id());
+            maxId = Math.max(maxId, t.id());
+        }
+        this.tokenIds = Map.copyOf(ids);
+        this.vocabSize = ids.size();
+        this.idToToken = new String[maxId + 1];
+        p.vocab().forEach((token, id) -> idToToken[id] = token);
+        java.util.HashSet<String> special = new java.util.HashSet<>();
+        for (AddedToken t : p.addedTokens()) {
+            idToToken[t.id()] = t.content();
+            if (t.special()) special.add(t.content());
+        }
+        this.specialTokens = Set.copyOf(special);
+        this.rawAddedTokens = new TokenMatcher(p.addedTokens().stream().filter(t -> !t.normalized()).toList());
+        this.normalizedAddedTokens = new TokenMatcher(p.addedTokens().stream().filter(AddedToken::normalized)
+                .map(t -> new AddedToken(normalizer.normalize(t.content()), t.id(), t.special(), true))
+                .filter(t -> !t.content().isEmpty()).toList());
+        this.postProcessor = p.postProcessor();
+        this.decoderPrefix = p.decoderPrefix();
+        this.decoderCleanup = p.decoderCleanup();
+        this.hasDecoder = p.hasDecoder();
+        this.defaults = p.defaults();
+        this.modelMaxLength = p.modelMaxLength();
+        this.padId = p.padId();
+        this.padTypeId = p.padTypeId();
+        this.padLeft = p.padLeft();
+        List<Integer> around = postProcessor.singleSpecialIds();
+        this.clsId = around.isEmpty() ? tokenToId("[CLS]") : around.getFirst();
+        this.sepId = around.isEmpty() ? tokenToId("[SEP]") : around.getLast();
+        this.unkId = unk;
+    }
+
+    // ---------------------------------------------------------------- loading
+
+    /**
+     * Loads {@code tokenizer.json} from {@code dir} when present (with {@code tokenizer_config.json} for
+     * {@code model_max_length}), else {@code vocab.txt} with the optional {@code tokenizer_config.json}.
+     */
+    public static BertTokenizer fromDirectory(Path dir) {
+        return new BertTokenizer(TokenizerFiles.fromDirectory(dir));
+    }
+
+    /** A BERT tokenizer from {@code vocab.txt} and an optional {@code tokenizer_config.json} (may be null). */
+    public static BertTokenizer fromVocab(Path vocabTxt, Path tokenizerConfigJsonOrNull) {
+        return new BertTokenizer(TokenizerFiles.fromVocab(vocabTxt, tokenizerConfigJsonOrNull));
+    }
+
+    /** A tokenizer from a Hugging Face {@code tokenizer.json} (WordPiece model, BERT normalizer and pre-tokenizer). */
+    public static BertTokenizer fromTokenizerJson(Path tokenizerJson) {
+        return new BertTokenizer(TokenizerFiles.fromTokenizerJson(tokenizerJson, null));
+    }
+
+    // ---------------------------------------------------------------- vocabulary
+
+    /** Number of distinct tokens (model vocabulary plus added tokens). */
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    /** {@code model_max_length} of tokenizer_config.json, else tokenizer.json's truncation length, else 512. */
+    public int modelMaxLength() {
+        return modelMaxLength;
+    }
+
+    public int clsTokenId() {
+        return clsId;
+    }
+
+    public int sepTokenId() {
+        return sepId;
+    }
+
+    public int padTokenId() {
+        return padId;
+    }
+
+    public int unkTokenId() {
+        return unkId;
+    }
+
+    /** The id of a token (added tokens first, then the vocabulary), or -1 when there is none. */
+    public int tokenToId(String token) {
+        Integer id = tokenIds.get(token);
+        return id == null ? -1 : id;
+    }
+
+    /** The token of each id; null for ids that have none. */
+    public List<String> convertIdsToTokens(int[] ids) {
+        List<String> out = new ArrayList<>(ids.length);
+        for (int id : ids) out.add(idToTokenOrNull(id));
+        return out;
+    }
+
+    private String idToTokenOrNull(int id) {
+        return id >= 0 && id < idToToken.length ? idToToken[id] : null;
+    }
+
+    /**
+     * The options this tokenizer was saved with: tokenizer.json's {@code truncation} and {@code padding}
+     * sections when present, else {@link EncodeOptions#DEFAULT}.
+     */
+    public EncodeOptions defaultOptions() {
+        return defaults;
+    }
+
+    // ---------------------------------------------------------------- encoding
+
+    /** Encodes one text with {@link #defaultOptions()}. */
+    public Encoding encode(String text) {
+        return encode(text, null, defaults);
+    }
+
+    /**
+     * Encodes a text, or a text pair when {@code pairOrNull} is not null.
+     *
+     * @throws TokenizerException when the truncation request cannot be met (ONLY_SECOND without a pair,
+     *                            a sequence too short to remove enough tokens, a stride not below the room left)
+     */
+    public Encoding encode(String text, String pairOrNull, EncodeOptions options) {
+        Objects.requireNonNull(text, "text");
+        Objects.requireNonNull(options, "options");
+        RawEncoding raw = encodeRaw(text, pairOrNull, options);
+        if (options.padding() != Padding.NONE) raw.pad(padTarget(raw.length(), options), padId, padTypeId, padLeft);
+        return finish(raw, text, pairOrNull);
+    }
+
+    /**
+     * Encodes texts (with their pairs when {@code pairsOrNull} is given, same size) with the same options;
+     * {@code LONGEST} padding pads to the longest encoding of the batch.
+     */
+    public List<Encoding> encodeBatch(List<String> texts, List<String> pairsOrNull, EncodeOptions options) {
+        Objects.requireNonNull(texts, "texts");
+        Objects.requireNonNull(options, "options");
+        if (pairsOrNull != null && pairsOrNull.size() != texts.size()) {
+            throw new IllegalArgumentException("texts has " + texts.size() + " entries but pairs has " + pairsOrNull.size());
+        }
+        List<RawEncoding> raws = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            String text = Objects.requireNonNull(texts.get(i), "texts[" + i + "]");
+            RawEncoding raw = encodeRaw(text, pairsOrNull == null ? null : pairsOrNull.get(i), options);
+            if (options.padding() != Padding.NONE) raw.pad(padTarget(raw.length(), options), padId, padTypeId, padLeft);
+            raws.add(raw);
+        }
+        if (options.padding() == Padding.LONGEST && !raws.isEmpty()) {
+            int longest = 0;
+            for (RawEncoding r : raws) longest = Math.max(longest, r.length());
+            int target = roundUp(longest, options.padToMultipleOf());
+            for (RawEncoding r : raws) r.pad(target, padId, padTypeId, padLeft);
+        }
+        List<Encoding> out = new ArrayList<>(raws.size());
+        for (int i = 0; i < raws.size(); i++) out.add(finish(raws.get(i), texts.get(i), pairsOrNull == null ? null : pairsOrNull.get(i)));
+        return out;
+    }
+
+    private int padTarget(int length, EncodeOptions options) {
+        int target = switch (options.padding()) {
+            case NONE, LONGEST -> length;
+            case MAX_LENGTH -> options.padLength() != null ? options.padLength()
+                    : options.maxLength() != null ? options.maxLength() : modelMaxLength;
+        };
+        return roundUp(target, options.padToMultipleOf());
+    }
+
+    private static int roundUp(int n, int multiple) {
+        return multiple > 0 && n % multiple != 0 ? n + multiple - n % multiple : n;
+    }
+
+    /** Tokenization, truncation and post-processing (tokenizers' encode + post_process before padding). */
+    private RawEncoding encodeRaw(String text, String pair, EncodeOptions options) {
+        boolean truncating = options.truncation() != Truncation.NONE;
+        int maxLength = options.maxLength() != null ? options.maxLength() : modelMaxLength;
+        // tokenizers 0.23 stops tokenizing a sequence at the word that reaches max_length tokens.
+        int limit = truncating && !options.returnOverflowing() ? maxLength : Integer.MAX_VALUE;
+        RawEncoding first = tokenizeSequence(text, 0, limit);
+        RawEncoding second = pair == null ? null : tokenizeSequence(pair, 1, limit);
+        if (truncating) {
+            int added = options.addSpecialTokens() ? postProcessor.addedTokens(second != null) : 0;
+            // With no room even for the special tokens the reference leaves the sequences untruncated.
+            if (maxLength >= added) {
+                truncate(first, second, maxLength - added, options.truncation(), options.stride(), options.returnOverflowing());
+            }
+        }
+        return postProcessor.process(first, second, options.addSpecialTokens());
+    }
+
+    /** tokenizers' {@code truncate_encodings} (direction right). */
+    private static void truncate(RawEncoding first, RawEncoding second, int maxLength, Truncation strategy, int stride, boolean keep) {
+        if (maxLength == 0) {
+            first.truncate(0, stride, keep);
+            if (second != null) second.truncate(0, stride, keep);
+            return;
+        }
+        int total = first.length() + (second == null ? 0 : second.length());
+        if (total <= maxLength) return;
+        int toRemove = total - maxLength;
+        switch (strategy) {
+            case NONE -> { }
+            case LONGEST_FIRST -> {
+                if (second == null) {
+                    first.truncate(maxLength, stride, keep);
+                    return;
+                }
+                // The shorter keeps what it has if the longer can take the rest; else the budget is
+                // halved, the shorter (the first one on a tie) getting the floor.
+                int n1 = first.length(), n2 = second.length();
+                boolean swap = n1 > n2;
+                if (swap) { int t = n1; n1 = n2; n2 = t; }
+                n2 = n1 > maxLength ? n1 : Math.max(n1, maxLength - n1);
+                if (n1 + n2 > maxLength) {
+                    n1 = maxLength / 2;
+                    n2 = n1 + maxLength % 2;
+                }
+                if (swap) { int t = n1; n1 = n2; n2 = t; }
+                first.truncate(n1, stride, keep);
+                second.truncate(n2, stride, keep);
+            }
+            case ONLY_FIRST, ONLY_SECOND -> {
+                RawEncoding target = strategy == Truncation.ONLY_FIRST ? first : second;
+                if (target == null) throw new TokenizerException("Truncation error: Second sequence not provided");
+                if (target.length() <= toRemove) {
+                    throw new TokenizerException("Truncation error: Sequence to truncate too short to respect the provided max_length");
+                }
+                target.truncate(target.length() - toRemove, stride, keep);
+            }
+        }
+    }
+
+    /** Normalizes, pre-tokenizes and WordPiece-tokenizes one sequence; stops after the word reaching {@code limit} tokens. */
+    private RawEncoding tokenizeSequence(String text, int typeId, int limit) {
+        SequenceTokenizer t = new SequenceTokenizer(text, limit);
+        int pos = 0;
+        int n = text.length();
+        int[] match = new int[3];
+        while (pos < n && !t.full()) {
+            boolean found = rawAddedTokens.find(text, pos, n, match);
+            int segmentEnd = found ? match[0] : n;
+            if (segmentEnd > pos) t.normalizedSegment(pos, segmentEnd);
+            if (!found || t.full()) break;
+            t.addedToken(match[2], match[0], match[1]);
+            pos = match[1];
+        }
+        return RawEncoding.ofSequence(t.ids.toArray(), t.words.toArray(), t.starts.toArray(), t.ends.toArray(), typeId);
+    }
+
+    /** Per-call state of {@link #tokenizeSequence}: normalized text, scratch space and the output. */
+    private final class SequenceTokenizer implements WordPiece.Sink {
+        final String text;
+        final int limit;
+        final BertNormalizer.Text normalized = new BertNormalizer.Text();
+        final IntList ids, words, starts, ends;
+        final int[] prefixHash = new int[1025];
+        int word;
+
+        SequenceTokenizer(String text, int limit) {
+            this.text = text;
+            this.limit = limit;
+            int guess = Math.min(text.length() / 3 + 8, Math.max(limit, 16));
+            ids = new IntList(guess);
+            words = new IntList(guess);
+            starts = new IntList(guess);
+            ends = new IntList(guess);
+        }
+
+        boolean full() {
+            return ids.size >= limit;
+        }
+
+        void addedToken(int id, int start, int end) {
+            ids.add(id);
+            words.add(word++);
+            starts.add(start);
+            ends.add(end);
+        }
+
+        /** Normalizes {@code text[from, to)} and tokenizes its words (and any normalized added tokens). */
+        void normalizedSegment(int from, int to) {
+            normalized.clear();
+            normalizer.normalize(text, from, to, normalized);
+            int pos = 0;
+            int n = normalized.length;
+            if (normalizedAddedTokens.isEmpty()) {
+                words(0, n);
+                return;
+            }
+            java.nio.CharBuffer chars = java.nio.CharBuffer.wrap(normalized.chars, 0, n);
+            int[] match = new int[3];
+            while (pos < n && !full()) {
+                boolean found = normalizedAddedTokens.find(chars, pos, n, match);
+                int segmentEnd = found ? match[0] : n;
+                if (segmentEnd > pos) words(pos, segmentEnd);
+                if (!found || full()) return;
+                addedToken(match[2], normalized.start[match[0]], normalized.end[match[1] - 1]);
+                pos = match[1];
+            }
+        }
+
+        /** BertPreTokenizer: split on whitespace, isolate each punctuation character; WordPiece per word. */
+        private void words(int from, int to) {
+            char[] c = normalized.chars;
+            UnicodeTables tables = UnicodeTables.get();
+            int i = from;
+            while (i < to) {
+                int kind = classify(c, i, to, tables);
+                int len = kind >>> 8;
+                kind &= 0xFF;
+                if (kind == SPACE) {
+                    i += len;
+                    continue;
+                }
+                int j = i + len, codePoints = 1;
+                if (kind == WORD) {
+                    while (j < to) {
+                        int k = classify(c, j, to, tables);
+                        if ((k & 0xFF) != WORD) break;
+                        j += k >>> 8;
+                        codePoints++;
+                    }
+                }
+                model.tokenize(c, i, j, codePoints, prefixHash, this);
+                word++;
+                if (full()) return;
+                i = j;
+            }
+        }
+
+        @Override
+        public void piece(int id, int start, int end) {
+            ids.add(id);
+            words.add(word);
+            starts.add(normalized.start[start]);
+            ends.add(normalized.end[end - 1]);
+        }
+    }
+
+    private static final int WORD = 0, SPACE = 1, PUNCT = 2;
+    private static final byte[] ASCII_KIND = new byte[128];
+
+    static {
+        UnicodeTables tables = UnicodeTables.get();
+        for (int c = 0; c < 128; c++) {
+            int f = tables.flags(c);
+            ASCII_KIND[c] = (byte) ((f & UnicodeTables.WHITESPACE) != 0 ? SPACE : (f & UnicodeTables.PUNCTUATION) != 0 ? PUNCT : WORD);
+        }
+    }
+
+    /** Kind of the character at {@code i} in the low byte, its UTF-16 length above. */
+    private static int classify(char[] c, int i, int to, UnicodeTables tables) {
+        char ch = c[i];
+        if (ch < 128) return ASCII_KIND[ch] | (1 << 8);
+        int cp = ch, len = 1;
+        if (Character.isHighSurrogate(ch) && i + 1 < to && Character.isLowSurrogate(c[i + 1])) {
+            cp = Character.toCodePoint(ch, c[i + 1]);
+            len = 2;
+        }
+        int f = tables.flags(cp);
+        int kind = (f & UnicodeTables.WHITESPACE) != 0 ? SPACE : (f & UnicodeTables.PUNCTUATION) != 0 ? PUNCT : WORD;
+        return kind | (len << 8);
+    }
+
+    /** Converts to the public form: token strings and code point offsets (overflowing windows one level deep). */
+    private Encoding finish(RawEncoding raw, String text, String pair) {
+        CodePoints first = new CodePoints(text);
+        CodePoints second = pair == null ? null : new CodePoints(pair);
+        return finish(raw, first, second, true);
+    }
+
+    private Encoding finish(RawEncoding raw, CodePoints first, CodePoints second, boolean withOverflowing) {
+        int n = raw.length();
+        String[] tokens = new String[n];
+        for (int i = 0; i < n; i++) tokens[i] = idToToken[raw.ids[i]];
+        int[] cpStarts = raw.starts, cpEnds = raw.ends;
+        if (first.needed || (second != null && second.needed)) {
+            cpStarts = new int[n];
+            cpEnds = new int[n];
+            for (int i = 0; i < n; i++) {
+                CodePoints cp = raw.sequenceIds[i] == 1 ? second : first;
+                cpStarts[i] = cp.index(raw.starts[i]);
+                cpEnds[i] = cp.index(raw.ends[i]);
+            }
+        }
+        List<Encoding> windows = new ArrayList<>();
+        if (withOverflowing) for (RawEncoding o : raw.overflowing) windows.add(finish(o, first, second, false));
+        return new Encoding(raw.ids, tokens, raw.typeIds, raw.attention, raw.specialMask, raw.starts, raw.ends,
+                cpStarts, cpEnds, raw.words, raw.sequenceIds, windows);
+    }
+
+    /** UTF-16 index to code point index for one string (identity unless it has surrogates). */
+    private static final class CodePoints {
+        final String s;
+        final boolean needed;
+        int[] map;
+
+        CodePoints(String s) {
+            this.s = s;
+            boolean surrogates = false;
+            for (int i = 0; i < s.length() && !surrogates; i++) surrogates = Character.isSurrogate(s.charAt(i));
+            this.needed = surrogates;
+        }
+
+        int index(int utf16) {
+            if (!needed) return utf16;
+            if (map == null) {
+                map = new int[s.length() + 1];
+                int cp = 0;
+                for (int i = 0; i < s.length(); i++) {
+                    map[i] = cp;
+                    // The low half of a pair shares the code point of its high half.
+                    boolean pairedLow = i > 0 && Character.isLowSurrogate(s.charAt(i)) && Character.isHighSurrogate(s.charAt(i - 1));
+                    if (!pairedLow) cp++;
+                    else map[i] = cp - 1;
+                }
+                map[s.length()] = cp;
+            }
+            return map[Math.min(Math.max(utf16, 0), s.length())];
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /**
+     * Turns ids back into text as tokenizers' WordPiece decoder does: pieces starting with {@code ##} are
+     * glued to the previous token (except the first token), others get a space, and per token " ." " ?"
+     * " !" " ," lose their space. Unknown ids are dropped; {@code skipSpecialTokens} also drops every
+     * special added token ([CLS], [SEP], [PAD], [MASK] and [UNK]).
+     */
+    public String decode(int[] ids, boolean skipSpecialTokens) {
+        List<String> tokens = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            String token = idToTokenOrNull(id);
+            if (token == null || (skipSpecialTokens && specialTokens.contains(token))) continue;
+            tokens.add(token);
+        }
+        if (!hasDecoder) return String.join(" ", tokens);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < tokens.size(); i++) {
+            String token = tokens.get(i);
+            if (i != 0) token = token.startsWith(decoderPrefix) ? token.substring(decoderPrefix.length()) : " " + token;
+            if (decoderCleanup) token = cleanup(token);
+            out.append(token);
+        }
+        return out.toString();
+    }
+
+    /** tokenizers' {@code decoders::wordpiece::cleanup}, applied to one token at a time as the reference does. */
+    static String cleanup(String s) {
+        if (s.indexOf(' ') < 0) return s;
+        return s.replace(" .", ".").replace(" ?", "?").replace(" !", "!").replace(" ,", ",").replace(" ' ", "'")
+                .replace(" n't", "n't").replace(" 'm", "'m").replace(" do not", " don't").replace(" 's", "'s")
+                .replace(" 've", "'ve").replace(" 're", "'re");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Leftmost-longest matching of added tokens. */
+    static final class TokenMatcher {
+        private final AddedToken[][] byFirstAscii = new AddedToken[128][];
+        private final Map<Character, AddedToken[]> byFirstOther = new HashMap<>();
+        private final boolean empty;
+
+        TokenMatcher(List<AddedToken> tokens) {
+            Map<Character, List<AddedToken>> groups = new HashMap<>();
+            for (AddedToken t : tokens) {
+                if (!t.content().isEmpty()) groups.computeIfAbsent(t.content().charAt(0), k -> new ArrayList<>()).add(t);
+            }
+            groups.forEach((first, list) -> {
+                AddedToken[] sorted = list.toArray(new AddedToken[0]);
+                Arrays.sort(sorted, (a, b) -> Integer.compare(b.content().length(), a.content().length()));
+                if (first < 128) byFirstAscii[first] = sorted;
+                else byFirstOther.put(first, sorted);
+            });
+            empty = groups.isEmpty();
+        }
+
+        boolean isEmpty() {
+            return empty;
+        }
+
+        /** Finds the leftmost (then longest) token in {@code s[from, to)}: match = {start, end, id}. */
+        boolean find(CharSequence s, int from, int to, int[] match) {
+            if (empty) return false;
+            for (int i = from; i < to; i++) {
+                char c = s.charAt(i);
+                AddedToken[] candidates = c < 128 ? byFirstAscii[c] : byFirstOther.get(c);
+                if (candidates == null) continue;
+                for (AddedToken t : candidates) {
+                    String content = t.content();
+                    if (i + content.length() <= to && regionMatches(s, i, content)) {
+                        match[0] = i;
+                        match[1] = i + content.length();
+                        match[2] = t.id();
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        private static boolean regionMatches(CharSequence s, int at, String content) {
+            for (int k = 0; k < content.length(); k++) if (s.charAt(at + k) != content.charAt(k)) return false;
+            return true;
+        }
+    }
+
+    /** Growable int array. */
+    static final class IntList {
+        int[] a;
+        int size;
+
+        IntList(int capacity) {
+            a = new int[Math.max(4, capacity)];
+        }
+
+        void add(int v) {
+            if (size == a.length) a = Arrays.copyOf(a, size * 2);
+            a[size++] = v;
+        }
+
+        int[] toArray() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+}

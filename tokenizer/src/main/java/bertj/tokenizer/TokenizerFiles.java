@@ -1,0 +1,255 @@
+package bertj.tokenizer;
+
+import bertj.tokenizer.BertTokenizer.AddedToken;
+import bertj.tokenizer.BertTokenizer.Parts;
+import bertj.tokenizer.EncodeOptions.Padding;
+import bertj.tokenizer.EncodeOptions.Truncation;
+import bertj.tokenizer.TemplateProcessor.Piece;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads tokenizer.json, vocab.txt and tokenizer_config.json into {@link Parts}. */
+final class TokenizerFiles {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int DEFAULT_MODEL_MAX_LENGTH = 512;
+
+    private TokenizerFiles() {}
+
+    static Parts fromDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) throw new TokenizerException(dir + ": not a directory");
+        Path json = dir.resolve("tokenizer.json");
+        Path config = dir.resolve("tokenizer_config.json");
+        Path configOrNull = Files.isRegularFile(config) ? config : null;
+        if (Files.isRegularFile(json)) return fromTokenizerJson(json, configOrNull);
+        Path vocab = dir.resolve("vocab.txt");
+        if (Files.isRegularFile(vocab)) return fromVocab(vocab, configOrNull);
+        throw new TokenizerException(dir + ": has neither tokenizer.json nor vocab.txt");
+    }
+
+    // ---------------------------------------------------------------- vocab.txt + tokenizer_config.json
+
+    static Parts fromVocab(Path vocabTxt, Path configOrNull) {
+        String content;
+        try {
+            content = Files.readString(vocabTxt, StandardCharsets.UTF_8);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new TokenizerException(vocabTxt + ": cannot read vocabulary: " + e.getMessage(), e);
+        }
+        // Line n (0-based) is token id n; like tokenizers' WordPiece::read_file, trailing whitespace is
+        // trimmed and a repeated token keeps its last id.
+        Map<String, Integer> vocab = new HashMap<>();
+        List<String> lines = content.lines().toList();
+        for (int i = 0; i < lines.size(); i++) vocab.put(lines.get(i).stripTrailing(), i);
+        if (vocab.isEmpty()) throw new TokenizerException(vocabTxt + ": vocabulary is empty");
+
+        JsonNode config = configOrNull == null ? JSON.createObjectNode() : readJson(configOrNull);
+        String source = configOrNull == null ? vocabTxt.toString() : vocabTxt + " + " + configOrNull;
+        boolean lowercase = bool(config, "do_lower_case", true, configOrNull);
+        JsonNode strip = config.get("strip_accents");
+        boolean stripAccents = strip == null || strip.isNull() ? lowercase : bool(config, "strip_accents", lowercase, configOrNull);
+        boolean chinese = bool(config, "tokenize_chinese_chars", true, configOrNull);
+        String unk = tokenName(config, "unk_token", "[UNK]");
+        String sep = tokenName(config, "sep_token", "[SEP]");
+        String pad = tokenName(config, "pad_token", "[PAD]");
+        String cls = tokenName(config, "cls_token", "[CLS]");
+        String mask = tokenName(config, "mask_token", "[MASK]");
+        List<AddedToken> added = new ArrayList<>();
+        for (String special : new String[] {pad, unk, cls, sep, mask}) {
+            Integer id = vocab.get(special);
+            if (id != null && added.stream().noneMatch(t -> t.content().equals(special))) added.add(new AddedToken(special, id, true, false));
+        }
+        for (String name : new String[] {cls, sep, pad}) {
+            if (!vocab.containsKey(name)) throw new TokenizerException(source + ": special token '" + name + "' is not in the vocabulary");
+        }
+        int modelMaxLength = modelMaxLength(config, DEFAULT_MODEL_MAX_LENGTH);
+        return new Parts(vocab, unk, "##", 100, new BertNormalizer(true, chinese, stripAccents, lowercase), added,
+                TemplateProcessor.bert(cls, vocab.get(cls), sep, vocab.get(sep)), "##", true, true, EncodeOptions.DEFAULT,
+                modelMaxLength, pad, vocab.get(pad), 0, false, source);
+    }
+
+    // ---------------------------------------------------------------- tokenizer.json
+
+    static Parts fromTokenizerJson(Path path, Path configOrNull) {
+        JsonNode root = readJson(path);
+        String src = path.toString();
+        JsonNode model = root.path("model");
+        String modelType = model.path("type").asText("WordPiece");
+        if (!"WordPiece".equals(modelType) || !model.has("vocab")) {
+            throw new TokenizerException(src + ": model.type is '" + modelType + "', only WordPiece models are supported");
+        }
+        Map<String, Integer> vocab = new HashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> it = model.get("vocab").fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+                throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
+            }
+            vocab.put(e.getKey(), e.getValue().asInt());
+        }
+        String unk = model.path("unk_token").asText("[UNK]");
+        String prefix = model.path("continuing_subword_prefix").asText("##");
+        int maxChars = model.path("max_input_chars_per_word").asInt(100);
+
+        BertNormalizer normalizer = normalizer(root.get("normalizer"), src);
+        JsonNode pre = root.get("pre_tokenizer");
+        if (pre == null || pre.isNull() || !"BertPreTokenizer".equals(pre.path("type").asText())) {
+            throw new TokenizerException(src + ": pre_tokenizer " + (pre == null ? "null" : pre.path("type").asText())
+                    + " is not supported (only BertPreTokenizer)");
+        }
+
+        List<AddedToken> added = new ArrayList<>();
+        for (JsonNode t : root.path("added_tokens")) {
+            if (!t.has("id") || !t.has("content")) throw new TokenizerException(src + ": added_tokens entry without id/content: " + t);
+            added.add(new AddedToken(t.get("content").asText(), t.get("id").asInt(), t.path("special").asBoolean(false),
+                    t.path("normalized").asBoolean(!t.path("special").asBoolean(false))));
+        }
+        Map<String, Integer> ids = new HashMap<>(vocab);
+        for (AddedToken t : added) ids.put(t.content(), t.id());
+
+        TemplateProcessor post = postProcessor(root.get("post_processor"), ids, src);
+        JsonNode decoder = root.get("decoder");
+        boolean hasDecoder = decoder != null && !decoder.isNull();
+        if (hasDecoder && !"WordPiece".equals(decoder.path("type").asText())) {
+            throw new TokenizerException(src + ": decoder type '" + decoder.path("type").asText() + "' is not supported (only WordPiece)");
+        }
+        String decoderPrefix = hasDecoder ? decoder.path("prefix").asText("##") : "##";
+        boolean cleanup = !hasDecoder || decoder.path("cleanup").asBoolean(true);
+
+        JsonNode config = configOrNull == null ? null : readJson(configOrNull);
+        EncodeOptions defaults = EncodeOptions.DEFAULT;
+        int modelMaxLength = DEFAULT_MODEL_MAX_LENGTH;
+        JsonNode trunc = root.get("truncation");
+        if (trunc != null && !trunc.isNull()) {
+            if (!"Right".equalsIgnoreCase(trunc.path("direction").asText("Right"))) {
+                throw new TokenizerException(src + ": truncation.direction '" + trunc.path("direction").asText() + "' is not supported (only Right)");
+            }
+            Truncation strategy = switch (trunc.path("strategy").asText("LongestFirst")) {
+                case "LongestFirst" -> Truncation.LONGEST_FIRST;
+                case "OnlyFirst" -> Truncation.ONLY_FIRST;
+                case "OnlySecond" -> Truncation.ONLY_SECOND;
+                default -> throw new TokenizerException(src + ": unknown truncation.strategy '" + trunc.path("strategy").asText() + "'");
+            };
+            int maxLength = trunc.path("max_length").asInt(DEFAULT_MODEL_MAX_LENGTH);
+            defaults = defaults.withTruncation(strategy, maxLength).withStride(trunc.path("stride").asInt(0));
+            modelMaxLength = maxLength > 0 ? maxLength : modelMaxLength;
+        }
+        if (config != null) modelMaxLength = modelMaxLength(config, modelMaxLength);
+
+        String padToken = "[PAD]";
+        int padId = ids.getOrDefault(padToken, 0), padTypeId = 0;
+        boolean padLeft = false;
+        JsonNode padding = root.get("padding");
+        if (padding != null && !padding.isNull()) {
+            JsonNode strategy = padding.path("strategy");
+            if (strategy.isTextual() && strategy.asText().equals("BatchLongest")) {
+                defaults = defaults.withPadding(Padding.LONGEST);
+            } else if (strategy.has("Fixed")) {
+                defaults = defaults.withPadding(Padding.MAX_LENGTH, strategy.get("Fixed").asInt());
+            } else {
+                throw new TokenizerException(src + ": unknown padding.strategy " + strategy);
+            }
+            JsonNode multiple = padding.get("pad_to_multiple_of");
+            if (multiple != null && !multiple.isNull()) defaults = defaults.withPadToMultipleOf(multiple.asInt());
+            padLeft = "Left".equalsIgnoreCase(padding.path("direction").asText("Right"));
+            padToken = padding.path("pad_token").asText(padToken);
+            padId = padding.path("pad_id").asInt(padId);
+            padTypeId = padding.path("pad_type_id").asInt(0);
+        }
+        return new Parts(vocab, unk, prefix, maxChars, normalizer, added, post, decoderPrefix, cleanup, hasDecoder, defaults,
+                modelMaxLength, padToken, padId, padTypeId, padLeft, src);
+    }
+
+    private static BertNormalizer normalizer(JsonNode n, String src) {
+        if (n == null || n.isNull()) return BertNormalizer.none();
+        if (!"BertNormalizer".equals(n.path("type").asText())) {
+            throw new TokenizerException(src + ": normalizer type '" + n.path("type").asText() + "' is not supported (only BertNormalizer)");
+        }
+        boolean lowercase = n.path("lowercase").asBoolean(true);
+        JsonNode strip = n.get("strip_accents");
+        boolean stripAccents = strip == null || strip.isNull() ? lowercase : strip.asBoolean();
+        return new BertNormalizer(n.path("clean_text").asBoolean(true), n.path("handle_chinese_chars").asBoolean(true),
+                stripAccents, lowercase);
+    }
+
+    private static TemplateProcessor postProcessor(JsonNode p, Map<String, Integer> ids, String src) {
+        if (p == null || p.isNull()) return new TemplateProcessor(List.of(Piece.sequence(0, 0)),
+                List.of(Piece.sequence(0, 0), Piece.sequence(1, 1)), Map.of());
+        String type = p.path("type").asText();
+        switch (type) {
+            case "BertProcessing" -> {
+                String sep = p.path("sep").path(0).asText("[SEP]"), cls = p.path("cls").path(0).asText("[CLS]");
+                return TemplateProcessor.bert(cls, p.path("cls").path(1).asInt(ids.getOrDefault(cls, -1)),
+                        sep, p.path("sep").path(1).asInt(ids.getOrDefault(sep, -1)));
+            }
+            case "TemplateProcessing" -> {
+                Map<String, int[]> specials = new LinkedHashMap<>();
+                Iterator<Map.Entry<String, JsonNode>> it = p.path("special_tokens").fields();
+                while (it.hasNext()) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    JsonNode list = e.getValue().path("ids");
+                    int[] tokenIds = new int[list.size()];
+                    for (int i = 0; i < tokenIds.length; i++) tokenIds[i] = list.get(i).asInt();
+                    specials.put(e.getKey(), tokenIds);
+                }
+                return new TemplateProcessor(template(p.path("single"), src), template(p.path("pair"), src), specials);
+            }
+            default -> throw new TokenizerException(src + ": post_processor type '" + type
+                    + "' is not supported (TemplateProcessing or BertProcessing)");
+        }
+    }
+
+    private static List<Piece> template(JsonNode pieces, String src) {
+        List<Piece> out = new ArrayList<>();
+        for (JsonNode piece : pieces) {
+            if (piece.has("SpecialToken")) {
+                JsonNode s = piece.get("SpecialToken");
+                out.add(Piece.special(s.path("id").asText(), s.path("type_id").asInt(0)));
+            } else if (piece.has("Sequence")) {
+                JsonNode s = piece.get("Sequence");
+                out.add(Piece.sequence("B".equals(s.path("id").asText("A")) ? 1 : 0, s.path("type_id").asInt(0)));
+            } else {
+                throw new TokenizerException(src + ": post_processor template piece not understood: " + piece);
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode readJson(Path path) {
+        try {
+            return JSON.readTree(path.toFile());
+        } catch (IOException e) {
+            throw new TokenizerException(path + ": cannot read JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean bool(JsonNode config, String field, boolean dflt, Path file) {
+        JsonNode v = config.get(field);
+        if (v == null || v.isNull()) return dflt;
+        if (!v.isBoolean()) throw new TokenizerException(file + ": " + field + " must be true or false, got " + v);
+        return v.asBoolean();
+    }
+
+    /** A special token name: a string or an AddedToken object with {@code content}. */
+    private static String tokenName(JsonNode config, String field, String dflt) {
+        JsonNode v = config.get(field);
+        if (v == null || v.isNull()) return dflt;
+        return v.isTextual() ? v.asText() : v.path("content").asText(dflt);
+    }
+
+    private static int modelMaxLength(JsonNode config, int dflt) {
+        JsonNode v = config.get("model_max_length");
+        // transformers writes a huge number (1e30) when the model sets no limit.
+        if (v == null || !v.isNumber() || v.asDouble() <= 0 || v.asDouble() > Integer.MAX_VALUE) return dflt;
+        return v.asInt();
+    }
+}

@@ -1,0 +1,182 @@
+package bertj.tokenizer;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Character classes and mappings exactly as Hugging Face tokenizers 0.23 sees them. The JDK's own tables
+ * are a newer Unicode than the reference's, so everything comes from data shipped with this module:
+ * General_Category sets of Unicode 8.0 (the Rust crate {@code unicode_categories}), Rust's
+ * {@code char::is_whitespace}, the BERT CJK ranges, and per-code-point NFD and lower-case mappings.
+ */
+final class UnicodeTables {
+    /** Removed by clean_text: NUL, U+FFFD and Unicode 8.0 Cc (but tab, LF, CR), Cf and Co. */
+    static final int DELETE = 1;
+    /** Rust {@code char::is_whitespace} (the White_Space property). */
+    static final int WHITESPACE = 2;
+    /** ASCII punctuation or a Unicode 8.0 P* character: BertPreTokenizer isolates these. */
+    static final int PUNCTUATION = 4;
+    /** Unicode 8.0 Mn: dropped after NFD when accents are stripped. */
+    static final int NONSPACING_MARK = 8;
+    /** The BERT "Chinese character" ranges, surrounded by spaces. */
+    static final int CJK = 16;
+    /** NFD minus Mn gives something other than the character itself (see {@link #strippedDecomposition}). */
+    static final int DECOMPOSES = 32;
+    /** The lower-case mapping differs from the character. */
+    static final int LOWER_CHANGES = 64;
+
+    private static final String CATEGORIES = "unicode-8.0-categories.txt";
+    private static final String MAPPINGS = "unicode-mappings.txt";
+    private static final int HANGUL_BASE = 0xAC00, HANGUL_COUNT = 11172;
+
+    private static final class Holder {
+        static final UnicodeTables INSTANCE = load(true);
+    }
+
+    /** Two-level flag table: {@code blocks[index[cp >> 8] + (cp & 0xFF)]}. */
+    private final char[] index;
+    private final byte[] blocks;
+    private final int[] decompositionKeys;
+    private final int[][] decompositions;
+    private final int[] lowerKeys;
+    private final int[][] lowers;
+
+    private UnicodeTables(byte[] flags, Map<Integer, int[]> decomposition, Map<Integer, int[]> lower) {
+        index = new char[(Character.MAX_CODE_POINT + 1) >> 8];
+        Map<String, Integer> seen = new HashMap<>();
+        byte[] packed = new byte[flags.length];
+        int used = 0;
+        for (int b = 0; b < index.length; b++) {
+            byte[] block = Arrays.copyOfRange(flags, b << 8, (b + 1) << 8);
+            String key = new String(block, StandardCharsets.ISO_8859_1);
+            Integer at = seen.get(key);
+            if (at == null) {
+                at = used;
+                System.arraycopy(block, 0, packed, used, 256);
+                used += 256;
+                seen.put(key, at);
+            }
+            index[b] = (char) (at >> 8);
+        }
+        blocks = Arrays.copyOf(packed, used);
+        TreeMap<Integer, int[]> d = new TreeMap<>(decomposition);
+        decompositionKeys = d.keySet().stream().mapToInt(Integer::intValue).toArray();
+        decompositions = d.values().toArray(new int[0][]);
+        TreeMap<Integer, int[]> l = new TreeMap<>(lower);
+        lowerKeys = l.keySet().stream().mapToInt(Integer::intValue).toArray();
+        lowers = l.values().toArray(new int[0][]);
+    }
+
+    static UnicodeTables get() {
+        return Holder.INSTANCE;
+    }
+
+    /** The Unicode 8.0 sets alone, for regenerating the mapping table. */
+    static UnicodeTables categoriesOnly() {
+        return load(false);
+    }
+
+    int flags(int cp) {
+        return blocks[(index[cp >> 8] << 8) | (cp & 0xFF)];
+    }
+
+    boolean isNonspacingMark(int cp) {
+        return (flags(cp) & NONSPACING_MARK) != 0;
+    }
+
+    /** NFD of {@code cp} without its Mn characters; only valid when {@link #DECOMPOSES} is set. */
+    int[] strippedDecomposition(int cp) {
+        int s = cp - HANGUL_BASE;
+        if (s >= 0 && s < HANGUL_COUNT) {
+            // Hangul syllables decompose algorithmically into conjoining jamo (none of them Mn).
+            int l = 0x1100 + s / 588, v = 0x1161 + (s % 588) / 28, t = s % 28;
+            return t == 0 ? new int[] {l, v} : new int[] {l, v, 0x11A7 + t};
+        }
+        return decompositions[Arrays.binarySearch(decompositionKeys, cp)];
+    }
+
+    /** Rust's {@code char::to_lowercase}; only valid when {@link #LOWER_CHANGES} is set. */
+    int[] lowercase(int cp) {
+        return lowers[Arrays.binarySearch(lowerKeys, cp)];
+    }
+
+    static boolean isCjk(int cp) {
+        // BERT's ranges as in tokenizers' BertNormalizer (which leaves out U+2B820..U+2B91F).
+        return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF)
+                || (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F)
+                || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF)
+                || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+    }
+
+    static boolean isRustWhitespace(int cp) {
+        return (cp >= 0x9 && cp <= 0xD) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680
+                || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F
+                || cp == 0x205F || cp == 0x3000;
+    }
+
+    private static UnicodeTables load(boolean withMappings) {
+        byte[] flags = new byte[Character.MAX_CODE_POINT + 1];
+        for (String line : readResource(CATEGORIES)) {
+            String[] fields = line.split(" ");
+            int flag = switch (fields[0]) {
+                case "Cc", "Cf", "Co" -> DELETE;
+                case "Mn" -> NONSPACING_MARK;
+                case "P" -> PUNCTUATION;
+                default -> throw new TokenizerException("bad line in resource " + CATEGORIES + ": " + line);
+            };
+            for (int i = 1; i < fields.length; i++) {
+                int dots = fields[i].indexOf("..");
+                int from = Integer.parseInt(dots < 0 ? fields[i] : fields[i].substring(0, dots), 16);
+                int to = dots < 0 ? from : Integer.parseInt(fields[i].substring(dots + 2), 16);
+                for (int cp = from; cp <= to; cp++) flags[cp] |= (byte) flag;
+            }
+        }
+        for (int cp : new int[] {'\t', '\n', '\r'}) flags[cp] &= (byte) ~DELETE;
+        flags[0] |= DELETE;
+        flags[0xFFFD] |= DELETE;
+        for (int cp = 0; cp < 128; cp++) {
+            if ((cp >= '!' && cp <= '/') || (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') || (cp >= '{' && cp <= '~')) {
+                flags[cp] |= PUNCTUATION;
+            }
+        }
+        for (int cp = 0; cp <= Character.MAX_CODE_POINT; cp++) {
+            if (isRustWhitespace(cp)) flags[cp] |= WHITESPACE;
+            if (isCjk(cp)) flags[cp] |= CJK;
+        }
+        Map<Integer, int[]> decomposition = new HashMap<>();
+        Map<Integer, int[]> lower = new HashMap<>();
+        if (withMappings) {
+            for (int cp = HANGUL_BASE; cp < HANGUL_BASE + HANGUL_COUNT; cp++) flags[cp] |= DECOMPOSES;
+            for (String line : readResource(MAPPINGS)) {
+                String[] fields = line.split(" ");
+                int cp = Integer.parseInt(fields[1], 16);
+                int[] target = new int[fields.length - 2];
+                for (int i = 2; i < fields.length; i++) target[i - 2] = Integer.parseInt(fields[i], 16);
+                switch (fields[0]) {
+                    case "D" -> { decomposition.put(cp, target); flags[cp] |= DECOMPOSES; }
+                    case "L" -> { lower.put(cp, target); flags[cp] |= LOWER_CHANGES; }
+                    default -> throw new TokenizerException("bad line in resource " + MAPPINGS + ": " + line);
+                }
+            }
+        }
+        return new UnicodeTables(flags, decomposition, lower);
+    }
+
+    private static java.util.List<String> readResource(String name) {
+        try (InputStream in = UnicodeTables.class.getResourceAsStream(name)) {
+            if (in == null) throw new TokenizerException("resource bertj/tokenizer/" + name + " is missing from the classpath");
+            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            return reader.lines().filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading resource bertj/tokenizer/" + name, e);
+        }
+    }
+}

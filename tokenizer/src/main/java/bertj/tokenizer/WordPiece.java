@@ -1,0 +1,153 @@
+package bertj.tokenizer;
+
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * WordPiece model: greedy longest-match-first over a word, continuation pieces carry the {@code ##}
+ * prefix, and a word that cannot be covered completely or is longer than
+ * {@code maxInputCharsPerWord} code points becomes one unknown token spanning the whole word
+ * (tokenizers' {@code models/wordpiece}).
+ *
+ * <p>Lookups hash substrings of the word through prefix hashes (the {@link String#hashCode} polynomial),
+ * so trying every candidate end costs O(1) each and allocates nothing.
+ */
+final class WordPiece {
+    /** Receives the pieces of a word: vocabulary id and [start, end) in the word's char array. */
+    interface Sink {
+        void piece(int id, int start, int end);
+    }
+
+    private static final int[] POW31 = new int[1024];
+
+    static {
+        POW31[0] = 1;
+        for (int i = 1; i < POW31.length; i++) POW31[i] = POW31[i - 1] * 31;
+    }
+
+    private final CharTable whole;
+    private final CharTable continuation;
+    final int unkId;
+    final String continuingSubwordPrefix;
+    final int maxInputCharsPerWord;
+
+    /**
+     * @param vocab token -> id, as the model's vocabulary
+     * @param unkId id of the unknown token (must be in the vocabulary)
+     */
+    WordPiece(Map<String, Integer> vocab, int unkId, String continuingSubwordPrefix, int maxInputCharsPerWord) {
+        this.unkId = unkId;
+        this.continuingSubwordPrefix = continuingSubwordPrefix;
+        this.maxInputCharsPerWord = maxInputCharsPerWord;
+        this.whole = new CharTable(vocab.size());
+        int continued = (int) vocab.keySet().stream().filter(k -> k.startsWith(continuingSubwordPrefix)).count();
+        this.continuation = new CharTable(continued);
+        vocab.forEach((token, id) -> {
+            whole.put(token, id);
+            if (token.startsWith(continuingSubwordPrefix)) continuation.put(token.substring(continuingSubwordPrefix.length()), id);
+        });
+    }
+
+    /**
+     * Tokenizes {@code word[from, to)} ({@code codePoints} code points long), reporting pieces with offsets
+     * into {@code word}. {@code prefixHash} is scratch space of at least {@code to - from + 1} ints.
+     */
+    void tokenize(char[] word, int from, int to, int codePoints, int[] prefixHash, Sink sink) {
+        int n = to - from;
+        if (codePoints > maxInputCharsPerWord || n >= POW31.length) {
+            sink.piece(unkId, from, to);
+            return;
+        }
+        prefixHash[0] = 0;
+        for (int i = 0; i < n; i++) prefixHash[i + 1] = prefixHash[i] * 31 + word[from + i];
+        // Pieces are only committed once the whole word is covered.
+        int[] pieces = null;
+        int count = 0;
+        int start = from;
+        while (start < to) {
+            CharTable table = start == from ? whole : continuation;
+            int end = Math.min(to, start + table.maxKeyLength);
+            if (end < to && Character.isLowSurrogate(word[end]) && Character.isHighSurrogate(word[end - 1])) end--;
+            int id = -1;
+            while (end > start) {
+                int len = end - start;
+                int hash = prefixHash[end - from] - prefixHash[start - from] * POW31[len];
+                id = table.get(hash, word, start, len);
+                if (id >= 0) break;
+                end--;
+                if (end > start && Character.isLowSurrogate(word[end]) && Character.isHighSurrogate(word[end - 1])) end--;
+            }
+            if (id < 0) {
+                sink.piece(unkId, from, to);
+                return;
+            }
+            if (start == from && end == to) {
+                sink.piece(id, from, to);
+                return;
+            }
+            if (pieces == null) pieces = new int[24];
+            if (count * 3 + 3 > pieces.length) pieces = Arrays.copyOf(pieces, pieces.length * 2);
+            pieces[count * 3] = id;
+            pieces[count * 3 + 1] = start;
+            pieces[count * 3 + 2] = end;
+            count++;
+            start = end;
+        }
+        for (int i = 0; i < count; i++) sink.piece(pieces[i * 3], pieces[i * 3 + 1], pieces[i * 3 + 2]);
+    }
+
+    /** Open-addressing map from char sequences to ids, keyed by {@link String#hashCode}. */
+    private static final class CharTable {
+        private final String[] keys;
+        private final int[] hashes;
+        private final int[] ids;
+        private final int mask;
+        int maxKeyLength;
+
+        CharTable(int expected) {
+            int capacity = Integer.highestOneBit(Math.max(4, expected * 2 + 1)) << 1;
+            keys = new String[capacity];
+            hashes = new int[capacity];
+            ids = new int[capacity];
+            mask = capacity - 1;
+        }
+
+        private static int spread(int h) {
+            h ^= h >>> 16;
+            h *= 0x85EBCA6B;
+            return h ^ (h >>> 13);
+        }
+
+        void put(String key, int id) {
+            int h = key.hashCode();
+            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
+                if (keys[slot] == null) {
+                    keys[slot] = key;
+                    hashes[slot] = h;
+                    ids[slot] = id;
+                    maxKeyLength = Math.max(maxKeyLength, key.length());
+                    return;
+                }
+                if (hashes[slot] == h && keys[slot].equals(key)) {
+                    ids[slot] = id;
+                    return;
+                }
+            }
+        }
+
+        int get(int h, char[] text, int offset, int length) {
+            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
+                String key = keys[slot];
+                if (key == null) return -1;
+                if (hashes[slot] == h && key.length() == length && matches(key, text, offset)) return ids[slot];
+            }
+        }
+
+        private static boolean matches(String key, char[] text, int offset) {
+            for (int i = 0; i < key.length(); i++) {
+                if (key.charAt(i) != text[offset + i]) return false;
+            }
+            return true;
+        }
+    }
+}
