@@ -228,10 +228,13 @@ public final class BertTokenizer {
     private RawEncoding encodeRaw(String text, String pair, EncodeOptions options) {
         boolean truncating = options.truncation() != Truncation.NONE;
         int maxLength = options.maxLength() != null ? options.maxLength() : modelMaxLength;
-        // tokenizers 0.23 stops tokenizing a sequence at the word that reaches max_length tokens.
-        int limit = truncating && !options.returnOverflowing() ? maxLength : Integer.MAX_VALUE;
-        RawEncoding first = tokenizeSequence(text, 0, limit);
-        RawEncoding second = pair == null ? null : tokenizeSequence(pair, 1, limit);
+        // tokenizers 0.23 stops tokenizing a sequence that the strategy may shorten at the word that
+        // reaches max_length tokens (its "early exit"); a sequence it must keep whole is tokenized fully.
+        boolean early = truncating && !options.returnOverflowing();
+        int firstLimit = early && options.truncation() != Truncation.ONLY_SECOND ? maxLength : Integer.MAX_VALUE;
+        int secondLimit = early && options.truncation() != Truncation.ONLY_FIRST ? maxLength : Integer.MAX_VALUE;
+        RawEncoding first = tokenizeSequence(text, 0, firstLimit);
+        RawEncoding second = pair == null ? null : tokenizeSequence(pair, 1, secondLimit);
         if (truncating) {
             int added = options.addSpecialTokens() ? postProcessor.addedTokens(second != null) : 0;
             // With no room even for the special tokens the reference leaves the sequences untruncated.
