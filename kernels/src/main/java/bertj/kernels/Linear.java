@@ -1,0 +1,179 @@
+package bertj.kernels;
+
+import static bertj.kernels.GemmKernel.WIDTH;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@code y[m, n] = act(x[m, k] . W[n, k]^T + b)}: the Linear layer, on weights packed by {@link PackedLinear}.
+ *
+ * <p>Blocking: the output is cut into tasks of up to {@link #ROW_BLOCK} rows x a run of weight panels,
+ * handed to the pool. A task walks k in blocks of {@link #K_BLOCK}: it interleaves its rows of x for that
+ * block into a heap array (reused by every panel), copies each panel's k-slice (KC x 16 floats, L1-sized)
+ * to a heap array and runs the {@link GemmKernel} tile over its rows; later k blocks accumulate into y.
+ * Bias is the accumulators' starting value; the activation runs over the task's block of y once it is
+ * final, while it is still in cache. For few rows (m up to 16) the layer is bound by reading the weights,
+ * and the tasks split N so that both cores stream them.
+ */
+public final class Linear {
+    /** k per block: a panel slice of K_BLOCK x WIDTH floats (16 KB with AVX2) stays in L1. */
+    static final int K_BLOCK = 256;
+    /** Rows per task: the interleaved x block (ROW_BLOCK x K_BLOCK floats, 128 KB) stays in L2. */
+    static final int ROW_BLOCK = 128;
+    /** Work per task worth a hand-off to another thread, in multiply-adds. */
+    private static final long MIN_TASK_MACS = 1L << 18;
+
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Exposed for {@link VectorSupport#describe()}. */
+    static final int ROWS = GemmKernel.ROWS;
+
+    private Linear() {}
+
+    /** Per-thread buffers, grown on demand and then reused: no allocation per call in the steady state. */
+    private static final class Scratch {
+        float[] xBlock = new float[0];
+        float[] panel = new float[K_BLOCK * WIDTH];
+        float[] row = new float[K_BLOCK];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * {@code y = act(x . W^T + b)}.
+     *
+     * @param pool threads to use (the caller takes part)
+     * @param x    {@code [m, k]} F32, row-major
+     * @param m    rows (tokens), >= 0
+     * @param w    packed weights and bias, {@code n x k}
+     * @param y    {@code [m, n]} F32, row-major, written; must not overlap x
+     * @param act  applied to every output element
+     */
+    public static void forward(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y,
+            Activation act) {
+        if (pool == null || w == null || act == null) {
+            throw new IllegalArgumentException("pool, w and act must not be null");
+        }
+        int n = w.n();
+        int k = w.k();
+        Activations.checkMatrix("x", x, m, k);
+        Activations.checkMatrix("y", y, m, n);
+        if (m == 0) {
+            return;
+        }
+        if (pool.threads() > 1) {
+            pool.requireAccessible("x", x);
+            pool.requireAccessible("y", y);
+        }
+        int rowBlock = Math.min(m, ROW_BLOCK);
+        int rowBlocks = (m + rowBlock - 1) / rowBlock;
+        int panels = w.panels();
+        int panelsPerTask = panelsPerTask(pool.threads(), rowBlocks, panels, (long) rowBlock * k * WIDTH);
+        int panelRuns = (panels + panelsPerTask - 1) / panelsPerTask;
+        pool.parallelFor(rowBlocks * panelRuns, task -> {
+            int r0 = task / panelRuns * rowBlock;
+            int p0 = task % panelRuns * panelsPerTask;
+            computeBlock(x, w, y, act, r0, Math.min(m, r0 + rowBlock), p0, Math.min(panels, p0 + panelsPerTask));
+        });
+    }
+
+    /** Enough tasks to keep every thread busy and balanced, each one still worth handing off. */
+    private static int panelsPerTask(int threads, int rowBlocks, int panels, long macsPerPanel) {
+        if (threads == 1) {
+            return panels;
+        }
+        int wantedRuns = Math.max(1, (4 * threads + rowBlocks - 1) / rowBlocks);
+        int perTask = Math.max(1, (panels + wantedRuns - 1) / wantedRuns);
+        int minForHandOff = (int) Math.min(panels, (MIN_TASK_MACS + macsPerPanel - 1) / macsPerPanel);
+        return Math.max(perTask, minForHandOff);
+    }
+
+    /** Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. */
+    private static void computeBlock(MemorySegment x, PackedLinear w, MemorySegment y, Activation act,
+            int r0, int r1, int p0, int p1) {
+        int n = w.n();
+        int k = w.k();
+        long yStride = 4L * n;
+        Scratch s = SCRATCH.get();
+        int rows = r1 - r0;
+        if (s.xBlock.length < rows * K_BLOCK) {
+            s.xBlock = new float[ROW_BLOCK * K_BLOCK];
+        }
+        float[] xBlock = s.xBlock;
+        float[] panel = s.panel;
+        float[] bias = w.bias();
+        MemorySegment packed = w.packed();
+        for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
+            int kLen = Math.min(K_BLOCK, k - k0);
+            boolean accumulate = k0 > 0;
+            interleaveRows(x, (long) r0 * k + k0, k, rows, kLen, xBlock, s.row);
+            for (int p = p0; p < p1; p++) {
+                MemorySegment.copy(packed, ValueLayout.JAVA_FLOAT, 4L * ((long) p * k + k0) * WIDTH, panel, 0,
+                        kLen * WIDTH);
+                int c0 = p * WIDTH;
+                int cols = Math.min(WIDTH, n - c0);
+                for (int r = r0; r < r1; r += ROWS) {
+                    int tileRows = Math.min(ROWS, r1 - r);
+                    GemmKernel.tile(tileRows, xBlock, (r - r0) * kLen, panel, 0, kLen, bias, c0, accumulate,
+                            y, r * yStride + 4L * c0, yStride, cols);
+                }
+            }
+        }
+        if (act != Activation.NONE) {
+            int c0 = p0 * WIDTH;
+            int c1 = Math.min(n, p1 * WIDTH);
+            for (int r = r0; r < r1; r++) {
+                Activations.apply(act, y, r * yStride + 4L * c0, c1 - c0);
+            }
+        }
+    }
+
+    /**
+     * Copies {@code rows} rows of {@code kLen} floats, the first at float index {@code first} of {@code x}
+     * and the next ones {@code rowStride} floats apart, into {@code block} as the kernel reads them: tiles
+     * of up to ROWS rows, each interleaved {@code [k][tileRows]} and starting at {@code firstRowOfTile * kLen}.
+     */
+    static void interleaveRows(MemorySegment x, long first, long rowStride, int rows, int kLen, float[] block,
+            float[] row) {
+        for (int t = 0; t < rows; t += ROWS) {
+            int tileRows = Math.min(ROWS, rows - t);
+            int base = t * kLen;
+            for (int r = 0; r < tileRows; r++) {
+                MemorySegment.copy(x, FLOAT, 4 * (first + (t + r) * rowStride), row, 0, kLen);
+                for (int kk = 0, at = base + r; kk < kLen; kk++, at += tileRows) {
+                    block[at] = row[kk];
+                }
+            }
+        }
+    }
+
+    /**
+     * The scalar twin of {@link #forward}, on the original Hugging Face weights: each output is a dot product
+     * accumulated in double, plus the bias, through the activation in double, rounded once to float.
+     *
+     * @param weight {@code [n, k]} F32
+     * @param bias   {@code [n]} F32 or null
+     */
+    public static void forwardScalar(MemorySegment x, int m, MemorySegment weight, MemorySegment bias, int n, int k,
+            MemorySegment y, Activation act) {
+        if (n <= 0 || k <= 0) {
+            throw new IllegalArgumentException("n and k must be positive, got n = " + n + ", k = " + k);
+        }
+        Activations.checkMatrix("x", x, m, k);
+        Activations.checkMatrix("weight", weight, n, k);
+        Activations.checkMatrix("y", y, m, n);
+        if (bias != null) {
+            Activations.checkLength("bias", bias, n);
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = bias == null ? 0 : bias.getAtIndex(FLOAT, j);
+                for (int kk = 0; kk < k; kk++) {
+                    sum += (double) x.getAtIndex(FLOAT, (long) i * k + kk) * weight.getAtIndex(FLOAT, (long) j * k + kk);
+                }
+                y.setAtIndex(FLOAT, (long) i * n + j, (float) Activations.apply(act, sum));
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package bertj.kernels;
+
+import static bertj.kernels.VectorSupport.FLOATS;
+import static bertj.kernels.VectorSupport.LANES;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * LayerNorm over the last dimension, as {@code torch.nn.LayerNorm}: two passes, {@code mean}, then the
+ * biased {@code var = mean((x - mean)^2)}, then {@code (x - mean) / sqrt(var + eps) * gamma + beta}.
+ * {@link #addLayerNorm} fuses the residual add that precedes every LayerNorm in BERT (post-LN).
+ */
+public final class Norms {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Rows per pool task. */
+    private static final int ROWS_PER_TASK = 16;
+
+    private Norms() {}
+
+    /**
+     * {@code out[r, :] = LN(x[r, :])}.
+     *
+     * @param x     {@code [rows, cols]} F32
+     * @param gamma {@code [cols]}
+     * @param beta  {@code [cols]}
+     * @param out   {@code [rows, cols]}, may be x itself
+     */
+    public static void layerNorm(MemorySegment x, int rows, int cols, MemorySegment gamma, MemorySegment beta,
+            float eps, MemorySegment out) {
+        addLayerNorm(x, null, rows, cols, gamma, beta, eps, out);
+    }
+
+    /**
+     * {@code out[r, :] = LN(x[r, :] + residual[r, :])}.
+     *
+     * @param residual {@code [rows, cols]}, or null for a plain LayerNorm
+     * @param out      {@code [rows, cols]}, may be x or residual itself
+     */
+    public static void addLayerNorm(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
+            MemorySegment beta, float eps, MemorySegment out) {
+        check(x, residual, rows, cols, gamma, beta, out);
+        for (int r = 0; r < rows; r++) {
+            row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out);
+        }
+    }
+
+    /** {@link #addLayerNorm} with rows spread over the pool. */
+    public static void addLayerNorm(ThreadPool pool, MemorySegment x, MemorySegment residual, int rows, int cols,
+            MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
+        check(x, residual, rows, cols, gamma, beta, out);
+        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        pool.parallelFor(tasks, t -> {
+            for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
+                row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out);
+            }
+        });
+    }
+
+    /** {@link #layerNorm} with rows spread over the pool. */
+    public static void layerNorm(ThreadPool pool, MemorySegment x, int rows, int cols, MemorySegment gamma,
+            MemorySegment beta, float eps, MemorySegment out) {
+        addLayerNorm(pool, x, null, rows, cols, gamma, beta, eps, out);
+    }
+
+    private static void check(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
+            MemorySegment beta, MemorySegment out) {
+        if (cols <= 0) {
+            throw new IllegalArgumentException("LayerNorm cols must be positive, got " + cols);
+        }
+        Activations.checkMatrix("x", x, rows, cols);
+        if (residual != null) {
+            Activations.checkMatrix("residual", residual, rows, cols);
+        }
+        Activations.checkMatrix("out", out, rows, cols);
+        Activations.checkLength("gamma", gamma, cols);
+        Activations.checkLength("beta", beta, cols);
+    }
+
+    /** One row at byte offset {@code off}. Sums use LANES partial sums: pairwise-like rounding error. */
+    private static void row(MemorySegment x, MemorySegment residual, long off, int cols, MemorySegment gamma,
+            MemorySegment beta, float eps, MemorySegment out) {
+        int bound = FLOATS.loopBound(cols);
+        VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
+        // Pass 1: s = x + residual (written to out, which may alias either input), and its sum.
+        FloatVector sum = FloatVector.zero(FLOATS);
+        for (int c = 0; c < bound; c += LANES) {
+            long at = off + 4L * c;
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER);
+            if (residual != null) {
+                v = v.add(FloatVector.fromMemorySegment(FLOATS, residual, at, ORDER));
+            }
+            v.intoMemorySegment(out, at, ORDER);
+            sum = sum.add(v);
+        }
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        if (bound < cols) {
+            long at = off + 4L * bound;
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail);
+            if (residual != null) {
+                v = v.add(FloatVector.fromMemorySegment(FLOATS, residual, at, ORDER, tail));
+            }
+            v.intoMemorySegment(out, at, ORDER, tail);
+            total += v.reduceLanes(VectorOperators.ADD, tail);
+        }
+        float mean = total / cols;
+        // Pass 2: variance about the mean.
+        FloatVector squares = FloatVector.zero(FLOATS);
+        for (int c = 0; c < bound; c += LANES) {
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, off + 4L * c, ORDER).sub(mean);
+            squares = d.fma(d, squares);
+        }
+        float squareSum = squares.reduceLanes(VectorOperators.ADD);
+        if (bound < cols) {
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, off + 4L * bound, ORDER, tail).sub(mean);
+            squareSum += d.mul(d).reduceLanes(VectorOperators.ADD, tail);
+        }
+        float inverseStd = (float) (1 / Math.sqrt(squareSum / cols + eps));
+        // Pass 3: normalise, scale, shift.
+        for (int c = 0; c < bound; c += LANES) {
+            long at = off + 4L * c;
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, at, ORDER).sub(mean).mul(inverseStd);
+            d.fma(FloatVector.fromMemorySegment(FLOATS, gamma, 4L * c, ORDER),
+                    FloatVector.fromMemorySegment(FLOATS, beta, 4L * c, ORDER)).intoMemorySegment(out, at, ORDER);
+        }
+        if (bound < cols) {
+            long at = off + 4L * bound;
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, at, ORDER, tail).sub(mean).mul(inverseStd);
+            d.fma(FloatVector.fromMemorySegment(FLOATS, gamma, 4L * bound, ORDER, tail),
+                    FloatVector.fromMemorySegment(FLOATS, beta, 4L * bound, ORDER, tail))
+                    .intoMemorySegment(out, at, ORDER, tail);
+        }
+    }
+
+    /** The scalar twin of {@link #layerNorm}: sums in double. */
+    public static void layerNormScalar(MemorySegment x, int rows, int cols, MemorySegment gamma, MemorySegment beta,
+            float eps, MemorySegment out) {
+        addLayerNormScalar(x, null, rows, cols, gamma, beta, eps, out);
+    }
+
+    /** The scalar twin of {@link #addLayerNorm}: the sum {@code x + residual} in float (as PyTorch), statistics in double. */
+    public static void addLayerNormScalar(MemorySegment x, MemorySegment residual, int rows, int cols,
+            MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
+        check(x, residual, rows, cols, gamma, beta, out);
+        for (int r = 0; r < rows; r++) {
+            long off = 4L * r * cols;
+            double sum = 0;
+            for (int c = 0; c < cols; c++) {
+                long at = off + 4L * c;
+                float v = x.get(FLOAT, at) + (residual == null ? 0f : residual.get(FLOAT, at));
+                out.set(FLOAT, at, v);
+                sum += v;
+            }
+            double mean = sum / cols;
+            double squares = 0;
+            for (int c = 0; c < cols; c++) {
+                double d = out.get(FLOAT, off + 4L * c) - mean;
+                squares += d * d;
+            }
+            double inverseStd = 1 / Math.sqrt(squares / cols + eps);
+            for (int c = 0; c < cols; c++) {
+                long at = off + 4L * c;
+                double normalised = (out.get(FLOAT, at) - mean) * inverseStd;
+                out.set(FLOAT, at, (float) (normalised * gamma.get(FLOAT, 4L * c) + beta.get(FLOAT, 4L * c)));
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package bertj.kernels;
+
+import static bertj.kernels.GemmKernel.WIDTH;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * Weights of a Linear layer repacked once, at load time, into the panel layout the micro-kernel streams.
+ *
+ * <p>Hugging Face stores a Linear weight as {@code W[n, k]} (out, in). The packed form cuts N into panels of
+ * {@link #PANEL_WIDTH} columns and stores each panel k-major: {@code packed[panel][k][PANEL_WIDTH]}, so one
+ * k step of the kernel reads two consecutive vectors. The last panel is padded with zero columns. Several
+ * weights sharing k (query, key, value) can be packed as one, concatenated along N, and one
+ * {@link Linear#forward} then computes the fused projection.
+ *
+ * <p>The packed weights live off-heap in the caller's arena, which must be usable from the pool's threads
+ * ({@link Arena#ofShared()}, {@link Arena#global()} or {@link Arena#ofAuto()}). The bias is small and kept on
+ * the heap, padded to whole panels.
+ */
+public final class PackedLinear {
+    /** Columns per panel: two vectors of the kernels' species. */
+    public static final int PANEL_WIDTH = WIDTH;
+
+    private static final ValueLayout.OfFloat FLOAT_ANY_ALIGNMENT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final int n;
+    private final int k;
+    private final int panels;
+    private final MemorySegment packed;
+    private final float[] bias;
+    private final boolean hasBias;
+
+    private PackedLinear(int n, int k, MemorySegment packed, float[] bias, boolean hasBias) {
+        this.n = n;
+        this.k = k;
+        this.panels = panelCount(n);
+        this.packed = packed;
+        this.bias = bias;
+        this.hasBias = hasBias;
+    }
+
+    /**
+     * Packs one weight.
+     *
+     * @param weight {@code [n, k]} F32, row-major, any alignment (a read-only mapped file is fine)
+     * @param bias   {@code [n]} F32, or null
+     */
+    public static PackedLinear pack(MemorySegment weight, MemorySegment bias, int n, int k, Arena arena) {
+        requirePositive("n", n);
+        requirePositive("k", k);
+        if (weight == null) {
+            throw new IllegalArgumentException("weight must not be null");
+        }
+        if (weight.byteSize() != 4L * n * k) {
+            throw new IllegalArgumentException("weight has " + weight.byteSize() + " bytes, expected [" + n + ", "
+                    + k + "] F32 = " + 4L * n * k + " bytes");
+        }
+        return pack(new MemorySegment[] {weight}, new MemorySegment[] {bias}, k, arena);
+    }
+
+    /**
+     * Packs several weights that share {@code k} as one, concatenated along N (for example query, key and
+     * value into a fused QKV projection of {@code n = 3 * hidden}). Each part's n is its byte size / (4 k).
+     *
+     * @param weights each {@code [n_i, k]} F32, row-major, any alignment
+     * @param biases  null, or one entry per weight: {@code [n_i]} F32 or null (no bias for that part)
+     */
+    public static PackedLinear pack(MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena) {
+        requirePositive("k", k);
+        if (weights == null || weights.length == 0) {
+            throw new IllegalArgumentException("weights must hold at least one weight");
+        }
+        if (biases != null && biases.length != weights.length) {
+            throw new IllegalArgumentException("biases has " + biases.length + " entries for " + weights.length
+                    + " weights");
+        }
+        if (arena == null) {
+            throw new IllegalArgumentException("arena must not be null");
+        }
+        int[] partRows = new int[weights.length];
+        long totalRows = 0;
+        for (int i = 0; i < weights.length; i++) {
+            MemorySegment w = weights[i];
+            if (w == null) {
+                throw new IllegalArgumentException("weights[" + i + "] is null");
+            }
+            if (w.byteSize() == 0 || w.byteSize() % (4L * k) != 0) {
+                throw new IllegalArgumentException("weights[" + i + "] has " + w.byteSize()
+                        + " bytes, not a whole number of F32 rows of k = " + k);
+            }
+            long rows = w.byteSize() / (4L * k);
+            MemorySegment b = biases == null ? null : biases[i];
+            if (b != null && b.byteSize() != 4L * rows) {
+                throw new IllegalArgumentException("biases[" + i + "] has " + b.byteSize() + " bytes, expected ["
+                        + rows + "] F32 = " + 4L * rows + " bytes");
+            }
+            partRows[i] = (int) Math.min(rows, Integer.MAX_VALUE);
+            totalRows += rows;
+        }
+        if (totalRows * k > Integer.MAX_VALUE - (long) WIDTH * k) {
+            throw new IllegalArgumentException("weights of " + totalRows + " x " + k + " are too large to pack");
+        }
+        int n = (int) totalRows;
+        int panels = panelCount(n);
+        MemorySegment packed = arena.allocate(4L * panels * WIDTH * k, 64);
+        if (!packed.isAccessibleBy(OTHER_THREAD)) {
+            throw new IllegalArgumentException("arena is confined to one thread; the pool's threads must read the "
+                    + "packed weights: use Arena.ofShared(), Arena.global() or Arena.ofAuto()");
+        }
+
+        // Row r of the concatenation is row (r - partStart[i]) of weights[i].
+        MemorySegment[] rowSource = new MemorySegment[n];
+        long[] rowOffset = new long[n];
+        float[] bias = new float[panels * WIDTH];
+        boolean hasBias = false;
+        int r = 0;
+        for (int i = 0; i < weights.length; i++) {
+            MemorySegment b = biases == null ? null : biases[i];
+            for (int j = 0; j < partRows[i]; j++, r++) {
+                rowSource[r] = weights[i];
+                rowOffset[r] = 4L * j * k;
+                if (b != null) {
+                    bias[r] = b.getAtIndex(FLOAT_ANY_ALIGNMENT, j);
+                }
+            }
+            hasBias |= b != null;
+        }
+
+        // Transpose each panel through heap buffers: bulk copies in and out, a cache-resident scatter between.
+        float[] rows = new float[WIDTH * k];
+        float[] panel = new float[WIDTH * k];
+        for (int p = 0; p < panels; p++) {
+            int first = p * WIDTH;
+            int width = Math.min(WIDTH, n - first);
+            for (int c = 0; c < width; c++) {
+                MemorySegment.copy(rowSource[first + c], FLOAT_ANY_ALIGNMENT, rowOffset[first + c], rows, c * k, k);
+            }
+            if (width < WIDTH) {
+                Arrays.fill(panel, 0f);
+            }
+            for (int c = 0; c < width; c++) {
+                int src = c * k;
+                for (int kk = 0; kk < k; kk++) {
+                    panel[kk * WIDTH + c] = rows[src + kk];
+                }
+            }
+            MemorySegment.copy(panel, 0, packed, ValueLayout.JAVA_FLOAT, 4L * p * WIDTH * k, WIDTH * k);
+        }
+        return new PackedLinear(n, k, packed, bias, hasBias);
+    }
+
+    /** A thread that never runs: segments accessible by it are accessible by any thread. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
+
+    private static int panelCount(int n) {
+        return (n + WIDTH - 1) / WIDTH;
+    }
+
+    private static void requirePositive(String name, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+
+    /** Output features (rows of the Hugging Face weight, summed over the packed parts). */
+    public int n() {
+        return n;
+    }
+
+    /** Input features. */
+    public int k() {
+        return k;
+    }
+
+    /** Whether any packed part had a bias. */
+    public boolean hasBias() {
+        return hasBias;
+    }
+
+    int panels() {
+        return panels;
+    }
+
+    /** {@code [panels][k][PANEL_WIDTH]} F32. */
+    MemorySegment packed() {
+        return packed;
+    }
+
+    /** {@code [panels * PANEL_WIDTH]}, zero where a part has no bias and in the padding. */
+    float[] bias() {
+        return bias;
+    }
+
+    @Override
+    public String toString() {
+        return "PackedLinear[n=" + n + ", k=" + k + ", panels=" + panels + " x " + WIDTH + "]";
+    }
+}
