@@ -1,0 +1,128 @@
+package bertj.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import bertj.tokenizer.EncodeOptions.Padding;
+import bertj.tokenizer.EncodeOptions.Truncation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Overflowing windows (question answering over long contexts), option edge cases and loading. */
+class OverflowAndOptionsTest {
+    private static final BertTokenizer T = ReferenceCasesTest.FROM_JSON;
+
+    @Test
+    void onlySecondWindowsRepeatTheQuestion() {
+        String question = "who";
+        String context = "hello world a b c d e f g h i j k";
+        EncodeOptions qa = EncodeOptions.DEFAULT.withTruncation(Truncation.ONLY_SECOND, 8).withStride(2).withReturnOverflowing(true)
+                .withPadding(Padding.MAX_LENGTH);
+        Encoding e = T.encode(question, context, qa);
+        // Room for the context: 8 - 3 special - 1 question token = 4, windows advance by 4 - 2.
+        assertEquals(List.of("[CLS]", "who", "[SEP]", "hello", "world", "a", "b", "[SEP]"), e.tokens());
+        String[] expectedWindows = {"a b c d", "c d e f", "e f g h", "g h i j", "i j k [PAD]"};
+        assertEquals(expectedWindows.length, e.overflowing().size());
+        for (int w = 0; w < expectedWindows.length; w++) {
+            Encoding window = e.overflowing().get(w);
+            assertEquals("[CLS] who [SEP] " + expectedWindows[w].replace(" [PAD]", " [SEP] [PAD]") + (w < 4 ? " [SEP]" : ""),
+                    String.join(" ", window.tokens()), "window " + w);
+            assertEquals(8, window.length());
+            assertArrayEquals(w < 4 ? new int[] {0, 0, 0, 1, 1, 1, 1, 1} : new int[] {0, 0, 0, 1, 1, 1, 1, 0}, window.typeIds(), "window " + w);
+            // Offsets of context tokens point into the context.
+            for (int i = 3; i < window.length(); i++) {
+                if (window.sequenceIds()[i] == 1) {
+                    assertEquals(window.tokens().get(i), context.substring(window.starts()[i], window.ends()[i]));
+                }
+            }
+            assertTrue(window.overflowing().isEmpty());
+        }
+        // Without overflowing windows the main encoding is the same (tokenizers 0.23's early exit only drops the rest).
+        assertEquals(e.tokens(), T.encode(question, context, qa.withReturnOverflowing(false)).tokens());
+        assertTrue(T.encode(question, context, qa.withReturnOverflowing(false)).overflowing().isEmpty());
+    }
+
+    @Test
+    void singleSequenceWindowsCoverTheWholeText() {
+        String text = "a b c d e f g h i j k l m n o p q r s t u v w x y z";
+        Encoding e = T.encode(text, null, EncodeOptions.DEFAULT.withTruncation(Truncation.LONGEST_FIRST, 10).withStride(3)
+                .withReturnOverflowing(true));
+        StringBuilder seen = new StringBuilder(String.join(" ", e.tokens().subList(1, 9)));
+        for (Encoding w : e.overflowing()) {
+            assertEquals("[CLS]", w.tokens().getFirst());
+            assertEquals("[SEP]", w.tokens().getLast());
+            List<String> inner = w.tokens().subList(1, w.length() - 1);
+            seen.append(' ').append(String.join(" ", inner.subList(Math.min(3, inner.size()), inner.size())));
+        }
+        assertEquals(text, seen.toString());
+    }
+
+    @Test
+    void impossibleRequestsThrowTokenizerException() {
+        String text = "one two three four five six seven eight nine ten";
+        assertEquals("Truncation error: Second sequence not provided", assertThrows(TokenizerException.class,
+                () -> T.encode(text, null, EncodeOptions.DEFAULT.withTruncation(Truncation.ONLY_SECOND, 8))).getMessage());
+        assertEquals("Truncation error: Sequence to truncate too short to respect the provided max_length",
+                assertThrows(TokenizerException.class,
+                        () -> T.encode(text, "x", EncodeOptions.DEFAULT.withTruncation(Truncation.ONLY_SECOND, 8))).getMessage());
+        TokenizerException stride = assertThrows(TokenizerException.class, () -> T.encode(text, null,
+                EncodeOptions.DEFAULT.withTruncation(Truncation.LONGEST_FIRST, 8).withStride(6)));
+        assertTrue(stride.getMessage().contains("stride 6"), stride.getMessage());
+        // Short inputs need no truncation, so the same options are fine.
+        assertEquals(4, T.encode("one two", null, EncodeOptions.DEFAULT.withTruncation(Truncation.ONLY_SECOND, 8)).length());
+        assertThrows(IllegalArgumentException.class, () -> EncodeOptions.DEFAULT.withStride(-1));
+    }
+
+    @Test
+    void paddingNeverTruncatesAndRoundsUp() {
+        Encoding e = T.encode("one two three", null, EncodeOptions.DEFAULT.withPadding(Padding.MAX_LENGTH, 3));
+        assertEquals(5, e.length());
+        Encoding m = T.encode("one two three", null, EncodeOptions.DEFAULT.withPadding(Padding.LONGEST).withPadToMultipleOf(8));
+        assertEquals(8, m.length());
+        assertArrayEquals(new int[] {1, 1, 1, 1, 1, 0, 0, 0}, m.attentionMask());
+        assertArrayEquals(new int[] {1, 0, 0, 0, 1, 1, 1, 1}, m.specialTokensMask());
+        List<Encoding> batch = T.encodeBatch(List.of("a", "a b c d"), null, EncodeOptions.DEFAULT.withPadding(Padding.LONGEST));
+        assertEquals(6, batch.get(0).length());
+        assertEquals(6, batch.get(1).length());
+        assertEquals(T.padTokenId(), batch.get(0).ids()[5]);
+    }
+
+    @Test
+    void apiBasics() {
+        assertEquals(30522, T.vocabSize());
+        assertEquals(101, T.clsTokenId());
+        assertEquals(102, T.sepTokenId());
+        assertEquals(0, T.padTokenId());
+        assertEquals(100, T.unkTokenId());
+        assertEquals(128, T.modelMaxLength());
+        assertEquals(7592, T.tokenToId("hello"));
+        assertEquals(-1, T.tokenToId("no such token"));
+        assertEquals(java.util.Arrays.asList("[CLS]", "hello", null), T.convertIdsToTokens(new int[] {101, 7592, 999999}));
+        assertEquals(128, T.encode("hello").length());   // the shipped tokenizer.json pads to 128
+        assertEquals(512, ReferenceCasesTest.FROM_VOCAB.modelMaxLength());
+        assertEquals(3, ReferenceCasesTest.FROM_VOCAB.encode("hello").length());
+        assertEquals("hello world.ing [UNK]", T.decode(new int[] {7592, 2088, 1012, 2075, 100}, false));
+        assertEquals("##ing world", T.decode(new int[] {2075, 2088, 100}, true));
+    }
+
+    @Test
+    void loadsDirectoriesAndReportsBadFiles(@TempDir Path dir) throws Exception {
+        Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), dir.resolve("vocab.txt"));
+        BertTokenizer fromVocab = BertTokenizer.fromDirectory(dir);
+        assertEquals(List.of("[CLS]", "hello", "[SEP]"), fromVocab.encode("Hello").tokens());
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": false}");
+        assertEquals(List.of("[CLS]", "[UNK]", "[SEP]"), BertTokenizer.fromDirectory(dir).encode("Hello").tokens());
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {}}}");
+        TokenizerException bpe = assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(dir));
+        assertTrue(bpe.getMessage().contains("tokenizer.json") && bpe.getMessage().contains("WordPiece"), bpe.getMessage());
+        Files.writeString(dir.resolve("tokenizer.json"), "{not json");
+        assertTrue(assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(dir)).getMessage().contains("tokenizer.json"));
+        TokenizerException missing = assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(dir.resolve("nope")));
+        assertTrue(missing.getMessage().contains("nope"));
+    }
+}
