@@ -6,8 +6,7 @@ import bertj.tools.onnx.OnnxToHuggingFace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
@@ -19,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -80,13 +80,16 @@ public final class DefaultModel {
 
     /** The cache root (see the class comment); it need not exist. */
     public static Path cacheRoot() {
-        String property = System.getProperty("bertj.cacheDir");
+        return cacheRoot(System.getProperty("bertj.cacheDir"), System.getenv(), Path.of(System.getProperty("user.home")));
+    }
+
+    static Path cacheRoot(String property, Map<String, String> env, Path home) {
         if (property != null && !property.isBlank()) return Path.of(property);
-        String env = System.getenv("BERTJ_CACHE");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) return Path.of(xdg, "bertj"); // the spec says ignore relative
-        return Path.of(System.getProperty("user.home"), ".cache", "bertj");
+        String bertjCache = env.get("BERTJ_CACHE");
+        if (bertjCache != null && !bertjCache.isBlank()) return Path.of(bertjCache);
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) return Path.of(xdg, "bertj"); // XDG: ignore relative paths
+        return home.resolve(".cache").resolve("bertj");
     }
 
     /** Where the converted default model lives; it need not exist yet. */
@@ -98,8 +101,8 @@ public final class DefaultModel {
     public static Path ensureConverted() {
         Path dir = directory();
         if (isComplete(dir)) return dir; // the common case: no file but the marker is touched
-        return ensureConverted(cacheRoot(), sourceJar(),
-                message -> System.err.println("bertj: " + message));
+        Path jar = sourceJar(System.getProperty("bertj.defaultModelSource"), Path.of(System.getProperty("user.home")));
+        return ensureConverted(cacheRoot(), jar, message -> System.err.println("bertj: " + message));
     }
 
     static Path directory(Path cacheRoot) {
@@ -144,21 +147,20 @@ public final class DefaultModel {
     }
 
     /**
-     * The jar that ships the ONNX model.
+     * The jar that ships the ONNX model: {@code property} (bertj.defaultModelSource) if it names a file, else the
+     * one in {@code home}'s Maven repository.
      *
      * @throws IllegalStateException saying how to get it when it is in neither place
      */
-    static Path sourceJar() {
+    static Path sourceJar(String property, Path home) {
         List<Path> tried = new ArrayList<>();
-        String property = System.getProperty("bertj.defaultModelSource");
         if (property != null && !property.isBlank()) {
             Path p = Path.of(property);
             if (Files.isRegularFile(p)) return p;
             tried.add(p);
         }
         String[] gav = ARTIFACT.split(":");
-        Path m2 = Path.of(System.getProperty("user.home"), ".m2", "repository", "dev", "langchain4j", gav[1], gav[2],
-                gav[1] + "-" + gav[2] + ".jar");
+        Path m2 = home.resolve(Path.of(".m2", "repository", "dev", "langchain4j", gav[1], gav[2], gav[1] + "-" + gav[2] + ".jar"));
         if (Files.isRegularFile(m2)) return m2;
         tried.add(m2);
         throw new IllegalStateException("the default model's source, the Maven Central jar " + ARTIFACT
@@ -180,25 +182,23 @@ public final class DefaultModel {
 
     /** Renames the finished {@code staging} directory to {@code dir}, replacing an unfinished or outdated one. */
     private static void install(Path staging, Path dir) throws IOException {
-        try {
-            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-            if (isComplete(dir)) return; // a concurrent run finished first; its copy is as good as ours
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+                return;
+            } catch (FileSystemException e) { // dir exists: rename(2) fails with ENOTEMPTY or EEXIST
+                if (isComplete(dir)) return; // a concurrent run finished first; its copy is as good as ours
+                if (attempt == 3) throw e;
+            }
+            // An interrupted copy from before the marker existed, or one by an older converter: set it aside.
+            Path old = dir.resolveSibling("." + NAME + ".old-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+            try {
+                Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+            } catch (NoSuchFileException e) {
+                // another run set it aside already
+            }
+            deleteQuietly(old);
         }
-        // An interrupted copy from before the marker existed, or one made by an older converter: set it aside.
-        Path old = dir.resolveSibling("." + NAME + ".old-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
-        try {
-            Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
-        } catch (NoSuchFileException e) {
-            // someone else moved it away already
-        }
-        try {
-            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-            if (!isComplete(dir)) throw e;
-        }
-        deleteQuietly(old);
     }
 
     /** Removes temporary and set-aside directories that killed runs left behind. */

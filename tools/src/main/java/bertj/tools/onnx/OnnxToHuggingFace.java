@@ -117,24 +117,28 @@ public final class OnnxToHuggingFace {
     public static Plan plan(OnnxGraph graph, String source, int padTokenId) {
         Map<String, Mapping> tensors = new TreeMap<>();
         Map<String, String> linearOutputs = new HashMap<>(); // module path -> value after its bias
-        Set<String> weights = new HashSet<>();
+        Set<String> consumed = new HashSet<>(); // initializers mapped as a linear layer's weight or bias
         for (OnnxNode node : graph.nodes()) {
             boolean gemm = node.opType().equals("Gemm");
             if (!gemm && !node.opType().equals("MatMul") || node.inputs().size() < 2) continue;
             OnnxTensor w = graph.initializers().get(node.inputs().get(1));
             if (w == null || w.dims().length != 2) continue; // activations times activations (attention)
             if (gemm) requireLinearGemm(node, source);
-            Bias bias = bias(graph, node, gemm);
-            String module = moduleName(w, bias, node, source);
             boolean transposed = !gemm || intAttribute(node, "transB", 0) == 0; // MatMul's B is [in, out]
+            Bias bias = bias(graph, node, gemm, w.dims()[transposed ? 1 : 0]);
+            String module = moduleName(w, bias, node, source);
             put(tensors, new Mapping(module + ".weight", w, transposed), source);
+            consumed.add(w.name());
+            if (bias != null) {
+                put(tensors, new Mapping(module + ".bias", bias.tensor(), false), source);
+                consumed.add(bias.tensor().name());
+            }
             linearOutputs.put(module, bias == null ? node.outputs().getFirst() : bias.output());
-            weights.add(w.name());
         }
         for (OnnxTensor t : graph.initializers().values()) {
-            // Everything else under a parameter name (embeddings, LayerNorm, biases); buffers such as
+            // Everything else under a parameter name (embeddings, LayerNorm); buffers such as
             // embeddings.position_ids are integers, constants have onnx:: names.
-            if (!weights.contains(t.name()) && PARAMETER.matcher(t.name()).matches() && isFloat(t)) {
+            if (!consumed.contains(t.name()) && PARAMETER.matcher(t.name()).matches() && isFloat(t)) {
                 put(tensors, new Mapping(t.name(), t, false), source);
             }
         }
@@ -186,26 +190,32 @@ public final class OnnxToHuggingFace {
     private record Bias(OnnxTensor tensor, String output) {
     }
 
-    private static Bias bias(OnnxGraph graph, OnnxNode node, boolean gemm) {
+    /** The [out] vector added to the layer's product: Gemm's C, or an Add right after the MatMul. */
+    private static Bias bias(OnnxGraph graph, OnnxNode node, boolean gemm, long out) {
         if (gemm) {
             OnnxTensor c = node.inputs().size() > 2 ? graph.initializers().get(node.inputs().get(2)) : null;
-            return c == null ? null : new Bias(c, node.outputs().getFirst());
+            return isBias(c, out) ? new Bias(c, node.outputs().getFirst()) : null;
         }
         String product = node.outputs().getFirst();
         for (OnnxNode add : graph.consumers(product)) {
             if (!add.opType().equals("Add") || add.inputs().size() != 2) continue;
             String other = add.inputs().get(0).equals(product) ? add.inputs().get(1) : add.inputs().get(0);
             OnnxTensor b = graph.initializers().get(other);
-            if (b != null && b.name().endsWith(".bias")) return new Bias(b, add.outputs().getFirst());
+            if (isBias(b, out)) return new Bias(b, add.outputs().getFirst());
         }
         return null;
+    }
+
+    private static boolean isBias(OnnxTensor t, long out) {
+        return t != null && t.dims().length == 1 && t.dims()[0] == out && isFloat(t);
     }
 
     /** The nn.Linear's module path, e.g. {@code encoder.layer.0.attention.self.query}. */
     private static String moduleName(OnnxTensor weight, Bias bias, OnnxNode node, String source) {
         String name = weight.name();
         if (PARAMETER.matcher(name).matches() && name.endsWith(".weight")) return strip(name, ".weight");
-        if (bias != null && PARAMETER.matcher(bias.tensor().name()).matches()) return strip(bias.tensor().name(), ".bias");
+        String biasName = bias == null ? "" : bias.tensor().name();
+        if (PARAMETER.matcher(biasName).matches() && biasName.endsWith(".bias")) return strip(biasName, ".bias");
         // torch.onnx names nodes after the module path: /encoder/layer.0/attention/self/query/MatMul
         String path = node.name().replaceFirst("^/", "").replaceFirst("/(MatMul|Gemm)(_\\d+)?$", "").replace('/', '.');
         if (!path.equals(node.name()) && MODULE_PATH.matcher(path).matches()) return path;
