@@ -101,17 +101,18 @@ public final class OnnxExporter {
             return g;
         }
 
-        /** Constants shared by every layer (torch folds them into Constant nodes; initializers are equivalent). */
+        /**
+         * Constants every graph uses (torch emits Constant nodes; initializers are equivalent). Those only some
+         * graphs need are defined on first use, so that ONNX Runtime finds no unused initializer.
+         */
         private void constants() {
             long[] scalar = {};
             g.floatInitializer("const.one", scalar, 1f);
-            g.floatInitializer("const.half", scalar, 0.5f);
             g.floatInitializer("const.float32_min", scalar, -Float.MAX_VALUE);
             g.floatInitializer("const.sqrt_head_size", scalar, (float) Math.sqrt(config.headSize()));
             g.longInitializer("const.axes_0", new long[] {1}, 0);
             g.longInitializer("const.axes_1", new long[] {1}, 1);
             g.longInitializer("const.axes_2", new long[] {1}, 2);
-            g.longInitializer("const.index_0", scalar, 0);
             g.longInitializer("const.index_1", scalar, 1);
             g.longInitializer("const.step_1", new long[] {1}, 1);
             // Reshape's 0 copies that dimension from the input: [batch, seq, hidden] <-> [batch, seq, heads, head_size]
@@ -191,6 +192,7 @@ public final class OnnxExporter {
         /** {@code BertPooler}: tanh(dense(hidden_state[:, 0])). */
         private void pooler(String hiddenState) {
             int hidden = config.hiddenSize();
+            g.longInitializer("const.index_0", new long[] {}, 0);
             String first = op("Gather", "/pooler/Gather", List.of(hiddenState, "const.index_0"), Attribute.ofInt("axis", 1));
             String dense = linear("/pooler/dense", "pooler.dense", first, hidden, hidden);
             op("Tanh", "/pooler/activation/Tanh", List.of(dense), "pooler_output");
@@ -200,6 +202,7 @@ public final class OnnxExporter {
             return switch (config.hiddenAct()) {
                 case GELU -> { // x * 0.5 * (1 + erf(x / sqrt(2))), as torch exports nn.functional.gelu
                     constant("const.sqrt_2", (float) Math.sqrt(2));
+                    constant("const.half", 0.5f);
                     String e = op("Div", path + "/Div", List.of(x, "const.sqrt_2"));
                     e = op("Erf", path + "/Erf", List.of(e));
                     e = op("Add", path + "/Add", List.of(e, "const.one"));
@@ -207,6 +210,7 @@ public final class OnnxExporter {
                     yield op("Mul", path + "/Mul_1", List.of(e, "const.half"));
                 }
                 case GELU_TANH -> { // 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))), NewGELUActivation
+                    constant("const.half", 0.5f);
                     constant("const.three", 3f);
                     constant("const.gelu_tanh_cubic", 0.044715f);
                     constant("const.sqrt_2_over_pi", (float) Math.sqrt(2 / Math.PI));

@@ -1,0 +1,310 @@
+package bertj.bench;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import bertj.engine.BertInput;
+import bertj.engine.BertModel;
+import bertj.engine.BertOutput;
+import bertj.kernels.ThreadPool;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.PrintWriter;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * bertj and ONNX Runtime on the same model, token ids and thread count, in one JVM: for each (threads,
+ * sequence length) both engines are checked to agree, warmed up, then timed alternately (bertj, ORT, bertj,
+ * ORT, ...) so that drift in the machine's state hits both alike. Each configuration prints JSON lines:
+ * <pre>
+ *   {"engine":"bertj","seq":S,"batch":B,"threads":T,"median_ms":X,"p90_ms":Y}
+ *   {"engine":"onnxruntime","seq":S,"batch":B,"threads":T,"median_ms":X,"p90_ms":Y}
+ *   {"seq":S,"batch":B,"threads":T,"ratio":bertj/onnxruntime}
+ * </pre>
+ * plus lines for load time, ORT session creation time, resident memory (VmRSS) and the agreement check.
+ * Without an ONNX file only bertj is timed.
+ *
+ * <p>What is timed is what a Java caller gets: for bertj {@code forward} returning {@code float[][][]}; for
+ * ORT {@code session.run} on input tensors made once, plus copying {@code last_hidden_state} to the heap.
+ */
+public final class SideBySide {
+    /** Largest |bertj - ORT| on last_hidden_state accepted before timing: both compute the same float32 math. */
+    public static final double MAX_ABS_DIFF = 1e-3;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * @param model      a model directory bertj loads
+     * @param onnx       the same model as ONNX, or null to time bertj alone
+     * @param seqLens    sequence lengths, each at least 2
+     * @param threads    thread counts, each at least 1
+     * @param runs       timed runs per engine and configuration
+     * @param warmupRuns untimed runs per engine before timing
+     * @param seed       seed of the token ids
+     */
+    public record Options(Path model, Path onnx, List<Integer> seqLens, int batch, List<Integer> threads,
+                          int runs, int warmupRuns, long seed) {
+        public Options {
+            Objects.requireNonNull(model, "model");
+            seqLens = List.copyOf(seqLens);
+            threads = List.copyOf(threads);
+            checkFlags(seqLens, batch, threads, runs, warmupRuns);
+            if (onnx != null && !Files.isRegularFile(onnx)) throw new IllegalArgumentException(onnx + ": no such ONNX file");
+        }
+
+        /** @throws IllegalArgumentException naming the first value out of range */
+        public static void checkFlags(List<Integer> seqLens, int batch, List<Integer> threads, int runs, int warmupRuns) {
+            if (seqLens.isEmpty() || threads.isEmpty()) throw new IllegalArgumentException("give at least one sequence length and thread count");
+            for (int s : seqLens) if (s < 2) throw new IllegalArgumentException("sequence length must be at least 2 ([CLS] and [SEP]), got " + s);
+            for (int t : threads) if (t < 1) throw new IllegalArgumentException("thread count must be at least 1, got " + t);
+            if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            if (runs < 1) throw new IllegalArgumentException("runs must be at least 1, got " + runs);
+            if (warmupRuns < 0) throw new IllegalArgumentException("warm-up runs must be at least 0, got " + warmupRuns);
+        }
+    }
+
+    private SideBySide() {
+    }
+
+    /** Runs every configuration, printing JSON lines to {@code out} as results come in. */
+    public static void run(Options options, PrintWriter out) throws OrtException {
+        RandomInputs inputs = RandomInputs.forModel(options.model());
+        long weightsBytes = weightsBytes(options.model());
+        for (int threads : options.threads()) {
+            double rssBefore = ResidentMemory.mib();
+            long start = System.nanoTime();
+            try (ThreadPool pool = new ThreadPool(threads);
+                 BertModel bertj = BertModel.load(options.model(), pool)) {
+                double loadMs = millis(System.nanoTime() - start);
+                print(out, line().put("engine", "bertj").put("threads", threads).put("load_ms", round(loadMs))
+                        .put("weights_mb", round(weightsBytes / 1048576.0)).put("rss_mb_before_load", round(rssBefore))
+                        .put("rss_mb_after_load", round(ResidentMemory.mib())));
+                // One forward before ONNX Runtime allocates anything, so the resident memory is bertj's alone.
+                int firstSeq = options.seqLens().getFirst();
+                bertj.forward(inputs.batch(options.batch(), firstSeq, options.seed() + firstSeq));
+                print(out, line().put("engine", "bertj").put("threads", threads).put("seq", firstSeq)
+                        .put("batch", options.batch()).put("rss_mb_after_forward", round(ResidentMemory.mib())));
+                try (OrtRunner ort = options.onnx() == null ? null : OrtRunner.open(options.onnx(), threads, out)) {
+                    for (int seq : options.seqLens()) {
+                        BertInput input = inputs.batch(options.batch(), seq, options.seed() + seq);
+                        if (ort != null) check(bertj.forward(input), ort, input, threads, out);
+                        measure(options, bertj, ort, input, threads, out);
+                    }
+                    print(out, line().put("threads", threads).put("rss_mb_after_runs", round(ResidentMemory.mib())));
+                }
+            }
+        }
+    }
+
+    /** Fails unless ORT's last_hidden_state is within {@link #MAX_ABS_DIFF} of bertj's everywhere. */
+    private static void check(BertOutput bertj, OrtRunner ort, BertInput input, int threads, PrintWriter out) throws OrtException {
+        float[] theirs = ort.run(input);
+        float[][][] ours = bertj.lastHiddenState();
+        int hidden = ours[0][0].length;
+        if (theirs.length != input.tokens() * hidden) {
+            throw new IllegalStateException("ONNX Runtime's " + ort.outputName + " has " + theirs.length + " values, bertj's "
+                    + input.tokens() * hidden + " (batch " + input.batch() + " x seq " + input.seqLen() + " x hidden " + hidden
+                    + "): is " + ort.file + " the same model?");
+        }
+        double worst = 0;
+        for (int b = 0, i = 0; b < ours.length; b++) {
+            for (float[] row : ours[b]) {
+                for (float v : row) {
+                    double d = Math.abs(v - theirs[i++]);
+                    if (!(d <= worst)) worst = d; // NaN is the worst
+                }
+            }
+        }
+        print(out, line().put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
+                .put("max_abs_diff", worst));
+        if (!(worst <= MAX_ABS_DIFF)) {
+            throw new IllegalStateException("ONNX Runtime's " + ort.outputName + " differs from bertj's by " + worst
+                    + " (max abs) at seq " + input.seqLen() + ", batch " + input.batch() + ", over the " + MAX_ABS_DIFF
+                    + " limit: is " + ort.file + " the same model? Not timing engines that disagree.");
+        }
+    }
+
+    private static void measure(Options options, BertModel bertj, OrtRunner ort, BertInput input, int threads,
+                                PrintWriter out) throws OrtException {
+        for (int i = 0; i < options.warmupRuns(); i++) {
+            bertj.forward(input);
+            if (ort != null) ort.run(input);
+        }
+        long[] ours = new long[options.runs()];
+        long[] theirs = new long[options.runs()];
+        for (int i = 0; i < options.runs(); i++) {
+            long t0 = System.nanoTime();
+            bertj.forward(input);
+            ours[i] = System.nanoTime() - t0;
+            if (ort != null) {
+                t0 = System.nanoTime();
+                ort.run(input);
+                theirs[i] = System.nanoTime() - t0;
+            }
+        }
+        double bertjMedian = percentile(ours, 50);
+        print(out, timing("bertj", input, threads, bertjMedian, percentile(ours, 90)));
+        if (ort != null) {
+            double ortMedian = percentile(theirs, 50);
+            print(out, timing("onnxruntime", input, threads, ortMedian, percentile(theirs, 90)));
+            print(out, line().put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
+                    .put("ratio", Math.round(bertjMedian / ortMedian * 1000) / 1000.0));
+        }
+    }
+
+    private static ObjectNode timing(String engine, BertInput input, int threads, double medianMs, double p90Ms) {
+        return line().put("engine", engine).put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
+                .put("median_ms", round(medianMs)).put("p90_ms", round(p90Ms));
+    }
+
+    /**
+     * The p-th percentile in milliseconds: the median of an even count is the mean of the middle two, other
+     * percentiles are nearest-rank (the smallest value with at least p% of the runs at or below it).
+     */
+    static double percentile(long[] nanos, int p) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        if (p == 50 && n % 2 == 0) return millis((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0);
+        int rank = (int) Math.ceil(p / 100.0 * n);
+        return millis(sorted[Math.max(rank, 1) - 1]);
+    }
+
+    private static double millis(double nanos) {
+        return nanos / 1e6;
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 1000) / 1000.0;
+    }
+
+    private static long weightsBytes(Path model) {
+        try (bertj.loader.ModelDirectory dir = bertj.loader.ModelDirectory.open(model)) {
+            return dir.checkpoint().totalBytes();
+        }
+    }
+
+    private static ObjectNode line() {
+        return JSON.createObjectNode();
+    }
+
+    private static void print(PrintWriter out, ObjectNode line) {
+        out.println(line.toString());
+        out.flush();
+    }
+
+    /** An ONNX Runtime session set up as the comparison needs: T intra-op threads, sequential, optimization ALL. */
+    static final class OrtRunner implements AutoCloseable {
+        private static final List<String> INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
+
+        final Path file;
+        final String outputName;
+        private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+        private final OrtSession session;
+        private BertInput preparedFor;
+        private Map<String, OnnxTensor> prepared = Map.of();
+
+        private OrtRunner(Path file, OrtSession session, String outputName) {
+            this.file = file;
+            this.session = session;
+            this.outputName = outputName;
+        }
+
+        static OrtRunner open(Path file, int threads, PrintWriter out) throws OrtException {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            double rssBefore = ResidentMemory.mib();
+            long start = System.nanoTime();
+            OrtSession session;
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                options.setIntraOpNumThreads(threads);
+                options.setInterOpNumThreads(1);
+                options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                session = env.createSession(file.toString(), options);
+            }
+            double sessionMs = millis(System.nanoTime() - start);
+            try {
+                for (String input : session.getInputNames()) {
+                    if (!INPUTS.contains(input)) {
+                        throw new IllegalArgumentException(file + ": takes an input named \"" + input + "\"; a BERT graph takes "
+                                + String.join(", ", INPUTS));
+                    }
+                }
+                String output = lastHiddenStateName(file, session);
+                print(out, line().put("engine", "onnxruntime").put("threads", threads).put("session_ms", round(sessionMs))
+                        .put("rss_mb_before_session", round(rssBefore)).put("rss_mb_after_session", round(ResidentMemory.mib()))
+                        .put("onnxruntime_version", env.getVersion()).put("output", output));
+                return new OrtRunner(file, session, output);
+            } catch (RuntimeException | OrtException e) {
+                session.close();
+                throw e;
+            }
+        }
+
+        /**
+         * {@code last_hidden_state} by name, else the only float output of rank 3 (the all-MiniLM-L6-v2 export
+         * calls it {@code output_0}).
+         */
+        private static String lastHiddenStateName(Path file, OrtSession session) throws OrtException {
+            Map<String, NodeInfo> outputs = session.getOutputInfo();
+            if (outputs.containsKey("last_hidden_state")) return "last_hidden_state";
+            List<String> rank3 = outputs.entrySet().stream()
+                    .filter(e -> e.getValue().getInfo() instanceof TensorInfo t && t.getShape().length == 3)
+                    .map(Map.Entry::getKey).toList();
+            if (rank3.size() != 1) {
+                throw new IllegalArgumentException(file + ": cannot tell which output is last_hidden_state (outputs "
+                        + outputs.keySet() + ")");
+            }
+            return rank3.getFirst();
+        }
+
+        /** last_hidden_state, row-major [batch, seq, hidden]. Input tensors are made once per distinct input. */
+        float[] run(BertInput input) throws OrtException {
+            if (input != preparedFor) prepare(input);
+            try (OrtSession.Result result = session.run(prepared)) {
+                FloatBuffer values = ((OnnxTensor) result.get(outputName).orElseThrow()).getFloatBuffer();
+                float[] out = new float[values.remaining()];
+                values.get(out);
+                return out;
+            }
+        }
+
+        private void prepare(BertInput input) throws OrtException {
+            closePrepared();
+            long[] shape = {input.batch(), input.seqLen()};
+            Map<String, int[]> columns = Map.of("input_ids", input.inputIds(), "attention_mask", input.attentionMask(),
+                    "token_type_ids", input.tokenTypeIds());
+            Map<String, OnnxTensor> tensors = new HashMap<>();
+            for (String name : session.getInputNames()) {
+                long[] values = Arrays.stream(columns.get(name)).asLongStream().toArray();
+                tensors.put(name, OnnxTensor.createTensor(env, LongBuffer.wrap(values), shape));
+            }
+            prepared = tensors;
+            preparedFor = input;
+        }
+
+        private void closePrepared() {
+            prepared.values().forEach(OnnxTensor::close);
+            prepared = Map.of();
+            preparedFor = null;
+        }
+
+        @Override
+        public void close() throws OrtException {
+            closePrepared();
+            session.close();
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package bertj.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code bertj bench MODEL ...} command line. */
+class BenchMainTest {
+    @TempDir
+    static Path tmp;
+    private static Path model;
+    private static Path onnx;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeAll
+    static void models() {
+        model = TinyModels.model(tmp.resolve("model"), 1);
+        onnx = TinyModels.onnx(model, tmp.resolve("model.onnx"));
+    }
+
+    private int run(String... args) {
+        return BenchMain.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void printsOneJsonObjectPerLine() {
+        int code = run(model.toString(), "--seq", "8,12", "--batch", "1", "--threads", "1", "--runs", "2", "--warmup", "0",
+                "--vs-onnxruntime", onnx.toString());
+        assertEquals(0, code, err.toString());
+        List<JsonNode> lines = SideBySideTest.parse(out.toString());
+        assertEquals(2, lines.stream().filter(l -> l.has("ratio")).count(), out.toString());
+        assertEquals(4, lines.stream().filter(l -> l.has("median_ms")).count(), out.toString());
+    }
+
+    @Test
+    void wrongFlagsAreUsageErrors() {
+        assertEquals(2, run(model.toString(), "--seq", "eight"));
+        assertEquals(2, run(model.toString(), "--seq", "1"));
+        assertTrue(err.toString().contains("sequence length must be at least 2"), err.toString());
+        assertEquals(2, run(model.toString(), "--threads", "0"));
+        assertEquals(2, run(model.toString(), "--runs", "0"));
+        assertEquals(2, run(model.toString(), "--frobnicate"));
+        assertEquals(2, run());
+        assertTrue(err.toString().contains("Usage:") || err.toString().contains("bertj bench"), err.toString());
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void aMissingModelOrOnnxFileIsAnErrorNamingIt() {
+        Path missing = tmp.resolve("no-model");
+        assertEquals(1, run(missing.toString(), "--runs", "1"));
+        assertTrue(err.toString().startsWith("bertj: ") && err.toString().contains(missing.toString()), err.toString());
+        Path noOnnx = tmp.resolve("no.onnx");
+        assertEquals(1, run(model.toString(), "--runs", "1", "--vs-onnxruntime", noOnnx.toString()));
+        assertTrue(err.toString().contains(noOnnx.toString()), err.toString());
+    }
+}
