@@ -80,7 +80,8 @@ final class BertNormalizer {
 
     /** Appends the normalization of {@code text[from, to)} to {@code out}. */
     void normalize(String text, int from, int to, Text out) {
-        out.ensure((to - from) * 2 + 8);
+        // ASCII maps to at most one char; other characters check for room themselves.
+        out.ensure(to - from + 8);
         for (int i = from; i < to; ) {
             char ch = text.charAt(i);
             if (ch < 128) {
@@ -101,6 +102,7 @@ final class BertNormalizer {
             } else if (Character.isSurrogate(ch)) {
                 cp = 0xFFFD;   // a lone surrogate reaches the reference as U+FFFD
             }
+            out.ensure(to - i + 64);
             normalizeCodePoint(cp, i, next, out);
             i = next;
         }
@@ -116,8 +118,6 @@ final class BertNormalizer {
             }
         }
         boolean cjk = handleChineseChars && (f & UnicodeTables.CJK) != 0;
-        // Worst case: padding spaces + a 3-jamo syllable or long decomposition, each lower-cased to 2.
-        out.ensure(64);
         if (cjk) out.append(' ', s, e);
         if (stripAccents && (f & (UnicodeTables.NONSPACING_MARK | UnicodeTables.DECOMPOSES)) != 0) {
             if ((f & UnicodeTables.DECOMPOSES) != 0) {

@@ -178,9 +178,7 @@ public final class BertTokenizer {
     public Encoding encode(String text, String pairOrNull, EncodeOptions options) {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(options, "options");
-        RawEncoding raw = encodeRaw(text, pairOrNull, options);
-        if (options.padding() != Padding.NONE) raw.pad(padTarget(raw.length(), options), padId, padTypeId, padLeft);
-        return finish(raw, text, pairOrNull);
+        return finish(encodeRaw(text, pairOrNull, options), text, pairOrNull);
     }
 
     /**
@@ -196,9 +194,7 @@ public final class BertTokenizer {
         List<RawEncoding> raws = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
             String text = Objects.requireNonNull(texts.get(i), "texts[" + i + "]");
-            RawEncoding raw = encodeRaw(text, pairsOrNull == null ? null : pairsOrNull.get(i), options);
-            if (options.padding() != Padding.NONE) raw.pad(padTarget(raw.length(), options), padId, padTypeId, padLeft);
-            raws.add(raw);
+            raws.add(encodeRaw(text, pairsOrNull == null ? null : pairsOrNull.get(i), options));
         }
         if (options.padding() == Padding.LONGEST && !raws.isEmpty()) {
             int longest = 0;
@@ -224,7 +220,7 @@ public final class BertTokenizer {
         return multiple > 0 && n % multiple != 0 ? n + multiple - n % multiple : n;
     }
 
-    /** Tokenization, truncation and post-processing (tokenizers' encode + post_process before padding). */
+    /** tokenizers' encode + post_process: tokenization, truncation, special tokens, padding of this one encoding. */
     private RawEncoding encodeRaw(String text, String pair, EncodeOptions options) {
         boolean truncating = options.truncation() != Truncation.NONE;
         int maxLength = options.maxLength() != null ? options.maxLength() : modelMaxLength;
@@ -233,63 +229,93 @@ public final class BertTokenizer {
         boolean early = truncating && !options.returnOverflowing();
         int firstLimit = early && options.truncation() != Truncation.ONLY_SECOND ? maxLength : Integer.MAX_VALUE;
         int secondLimit = early && options.truncation() != Truncation.ONLY_FIRST ? maxLength : Integer.MAX_VALUE;
-        RawEncoding first = tokenizeSequence(text, 0, firstLimit);
-        RawEncoding second = pair == null ? null : tokenizeSequence(pair, 1, secondLimit);
+        RawEncoding.Tokens first = tokenizeSequence(text, firstLimit);
+        RawEncoding.Tokens second = pair == null ? null : tokenizeSequence(pair, secondLimit);
+        int n1 = first.length(), n2 = second == null ? -1 : second.length();
+        int[] keep = {n1, n2};
+        boolean truncates = false;
         if (truncating) {
             int added = options.addSpecialTokens() ? postProcessor.addedTokens(second != null) : 0;
             // With no room even for the special tokens the reference leaves the sequences untruncated.
             if (maxLength >= added) {
-                truncate(first, second, maxLength - added, options.truncation(), options.stride(), options.returnOverflowing());
+                keep = truncatedLengths(n1, n2, maxLength - added, options.truncation());
+                truncates = true;
             }
         }
-        return postProcessor.process(first, second, options.addSpecialTokens());
+        if (!options.returnOverflowing()) {
+            // Without windows only the kept lengths matter: lay the result out directly.
+            if (truncates) checkStride(options.stride(), keep[0], n1, keep[1], n2);
+            int content = postProcessor.addedTokens(second != null) * (options.addSpecialTokens() ? 1 : 0)
+                    + keep[0] + Math.max(keep[1], 0);
+            int padTo = options.padding() == Padding.NONE ? 0 : padTarget(content, options);
+            return postProcessor.layout(first, keep[0], second, Math.max(keep[1], 0), options.addSpecialTokens(),
+                    padTo, padId, padTypeId, padLeft);
+        }
+        RawEncoding a = RawEncoding.ofSequence(first, 0);
+        RawEncoding b = second == null ? null : RawEncoding.ofSequence(second, 1);
+        if (truncates) {
+            a.truncate(keep[0], options.stride(), true);
+            if (b != null) b.truncate(keep[1], options.stride(), true);
+        }
+        RawEncoding merged = postProcessor.process(a, b, options.addSpecialTokens());
+        if (options.padding() != Padding.NONE) merged.pad(padTarget(merged.length(), options), padId, padTypeId, padLeft);
+        return merged;
     }
 
-    /** tokenizers' {@code truncate_encodings} (direction right). */
-    private static void truncate(RawEncoding first, RawEncoding second, int maxLength, Truncation strategy, int stride, boolean keep) {
-        if (maxLength == 0) {
-            first.truncate(0, stride, keep);
-            if (second != null) second.truncate(0, stride, keep);
-            return;
+    /** The reference refuses a stride that does not leave each truncated window room to advance. */
+    private static void checkStride(int stride, int k1, int n1, int k2, int n2) {
+        for (int[] kn : new int[][] {{k1, n1}, {k2, n2}}) {
+            if (kn[0] > 0 && kn[0] < kn[1] && stride >= kn[0]) {
+                throw new TokenizerException("truncation stride " + stride + " must be smaller than the room left for the sequence ("
+                        + kn[0] + " tokens, after special tokens and the other sequence)");
+            }
         }
-        int total = first.length() + (second == null ? 0 : second.length());
-        if (total <= maxLength) return;
+    }
+
+    /**
+     * tokenizers' {@code truncate_encodings} (direction right) on lengths: how many tokens of each sequence
+     * to keep ({@code n2} = -1 without a pair).
+     */
+    static int[] truncatedLengths(int n1, int n2, int maxLength, Truncation strategy) {
+        boolean pair = n2 >= 0;
+        if (maxLength == 0) return new int[] {0, pair ? 0 : -1};
+        int total = n1 + Math.max(n2, 0);
+        if (total <= maxLength) return new int[] {n1, n2};
         int toRemove = total - maxLength;
         switch (strategy) {
-            case NONE -> { }
+            case NONE -> {
+                return new int[] {n1, n2};
+            }
             case LONGEST_FIRST -> {
-                if (second == null) {
-                    first.truncate(maxLength, stride, keep);
-                    return;
-                }
+                if (!pair) return new int[] {maxLength, -1};
                 // The shorter keeps what it has if the longer can take the rest; else the budget is
                 // halved, the shorter (the first one on a tie) getting the floor.
-                int n1 = first.length(), n2 = second.length();
-                boolean swap = n1 > n2;
-                if (swap) { int t = n1; n1 = n2; n2 = t; }
-                n2 = n1 > maxLength ? n1 : Math.max(n1, maxLength - n1);
-                if (n1 + n2 > maxLength) {
-                    n1 = maxLength / 2;
-                    n2 = n1 + maxLength % 2;
+                int a = n1, b = n2;
+                boolean swap = a > b;
+                if (swap) { int t = a; a = b; b = t; }
+                b = a > maxLength ? a : Math.max(a, maxLength - a);
+                if (a + b > maxLength) {
+                    a = maxLength / 2;
+                    b = a + maxLength % 2;
                 }
-                if (swap) { int t = n1; n1 = n2; n2 = t; }
-                first.truncate(n1, stride, keep);
-                second.truncate(n2, stride, keep);
+                return swap ? new int[] {b, a} : new int[] {a, b};
             }
-            case ONLY_FIRST, ONLY_SECOND -> {
-                RawEncoding target = strategy == Truncation.ONLY_FIRST ? first : second;
-                if (target == null) throw new TokenizerException("Truncation error: Second sequence not provided");
-                if (target.length() <= toRemove) {
+            default -> {
+                boolean firstOnly = strategy == Truncation.ONLY_FIRST;
+                if (!firstOnly && !pair) throw new TokenizerException("Truncation error: Second sequence not provided");
+                int target = firstOnly ? n1 : n2;
+                if (target <= toRemove) {
                     throw new TokenizerException("Truncation error: Sequence to truncate too short to respect the provided max_length");
                 }
-                target.truncate(target.length() - toRemove, stride, keep);
+                return firstOnly ? new int[] {n1 - toRemove, n2} : new int[] {n1, n2 - toRemove};
             }
         }
     }
 
     /** Normalizes, pre-tokenizes and WordPiece-tokenizes one sequence; stops after the word reaching {@code limit} tokens. */
-    private RawEncoding tokenizeSequence(String text, int typeId, int limit) {
-        SequenceTokenizer t = new SequenceTokenizer(text, limit);
+    private RawEncoding.Tokens tokenizeSequence(String text, int limit) {
+        SequenceTokenizer t = SCRATCH.get();
+        t.reset(this, text, limit);
         int pos = 0;
         int n = text.length();
         int[] match = new int[3];
@@ -301,26 +327,39 @@ public final class BertTokenizer {
             t.addedToken(match[2], match[0], match[1]);
             pos = match[1];
         }
-        return RawEncoding.ofSequence(t.ids.toArray(), t.words.toArray(), t.starts.toArray(), t.ends.toArray(), typeId);
+        RawEncoding.Tokens r = new RawEncoding.Tokens(t.ids.toArray(), t.words.toArray(), t.starts.toArray(), t.ends.toArray());
+        t.text = null;
+        t.owner = null;
+        return r;
     }
 
-    /** Per-call state of {@link #tokenizeSequence}: normalized text, scratch space and the output. */
-    private final class SequenceTokenizer implements WordPiece.Sink {
-        final String text;
-        final int limit;
-        final BertNormalizer.Text normalized = new BertNormalizer.Text();
-        final IntList ids, words, starts, ends;
+    /** Per-thread scratch space, so that encoding allocates little more than its results. */
+    private static final ThreadLocal<SequenceTokenizer> SCRATCH = ThreadLocal.withInitial(SequenceTokenizer::new);
+
+    /** State of one {@link #tokenizeSequence} call: normalized text, scratch space and the output. */
+    private static final class SequenceTokenizer implements WordPiece.Sink {
+        private static final int KEEP = 1 << 16;   // buffers grown beyond this are dropped after use
+        BertTokenizer owner;
+        String text;
+        int limit;
+        BertNormalizer.Text normalized = new BertNormalizer.Text();
+        IntList ids = new IntList(256), words = new IntList(256), starts = new IntList(256), ends = new IntList(256);
         final int[] prefixHash = new int[1025];
         int word;
 
-        SequenceTokenizer(String text, int limit) {
+        void reset(BertTokenizer owner, String text, int limit) {
+            this.owner = owner;
             this.text = text;
             this.limit = limit;
-            int guess = Math.min(text.length() / 3 + 8, Math.max(limit, 16));
-            ids = new IntList(guess);
-            words = new IntList(guess);
-            starts = new IntList(guess);
-            ends = new IntList(guess);
+            word = 0;
+            if (normalized.chars.length > KEEP) normalized = new BertNormalizer.Text();
+            if (ids.a.length > KEEP) {
+                ids = new IntList(256);
+                words = new IntList(256);
+                starts = new IntList(256);
+                ends = new IntList(256);
+            }
+            ids.size = words.size = starts.size = ends.size = 0;
         }
 
         boolean full() {
@@ -337,17 +376,17 @@ public final class BertTokenizer {
         /** Normalizes {@code text[from, to)} and tokenizes its words (and any normalized added tokens). */
         void normalizedSegment(int from, int to) {
             normalized.clear();
-            normalizer.normalize(text, from, to, normalized);
+            owner.normalizer.normalize(text, from, to, normalized);
             int pos = 0;
             int n = normalized.length;
-            if (normalizedAddedTokens.isEmpty()) {
+            if (owner.normalizedAddedTokens.isEmpty()) {
                 words(0, n);
                 return;
             }
             java.nio.CharBuffer chars = java.nio.CharBuffer.wrap(normalized.chars, 0, n);
             int[] match = new int[3];
             while (pos < n && !full()) {
-                boolean found = normalizedAddedTokens.find(chars, pos, n, match);
+                boolean found = owner.normalizedAddedTokens.find(chars, pos, n, match);
                 int segmentEnd = found ? match[0] : n;
                 if (segmentEnd > pos) words(pos, segmentEnd);
                 if (!found || full()) return;
@@ -378,7 +417,7 @@ public final class BertTokenizer {
                         codePoints++;
                     }
                 }
-                model.tokenize(c, i, j, codePoints, prefixHash, this);
+                owner.model.tokenize(c, i, j, codePoints, prefixHash, this);
                 word++;
                 if (full()) return;
                 i = j;

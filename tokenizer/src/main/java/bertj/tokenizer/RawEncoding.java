@@ -25,13 +25,21 @@ final class RawEncoding {
         this.sequenceIds = sequenceIds;
     }
 
+    /** The tokens of one input sequence, straight from the model: ids, word indices and UTF-16 offsets. */
+    record Tokens(int[] ids, int[] words, int[] starts, int[] ends) {
+        int length() {
+            return ids.length;
+        }
+    }
+
     static RawEncoding empty() {
         int[] none = new int[0];
         return new RawEncoding(none, none, none, none, none, none, none, none);
     }
 
     /** Tokens of one input sequence: not special, attended. */
-    static RawEncoding ofSequence(int[] ids, int[] words, int[] starts, int[] ends, int typeId) {
+    static RawEncoding ofSequence(Tokens t, int typeId) {
+        int[] ids = t.ids(), words = t.words(), starts = t.starts(), ends = t.ends();
         int n = ids.length;
         int[] types = new int[n];
         Arrays.fill(types, typeId);
@@ -117,9 +125,33 @@ final class RawEncoding {
     }
 
     static RawEncoding merge(List<RawEncoding> parts) {
+        boolean windows = false;
+        for (RawEncoding part : parts) windows |= !part.overflowing.isEmpty();
+        if (!windows) return concatenate(parts);
         RawEncoding merged = empty();
         for (RawEncoding part : parts) merged.mergeWith(part);
         return merged;
+    }
+
+    /** {@link #merge} when no part has overflowing windows: one copy of each field. */
+    private static RawEncoding concatenate(List<RawEncoding> parts) {
+        int n = 0;
+        for (RawEncoding part : parts) n += part.length();
+        RawEncoding r = new RawEncoding(new int[n], new int[n], new int[n], new int[n], new int[n], new int[n], new int[n], new int[n]);
+        int at = 0;
+        for (RawEncoding part : parts) {
+            int k = part.length();
+            System.arraycopy(part.ids, 0, r.ids, at, k);
+            System.arraycopy(part.typeIds, 0, r.typeIds, at, k);
+            System.arraycopy(part.words, 0, r.words, at, k);
+            System.arraycopy(part.starts, 0, r.starts, at, k);
+            System.arraycopy(part.ends, 0, r.ends, at, k);
+            System.arraycopy(part.specialMask, 0, r.specialMask, at, k);
+            System.arraycopy(part.attention, 0, r.attention, at, k);
+            System.arraycopy(part.sequenceIds, 0, r.sequenceIds, at, k);
+            at += k;
+        }
+        return r;
     }
 
     /** Appends {@code pair}; every overflowing window of either side is combined with the other side. */

@@ -61,6 +61,57 @@ final class TemplateProcessor {
         return n;
     }
 
+    /**
+     * The whole post-processing in one pass when there are no overflowing windows: the template with the
+     * first {@code n1} / {@code n2} tokens of each sequence, padded to {@code padTo} tokens on the
+     * right (or the left). Gives the same result as {@link #process} followed by {@link RawEncoding#pad}.
+     */
+    RawEncoding layout(RawEncoding.Tokens first, int n1, RawEncoding.Tokens second, int n2, boolean addSpecialTokens,
+                       int padTo, int padId, int padTypeId, boolean padLeft) {
+        List<Piece> template = second == null ? single : pair;
+        int content = 0;
+        for (Piece p : template) {
+            if (p.specialToken() == null) content += p.sequence() == 0 || second == null ? n1 : n2;
+            else if (addSpecialTokens) content += specialTokenIds.get(p.specialToken()).length;
+        }
+        int total = Math.max(content, padTo);
+        int[] ids = new int[total], types = new int[total], words = new int[total], starts = new int[total], ends = new int[total];
+        int[] special = new int[total], attention = new int[total], sequence = new int[total];
+        int at = padLeft ? total - content : 0;
+        int padFrom = padLeft ? 0 : content, padEnd = padLeft ? total - content : total;
+        java.util.Arrays.fill(ids, padFrom, padEnd, padId);
+        java.util.Arrays.fill(types, padFrom, padEnd, padTypeId);
+        java.util.Arrays.fill(words, padFrom, padEnd, -1);
+        java.util.Arrays.fill(special, padFrom, padEnd, 1);
+        java.util.Arrays.fill(sequence, padFrom, padEnd, -1);
+        for (Piece p : template) {
+            if (p.specialToken() == null) {
+                int seq = second == null ? 0 : Math.min(p.sequence(), 1);
+                RawEncoding.Tokens t = seq == 0 ? first : second;
+                int n = seq == 0 ? n1 : n2;
+                System.arraycopy(t.ids(), 0, ids, at, n);
+                System.arraycopy(t.words(), 0, words, at, n);
+                System.arraycopy(t.starts(), 0, starts, at, n);
+                System.arraycopy(t.ends(), 0, ends, at, n);
+                java.util.Arrays.fill(types, at, at + n, p.typeId());
+                java.util.Arrays.fill(attention, at, at + n, 1);
+                java.util.Arrays.fill(sequence, at, at + n, seq);
+                at += n;
+            } else if (addSpecialTokens) {
+                for (int id : specialTokenIds.get(p.specialToken())) {
+                    ids[at] = id;
+                    types[at] = p.typeId();
+                    words[at] = -1;
+                    special[at] = 1;
+                    attention[at] = 1;
+                    sequence[at] = -1;
+                    at++;
+                }
+            }
+        }
+        return new RawEncoding(ids, types, words, starts, ends, special, attention, sequence);
+    }
+
     RawEncoding process(RawEncoding first, RawEncoding second, boolean addSpecialTokens) {
         RawEncoding[] sequences = second == null ? new RawEncoding[] {first} : new RawEncoding[] {first, second};
         for (int i = 0; i < sequences.length; i++) sequences[i].setSequenceId(i);
@@ -70,7 +121,8 @@ final class TemplateProcessor {
                 RawEncoding s = sequences[Math.min(p.sequence(), sequences.length - 1)];
                 // As tokenizers: only the top-level type ids follow the template; windows keep 0 / 1.
                 java.util.Arrays.fill(s.typeIds, p.typeId());
-                parts.add(s.deepCopy());
+                // A sequence used twice by a template must not share arrays with itself.
+                parts.add(parts.contains(s) ? s.deepCopy() : s);
             } else if (addSpecialTokens) {
                 parts.add(RawEncoding.ofSpecial(specialTokenIds.get(p.specialToken()), p.typeId()));
             }
