@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
                 "Run 'bertj COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** The subcommands, in the order --help lists them. A new command is a CliCommand subclass added here. */
-    static final List<Class<? extends CliCommand>> COMMANDS = List.of(InspectCommand.class);
+    static final List<Class<? extends CliCommand>> COMMANDS = List.of(InspectCommand.class, TokenizeCommand.class);
 
     static final int OK = 0, ERROR = 1, USAGE = 2;
 
@@ -131,6 +131,7 @@ public final class Main implements Callable<Integer> {
         if (t instanceof FileSystemException e) return e.getMessage();
         if (t instanceof OutOfMemoryError) return "out of memory (give the JVM more with BERTJ_JAVA_OPTS=-Xmx...)";
         String m = t.getMessage();
+        if ((m == null || m.isBlank()) && t.getCause() != null) return message(t.getCause()); // e.g. ExceptionInInitializerError
         if (m == null || m.isBlank()) return t.getClass().getSimpleName();
         if (t instanceof IOException || !(t instanceof RuntimeException)) return t.getClass().getSimpleName() + ": " + m;
         return m.strip().replace('\n', ' ');

@@ -1,0 +1,233 @@
+package bertj.tools;
+
+import bertj.tokenizer.BertTokenizer;
+import bertj.tokenizer.EncodeOptions;
+import bertj.tokenizer.EncodeOptions.Padding;
+import bertj.tokenizer.EncodeOptions.Truncation;
+import bertj.tokenizer.Encoding;
+import bertj.tokenizer.TokenizerException;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code bertj tokenize MODEL}: JSON Lines in ({@code {"text": ..., "text_pair": ...}}), one JSON object per
+ * input line out, with the fields of Hugging Face's {@code Encoding}; offsets in Unicode code points.
+ *
+ * <p>Options follow {@code transformers}' tokenizer call: {@code --max-length} alone truncates
+ * ({@code longest_first}); {@code --padding max_length} pads to {@code --max-length} (else model_max_length);
+ * {@code --stride} adds the {@code "overflowing"} windows. With none of them, the tokenizer's own saved
+ * settings apply, as in the {@code tokenizers} library: for a {@code tokenizer.json} with truncation and
+ * padding sections (the default model's: 128 tokens) those, otherwise none.
+ *
+ * <p>A line that is not a JSON object with a string {@code "text"}, or whose encoding is impossible, gets
+ * {@code {"error": "line N: ..."}} on stdout and the same message on stderr; the other lines are answered
+ * and the exit code is 1.
+ */
+@Command(name = "tokenize", description = {
+        "Tokenize JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}) into ids, tokens, type ids, masks and offsets.",
+        "Without options the tokenizer's saved settings apply (for 'default': truncation and padding to 128)."})
+final class TokenizeCommand extends CliCommand {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Escaped like Python's json.dumps: ASCII only, so lone surrogates survive as \\uXXXX. */
+    private static final JsonFactory OUT = JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
+
+    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    String model;
+
+    @Option(names = "--max-length", paramLabel = "N", description = "Length to truncate (or pad) to, special tokens included.")
+    Integer maxLength;
+
+    @Option(names = "--truncation", paramLabel = "STRATEGY", converter = TruncationConverter.class,
+            description = "longest_first, only_first or only_second.")
+    Truncation truncation;
+
+    @Option(names = "--padding", paramLabel = "STRATEGY", converter = PaddingConverter.class,
+            description = "longest (the whole input is one batch) or max_length.")
+    Padding padding;
+
+    @Option(names = "--stride", paramLabel = "N",
+            description = "Tokens shared by consecutive windows; adds \"overflowing\" windows (needs truncation).")
+    Integer stride;
+
+    /** One input line: its text and pair, or why it could not be read. */
+    private record Line(int number, String text, String pair, String error) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        EncodeOptions userOptions = options();
+        BertTokenizer tokenizer = BertTokenizer.fromDirectory(DefaultModel.resolveModel(model));
+        EncodeOptions options = userOptions != null ? userOptions : tokenizer.defaultOptions();
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in(), StandardCharsets.UTF_8));
+        JsonGenerator json = OUT.createGenerator(out());
+        json.setRootValueSeparator(null); // each object ends its own line
+        boolean failed = false;
+        if (options.padding() == Padding.LONGEST) {
+            List<Line> lines = new ArrayList<>();
+            for (String s; (s = reader.readLine()) != null; ) lines.add(parse(lines.size() + 1, s));
+            for (Encoded e : encodeBatch(tokenizer, lines, options)) failed |= write(json, e);
+        } else {
+            int number = 0;
+            for (String s; (s = reader.readLine()) != null; ) {
+                failed |= write(json, encode(tokenizer, parse(++number, s), options));
+                if (!reader.ready()) json.flush(); // answer interactive input line by line
+            }
+        }
+        json.flush();
+        return failed ? Main.ERROR : Main.OK;
+    }
+
+    /** The options the flags ask for, or null when no flag is given (the tokenizer's own settings apply). */
+    private EncodeOptions options() {
+        if (maxLength == null && truncation == null && padding == null && stride == null) return null;
+        if (maxLength != null && maxLength <= 0) throw usage("--max-length must be positive, got " + maxLength);
+        if (stride != null && stride < 0) throw usage("--stride must be >= 0, got " + stride);
+        Truncation t = truncation;
+        // transformers: a max_length without truncation or padding means longest_first truncation
+        if (t == null) t = maxLength != null && padding == null ? Truncation.LONGEST_FIRST : Truncation.NONE;
+        if (stride != null && t == Truncation.NONE) throw usage("--stride needs truncation: give --max-length or --truncation");
+        EncodeOptions o = EncodeOptions.DEFAULT.withTruncation(t, maxLength).withPadding(padding == null ? Padding.NONE : padding);
+        return stride == null ? o : o.withStride(stride).withReturnOverflowing(true);
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    private static Line parse(int number, String s) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(s);
+        } catch (JacksonException e) {
+            return new Line(number, null, null, "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) return new Line(number, null, null, "expected a JSON object with a string \"text\"");
+        JsonNode text = node.get("text"), pair = node.get("text_pair");
+        if (text == null || !text.isTextual()) return new Line(number, null, null, "\"text\" must be a string");
+        if (pair != null && !pair.isNull() && !pair.isTextual()) return new Line(number, null, null, "\"text_pair\" must be a string or null");
+        return new Line(number, text.textValue(), pair == null || pair.isNull() ? null : pair.textValue(), null);
+    }
+
+    /** A line's encoding, or its error. */
+    private record Encoded(int line, Encoding encoding, String error) {
+    }
+
+    private static Encoded encode(BertTokenizer tokenizer, Line line, EncodeOptions options) {
+        if (line.error() != null) return new Encoded(line.number(), null, line.error());
+        try {
+            return new Encoded(line.number(), tokenizer.encode(line.text(), line.pair(), options), null);
+        } catch (TokenizerException | IllegalArgumentException e) {
+            return new Encoded(line.number(), null, e.getMessage());
+        }
+    }
+
+    /** All good lines as one batch (padded to its longest); each line's error found first on its own. */
+    private static List<Encoded> encodeBatch(BertTokenizer tokenizer, List<Line> lines, EncodeOptions options) {
+        List<Encoded> out = new ArrayList<>();
+        List<Integer> batch = new ArrayList<>();
+        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
+        for (Line line : lines) {
+            Encoded alone = encode(tokenizer, line, options.withPadding(Padding.NONE));
+            out.add(alone);
+            if (alone.error() != null) continue;
+            batch.add(out.size() - 1);
+            texts.add(line.text());
+            pairs.add(line.pair());
+        }
+        boolean anyPair = pairs.stream().anyMatch(p -> p != null);
+        List<Encoding> padded = tokenizer.encodeBatch(texts, anyPair ? pairs : null, options);
+        for (int i = 0; i < batch.size(); i++) out.set(batch.get(i), new Encoded(out.get(batch.get(i)).line(), padded.get(i), null));
+        return out;
+    }
+
+    /** Writes one output line; true when it reports an error. */
+    private boolean write(JsonGenerator json, Encoded e) throws IOException {
+        if (e.error() != null) {
+            String message = "line " + e.line() + ": " + e.error();
+            json.writeStartObject();
+            json.writeStringField("error", message);
+            json.writeEndObject();
+            json.writeRaw('\n');
+            json.flush();
+            err().println("bertj: " + message);
+            return true;
+        }
+        writeEncoding(json, e.encoding(), stride != null);
+        json.writeRaw('\n');
+        return false;
+    }
+
+    private static void writeEncoding(JsonGenerator json, Encoding e, boolean withOverflowing) throws IOException {
+        json.writeStartObject();
+        writeInts(json, "ids", e.ids());
+        json.writeArrayFieldStart("tokens");
+        for (String t : e.tokens()) json.writeString(t);
+        json.writeEndArray();
+        writeInts(json, "type_ids", e.typeIds());
+        writeInts(json, "attention_mask", e.attentionMask());
+        writeInts(json, "special_tokens_mask", e.specialTokensMask());
+        json.writeArrayFieldStart("offsets");
+        int[] starts = e.codePointStarts(), ends = e.codePointEnds();
+        for (int i = 0; i < starts.length; i++) {
+            json.writeStartArray();
+            json.writeNumber(starts[i]);
+            json.writeNumber(ends[i]);
+            json.writeEndArray();
+        }
+        json.writeEndArray();
+        if (withOverflowing) {
+            json.writeArrayFieldStart("overflowing");
+            for (Encoding window : e.overflowing()) writeEncoding(json, window, false);
+            json.writeEndArray();
+        }
+        json.writeEndObject();
+    }
+
+    private static void writeInts(JsonGenerator json, String field, int[] values) throws IOException {
+        json.writeArrayFieldStart(field);
+        for (int v : values) json.writeNumber(v);
+        json.writeEndArray();
+    }
+
+    static final class TruncationConverter implements ITypeConverter<Truncation> {
+        @Override
+        public Truncation convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "longest_first" -> Truncation.LONGEST_FIRST;
+                case "only_first" -> Truncation.ONLY_FIRST;
+                case "only_second" -> Truncation.ONLY_SECOND;
+                default -> throw new TypeConversionException("expected longest_first, only_first or only_second, got '" + value + "'");
+            };
+        }
+    }
+
+    static final class PaddingConverter implements ITypeConverter<Padding> {
+        @Override
+        public Padding convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "longest" -> Padding.LONGEST;
+                case "max_length" -> Padding.MAX_LENGTH;
+                default -> throw new TypeConversionException("expected longest or max_length, got '" + value + "'");
+            };
+        }
+    }
+}
