@@ -48,9 +48,12 @@ final class BertNormalizer {
         int[] start = new int[64];
         int[] end = new int[64];
         int length;
+        /** Whether the original text had a surrogate (so code point and UTF-16 offsets may differ). */
+        boolean surrogates;
 
         void clear() {
             length = 0;
+            surrogates = false;
         }
 
         void ensure(int extra) {
@@ -96,6 +99,7 @@ final class BertNormalizer {
             }
             int cp = ch;
             int next = i + 1;
+            if (Character.isSurrogate(ch)) out.surrogates = true;
             if (Character.isHighSurrogate(ch) && next < to && Character.isLowSurrogate(text.charAt(next))) {
                 cp = Character.toCodePoint(ch, text.charAt(next));
                 next++;

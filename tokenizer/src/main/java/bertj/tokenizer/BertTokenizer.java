@@ -45,6 +45,8 @@ public final class BertTokenizer {
     private final boolean padLeft;
     private final int clsId, sepId, unkId;
     private final int vocabSize;
+    /** Whether an added token contains a surrogate (then offsets need the code point scan). */
+    private final boolean addedTokenSurrogates;
 
     BertTokenizer(Parts p) {
         Integer unk = p.vocab().get(p.unkToken());
@@ -70,6 +72,7 @@ public final class BertTokenizer {
             if (t.special()) special.add(t.content());
         }
         this.specialTokens = Set.copyOf(special);
+        this.addedTokenSurrogates = p.addedTokens().stream().anyMatch(t -> t.content().chars().anyMatch(c -> Character.isSurrogate((char) c)));
         this.rawAddedTokens = new TokenMatcher(p.addedTokens().stream().filter(t -> !t.normalized()).toList());
         this.normalizedAddedTokens = new TokenMatcher(p.addedTokens().stream().filter(AddedToken::normalized)
                 .map(t -> new AddedToken(normalizer.normalize(t.content()), t.id(), t.special(), true))
@@ -248,8 +251,11 @@ public final class BertTokenizer {
             int content = postProcessor.addedTokens(second != null) * (options.addSpecialTokens() ? 1 : 0)
                     + keep[0] + Math.max(keep[1], 0);
             int padTo = options.padding() == Padding.NONE ? 0 : padTarget(content, options);
-            return postProcessor.layout(first, keep[0], second, Math.max(keep[1], 0), options.addSpecialTokens(),
+            RawEncoding laid = postProcessor.layout(first, keep[0], second, Math.max(keep[1], 0), options.addSpecialTokens(),
                     padTo, padId, padTypeId, padLeft);
+            laid.firstSurrogates = first.surrogates();
+            laid.secondSurrogates = second != null && second.surrogates();
+            return laid;
         }
         RawEncoding a = RawEncoding.ofSequence(first, 0);
         RawEncoding b = second == null ? null : RawEncoding.ofSequence(second, 1);
@@ -327,7 +333,8 @@ public final class BertTokenizer {
             t.addedToken(match[2], match[0], match[1]);
             pos = match[1];
         }
-        RawEncoding.Tokens r = new RawEncoding.Tokens(t.ids.toArray(), t.words.toArray(), t.starts.toArray(), t.ends.toArray());
+        RawEncoding.Tokens r = new RawEncoding.Tokens(t.ids.toArray(), t.words.toArray(), t.starts.toArray(), t.ends.toArray(),
+                t.surrogates || (addedTokenSurrogates && t.ids.size > 0));
         t.text = null;
         t.owner = null;
         return r;
@@ -346,8 +353,10 @@ public final class BertTokenizer {
         IntList ids = new IntList(256), words = new IntList(256), starts = new IntList(256), ends = new IntList(256);
         final int[] prefixHash = new int[1025];
         int word;
+        boolean surrogates;
 
         void reset(BertTokenizer owner, String text, int limit) {
+            surrogates = false;
             this.owner = owner;
             this.text = text;
             this.limit = limit;
@@ -377,6 +386,7 @@ public final class BertTokenizer {
         void normalizedSegment(int from, int to) {
             normalized.clear();
             owner.normalizer.normalize(text, from, to, normalized);
+            surrogates |= normalized.surrogates;
             int pos = 0;
             int n = normalized.length;
             if (owner.normalizedAddedTokens.isEmpty()) {
@@ -460,15 +470,13 @@ public final class BertTokenizer {
 
     /** Converts to the public form: token strings and code point offsets (overflowing windows one level deep). */
     private Encoding finish(RawEncoding raw, String text, String pair) {
-        CodePoints first = new CodePoints(text);
-        CodePoints second = pair == null ? null : new CodePoints(pair);
+        CodePoints first = new CodePoints(text, raw.firstSurrogates);
+        CodePoints second = pair == null ? null : new CodePoints(pair, raw.secondSurrogates);
         return finish(raw, first, second, true);
     }
 
     private Encoding finish(RawEncoding raw, CodePoints first, CodePoints second, boolean withOverflowing) {
         int n = raw.length();
-        String[] tokens = new String[n];
-        for (int i = 0; i < n; i++) tokens[i] = idToToken[raw.ids[i]];
         int[] cpStarts = raw.starts, cpEnds = raw.ends;
         if (first.needed || (second != null && second.needed)) {
             cpStarts = new int[n];
@@ -481,7 +489,7 @@ public final class BertTokenizer {
         }
         List<Encoding> windows = new ArrayList<>();
         if (withOverflowing) for (RawEncoding o : raw.overflowing) windows.add(finish(o, first, second, false));
-        return new Encoding(raw.ids, tokens, raw.typeIds, raw.attention, raw.specialMask, raw.starts, raw.ends,
+        return new Encoding(raw.ids, idToToken, raw.typeIds, raw.attention, raw.specialMask, raw.starts, raw.ends,
                 cpStarts, cpEnds, raw.words, raw.sequenceIds, windows);
     }
 
@@ -491,9 +499,13 @@ public final class BertTokenizer {
         final boolean needed;
         int[] map;
 
-        CodePoints(String s) {
+        CodePoints(String s, boolean maybe) {
             this.s = s;
             boolean surrogates = false;
+            if (!maybe) {
+                needed = false;
+                return;
+            }
             for (int i = 0; i < s.length() && !surrogates; i++) surrogates = Character.isSurrogate(s.charAt(i));
             this.needed = surrogates;
         }

@@ -1,6 +1,5 @@
 package bertj.tokenizer;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -13,14 +12,14 @@ import java.util.List;
  */
 public final class Encoding {
     private final int[] ids;
-    private final String[] tokens;
+    private final String[] vocabulary;   // id -> token, shared with the tokenizer
     private final int[] typeIds, attentionMask, specialTokensMask, starts, ends, cpStarts, cpEnds, wordIds, sequenceIds;
     private final List<Encoding> overflowing;
 
-    Encoding(int[] ids, String[] tokens, int[] typeIds, int[] attentionMask, int[] specialTokensMask, int[] starts, int[] ends,
+    Encoding(int[] ids, String[] vocabulary, int[] typeIds, int[] attentionMask, int[] specialTokensMask, int[] starts, int[] ends,
              int[] cpStarts, int[] cpEnds, int[] wordIds, int[] sequenceIds, List<Encoding> overflowing) {
         this.ids = ids;
-        this.tokens = tokens;
+        this.vocabulary = vocabulary;
         this.typeIds = typeIds;
         this.attentionMask = attentionMask;
         this.specialTokensMask = specialTokensMask;
@@ -43,6 +42,8 @@ public final class Encoding {
     }
 
     public List<String> tokens() {
+        String[] tokens = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) tokens[i] = vocabulary[ids[i]];
         return List.of(tokens);
     }
 
@@ -108,6 +109,6 @@ public final class Encoding {
 
     @Override
     public String toString() {
-        return "Encoding" + Arrays.toString(tokens);
+        return "Encoding" + tokens();
     }
 }

@@ -13,6 +13,8 @@ import java.util.List;
 final class RawEncoding {
     int[] ids, typeIds, words, starts, ends, specialMask, attention, sequenceIds;
     List<RawEncoding> overflowing = new ArrayList<>();
+    /** Whether the first / second original string may contain surrogates (set on the final encoding). */
+    boolean firstSurrogates = true, secondSurrogates = true;
 
     RawEncoding(int[] ids, int[] typeIds, int[] words, int[] starts, int[] ends, int[] specialMask, int[] attention, int[] sequenceIds) {
         this.ids = ids;
@@ -26,7 +28,7 @@ final class RawEncoding {
     }
 
     /** The tokens of one input sequence, straight from the model: ids, word indices and UTF-16 offsets. */
-    record Tokens(int[] ids, int[] words, int[] starts, int[] ends) {
+    record Tokens(int[] ids, int[] words, int[] starts, int[] ends, boolean surrogates) {
         int length() {
             return ids.length;
         }

@@ -10,20 +10,20 @@ import java.util.Map;
  * and (through {@link RawEncoding#merge}) gives every overflowing window its special tokens.
  */
 final class TemplateProcessor {
-    /** One template item: a special token (by name) or sequence 0 / 1, with its type id. */
-    record Piece(String specialToken, int sequence, int typeId) {
+    /** One template item: a special token (by name, with its ids once resolved) or sequence 0 / 1, with its type id. */
+    record Piece(String specialToken, int[] ids, int sequence, int typeId) {
         static Piece special(String name, int typeId) {
-            return new Piece(name, -1, typeId);
+            return new Piece(name, null, -1, typeId);
         }
 
         static Piece sequence(int sequence, int typeId) {
-            return new Piece(null, sequence, typeId);
+            return new Piece(null, null, sequence, typeId);
         }
     }
 
     private final List<Piece> single;
     private final List<Piece> pair;
-    private final Map<String, int[]> specialTokenIds;
+    private final int singleAdded, pairAdded;
 
     TemplateProcessor(List<Piece> single, List<Piece> pair, Map<String, int[]> specialTokenIds) {
         for (List<Piece> template : List.of(single, pair)) {
@@ -34,9 +34,21 @@ final class TemplateProcessor {
                 }
             }
         }
-        this.single = List.copyOf(single);
-        this.pair = List.copyOf(pair);
-        this.specialTokenIds = Map.copyOf(specialTokenIds);
+        this.single = resolve(single, specialTokenIds);
+        this.pair = resolve(pair, specialTokenIds);
+        this.singleAdded = count(this.single);
+        this.pairAdded = count(this.pair);
+    }
+
+    private static List<Piece> resolve(List<Piece> template, Map<String, int[]> ids) {
+        return template.stream().map(p -> p.specialToken() == null ? p
+                : new Piece(p.specialToken(), ids.get(p.specialToken()).clone(), -1, p.typeId())).toList();
+    }
+
+    private static int count(List<Piece> template) {
+        int n = 0;
+        for (Piece p : template) if (p.ids() != null) n += p.ids().length;
+        return n;
     }
 
     /** BERT's layout: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], B and its [SEP] with type id 1. */
@@ -50,15 +62,13 @@ final class TemplateProcessor {
     /** Special token ids in the template's order, for callers that need [CLS] / [SEP]. */
     List<Integer> singleSpecialIds() {
         List<Integer> ids = new ArrayList<>();
-        for (Piece p : single) if (p.specialToken() != null) for (int id : specialTokenIds.get(p.specialToken())) ids.add(id);
+        for (Piece p : single) if (p.ids() != null) for (int id : p.ids()) ids.add(id);
         return ids;
     }
 
     /** How many tokens the template adds around one sequence or a pair. */
     int addedTokens(boolean isPair) {
-        int n = 0;
-        for (Piece p : isPair ? pair : single) if (p.specialToken() != null) n += specialTokenIds.get(p.specialToken()).length;
-        return n;
+        return isPair ? pairAdded : singleAdded;
     }
 
     /**
@@ -72,7 +82,7 @@ final class TemplateProcessor {
         int content = 0;
         for (Piece p : template) {
             if (p.specialToken() == null) content += p.sequence() == 0 || second == null ? n1 : n2;
-            else if (addSpecialTokens) content += specialTokenIds.get(p.specialToken()).length;
+            else if (addSpecialTokens) content += p.ids().length;
         }
         int total = Math.max(content, padTo);
         int[] ids = new int[total], types = new int[total], words = new int[total], starts = new int[total], ends = new int[total];
@@ -98,7 +108,7 @@ final class TemplateProcessor {
                 java.util.Arrays.fill(sequence, at, at + n, seq);
                 at += n;
             } else if (addSpecialTokens) {
-                for (int id : specialTokenIds.get(p.specialToken())) {
+                for (int id : p.ids()) {
                     ids[at] = id;
                     types[at] = p.typeId();
                     words[at] = -1;
@@ -124,7 +134,7 @@ final class TemplateProcessor {
                 // A sequence used twice by a template must not share arrays with itself.
                 parts.add(parts.contains(s) ? s.deepCopy() : s);
             } else if (addSpecialTokens) {
-                parts.add(RawEncoding.ofSpecial(specialTokenIds.get(p.specialToken()), p.typeId()));
+                parts.add(RawEncoding.ofSpecial(p.ids(), p.typeId()));
             }
         }
         return RawEncoding.merge(parts);

@@ -96,19 +96,23 @@ final class WordPiece {
         for (int i = 0; i < count; i++) sink.piece(pieces[i * 3], pieces[i * 3 + 1], pieces[i * 3 + 2]);
     }
 
-    /** Open-addressing map from char sequences to ids, keyed by {@link String#hashCode}. */
+    /**
+     * Open-addressing map from char sequences to ids, keyed by {@link String#hashCode}. A slot packs the
+     * hash with the entry number, and entries keep their text in one shared char pool, so a miss reads one
+     * array element and a hit three places, instead of chasing String objects.
+     */
     private static final class CharTable {
-        private final String[] keys;
-        private final int[] hashes;
-        private final int[] ids;
+        private final long[] slots;          // (hash << 32) | (entry + 1); 0 = empty
+        private final int[] entries;         // per entry: start in pool, length, id
         private final int mask;
+        private char[] pool = new char[1024];
+        private int poolSize, count;
         int maxKeyLength;
 
         CharTable(int expected) {
             int capacity = Integer.highestOneBit(Math.max(4, expected * 2 + 1)) << 1;
-            keys = new String[capacity];
-            hashes = new int[capacity];
-            ids = new int[capacity];
+            slots = new long[capacity];
+            entries = new int[3 * Math.max(1, expected)];
             mask = capacity - 1;
         }
 
@@ -119,35 +123,43 @@ final class WordPiece {
         }
 
         void put(String key, int id) {
+            char[] chars = key.toCharArray();
             int h = key.hashCode();
-            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
-                if (keys[slot] == null) {
-                    keys[slot] = key;
-                    hashes[slot] = h;
-                    ids[slot] = id;
-                    maxKeyLength = Math.max(maxKeyLength, key.length());
-                    return;
-                }
-                if (hashes[slot] == h && keys[slot].equals(key)) {
-                    ids[slot] = id;
-                    return;
-                }
+            int e = find(h, chars, 0, chars.length);
+            if (e >= 0) {
+                entries[3 * e + 2] = id;
+                return;
             }
+            if (poolSize + chars.length > pool.length) pool = Arrays.copyOf(pool, Math.max(pool.length * 2, poolSize + chars.length));
+            System.arraycopy(chars, 0, pool, poolSize, chars.length);
+            e = count++;
+            entries[3 * e] = poolSize;
+            entries[3 * e + 1] = chars.length;
+            entries[3 * e + 2] = id;
+            poolSize += chars.length;
+            maxKeyLength = Math.max(maxKeyLength, chars.length);
+            int slot = spread(h) & mask;
+            while (slots[slot] != 0) slot = (slot + 1) & mask;
+            slots[slot] = ((long) h << 32) | (e + 1);
         }
 
+        /** The id of {@code text[offset, offset + length)} whose hash is {@code h}, or -1. */
         int get(int h, char[] text, int offset, int length) {
-            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
-                String key = keys[slot];
-                if (key == null) return -1;
-                if (hashes[slot] == h && key.length() == length && matches(key, text, offset)) return ids[slot];
-            }
+            int e = find(h, text, offset, length);
+            return e < 0 ? -1 : entries[3 * e + 2];
         }
 
-        private static boolean matches(String key, char[] text, int offset) {
-            for (int i = 0; i < key.length(); i++) {
-                if (key.charAt(i) != text[offset + i]) return false;
+        private int find(int h, char[] text, int offset, int length) {
+            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
+                long s = slots[slot];
+                if (s == 0) return -1;
+                if ((int) (s >>> 32) == h) {
+                    int e = (int) s - 1;
+                    if (entries[3 * e + 1] == length && Arrays.equals(pool, entries[3 * e], entries[3 * e] + length, text, offset, offset + length)) {
+                        return e;
+                    }
+                }
             }
-            return true;
         }
     }
 }
