@@ -189,7 +189,10 @@ public final class Activations {
         return Math.copySign(TWO_OVER_SQRT_PI * expMinusSquare(a) * sum, x);
     }
 
-    /** The complementary error function {@code 1 - erf(x)}, to about 1e-15 relative for x < 26 (then it underflows). */
+    /**
+     * The complementary error function {@code 1 - erf(x)}: about 1e-15 relative for x < 0.5 and x >= 2.5
+     * (until it underflows past 26), and 1e-15 absolute in between, where it is {@code 1 - erf(x)}.
+     */
     public static double erfc(double x) {
         if (Double.isNaN(x)) {
             return x;

@@ -141,10 +141,10 @@ public final class PackedLinear {
             if (width < WIDTH) {
                 Arrays.fill(panel, 0f);
             }
-            for (int c = 0; c < width; c++) {
-                int src = c * k;
-                for (int kk = 0; kk < k; kk++) {
-                    panel[kk * WIDTH + c] = rows[src + kk];
+            // Sequential writes; the WIDTH source rows being read stay in L1 for WIDTH consecutive kk.
+            for (int kk = 0, at = 0; kk < k; kk++, at += WIDTH) {
+                for (int c = 0, src = kk; c < width; c++, src += k) {
+                    panel[at + c] = rows[src];
                 }
             }
             MemorySegment.copy(panel, 0, packed, ValueLayout.JAVA_FLOAT, 4L * p * WIDTH * k, WIDTH * k);

@@ -71,12 +71,17 @@ final class VectorMath {
         return z.mul(p);
     }
 
-    /** erfc(a) for a >= 0.9 (garbage below); 0 for a = +inf. */
-    private static FloatVector erfcLarge(FloatVector a) {
+    /**
+     * erfc(a) for a >= 0.9 (garbage below); 0 for a = +inf. The caller passes a^2 as {@code c s^2} with c = 1
+     * or 1/2 (exact scalings), so that the argument of exp, {@code q - a^2}, is rounded once: its error,
+     * half an ulp of a^2, is the result's relative error, and rounding a itself first would double it.
+     */
+    private static FloatVector erfcLarge(FloatVector a, FloatVector s, float c) {
         FloatVector t = a.fma(0.5f, 1f);
         t = FloatVector.broadcast(FLOATS, 1f).div(t);
-        FloatVector q = horner(horner(horner(horner(horner(horner(horner(t.fma(ERFC_Q8, ERFC_Q7), t, ERFC_Q6), t, ERFC_Q5), t, ERFC_Q4), t, ERFC_Q3), t, ERFC_Q2), t, ERFC_Q1), t, ERFC_Q0);
-        return t.mul(exp(a.neg().fma(a, q)));
+        FloatVector q = horner(horner(horner(horner(horner(horner(horner(t.fma(ERFC_Q8, ERFC_Q7), t, ERFC_Q6), t,
+                ERFC_Q5), t, ERFC_Q4), t, ERFC_Q3), t, ERFC_Q2), t, ERFC_Q1), t, ERFC_Q0);
+        return t.mul(exp(s.mul(-c).fma(s, q)));
     }
 
     /** erf(z). */
@@ -87,7 +92,7 @@ final class VectorMath {
         if (small.allTrue()) {
             return viaPoly;
         }
-        FloatVector large = FloatVector.broadcast(FLOATS, 1f).sub(erfcLarge(a));
+        FloatVector large = FloatVector.broadcast(FLOATS, 1f).sub(erfcLarge(a, z, 1f));
         return withSignOf(large, z).blend(viaPoly, small);
     }
 
@@ -106,9 +111,9 @@ final class VectorMath {
         if (small.allTrue()) {
             return viaErf;
         }
-        FloatVector q = erfcLarge(a);
-        // x > 0: x/2 (2 - q); x < 0: x/2 q.
-        FloatVector positive = halfX.neg().fma(q, x);
+        FloatVector q = erfcLarge(a, x, 0.5f);
+        // x > 0: x (1 - q/2); x < 0: x/2 q. (The first form keeps gelu(+inf) = +inf.)
+        FloatVector positive = x.mul(q.fma(-0.5f, 1f));
         FloatVector negative = halfX.mul(q);
         FloatVector viaErfc = positive.blend(negative, x.compare(VectorOperators.LT, 0f));
         return viaErfc.blend(viaErf, small);
