@@ -52,13 +52,14 @@ public final class OnnxExporter {
      */
     public static void export(Path modelDir, Path outOnnx) {
         try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
+            OnnxModelWriter graph = build(dir.bertCheckpoint()); // finds every tensor (or fails) before touching the disk
             Path parent = outOnnx.toAbsolutePath().getParent();
             try {
                 Files.createDirectories(parent);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create " + parent + " for " + outOnnx + ": " + e.getMessage(), e);
             }
-            build(dir.bertCheckpoint()).write(outOnnx);
+            graph.write(outOnnx);
         }
     }
 

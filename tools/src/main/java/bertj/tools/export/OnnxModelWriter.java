@@ -147,12 +147,6 @@ final class OnnxModelWriter {
         initializer(name, INT64, dims, 8L * values.length, sink -> { for (long v : values) sink.putLong(v); });
     }
 
-    /** Bytes the serialized model will take. */
-    long modelBytes() {
-        long graph = graphBytes();
-        return modelHeader(graph).length + graph + opsetImport().length;
-    }
-
     /**
      * Writes the model to {@code file} (replacing it) through a temporary file in the same directory, so a
      * failed export never leaves a truncated model behind.

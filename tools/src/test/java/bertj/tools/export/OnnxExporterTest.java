@@ -212,7 +212,7 @@ class OnnxExporterTest {
         Path out = tmp.resolve("out").resolve("broken.onnx");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> OnnxExporter.export(model, out));
         assertTrue(e.getMessage().contains("encoder.layer.1.output.dense.bias"), e.getMessage());
-        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(out.getParent()), "nothing is created when the model is incomplete");
     }
 
     @Test
