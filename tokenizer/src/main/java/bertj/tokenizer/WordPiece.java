@@ -103,6 +103,7 @@ final class WordPiece {
      */
     private static final class CharTable {
         private final long[] slots;          // (hash << 32) | (entry + 1); 0 = empty
+        private final long[] filter;         // one bit per (spread hash mod 16 * capacity): most misses stop here
         private final int[] entries;         // per entry: start in pool, length, id
         private final int mask;
         private char[] pool = new char[1024];
@@ -112,6 +113,7 @@ final class WordPiece {
         CharTable(int expected) {
             int capacity = Integer.highestOneBit(Math.max(4, expected * 2 + 1)) << 1;
             slots = new long[capacity];
+            filter = new long[capacity / 4];
             entries = new int[3 * Math.max(1, expected)];
             mask = capacity - 1;
         }
@@ -141,6 +143,8 @@ final class WordPiece {
             int slot = spread(h) & mask;
             while (slots[slot] != 0) slot = (slot + 1) & mask;
             slots[slot] = ((long) h << 32) | (e + 1);
+            int bit = spread(h) & (filter.length * 64 - 1);
+            filter[bit >>> 6] |= 1L << bit;
         }
 
         /** The id of {@code text[offset, offset + length)} whose hash is {@code h}, or -1. */
@@ -150,7 +154,10 @@ final class WordPiece {
         }
 
         private int find(int h, char[] text, int offset, int length) {
-            for (int slot = spread(h) & mask; ; slot = (slot + 1) & mask) {
+            int spread = spread(h);
+            int bit = spread & (filter.length * 64 - 1);
+            if ((filter[bit >>> 6] & (1L << bit)) == 0) return -1;
+            for (int slot = spread & mask; ; slot = (slot + 1) & mask) {
                 long s = slots[slot];
                 if (s == 0) return -1;
                 if ((int) (s >>> 32) == h) {
