@@ -13,6 +13,8 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.concurrent.Callable;
+import bertj.tools.export.ExportOnnxCommand;
+import bertj.tools.export.RandomModelCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +36,8 @@ import picocli.CommandLine.Spec;
                 "Run 'bertj COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** The subcommands, in the order --help lists them. A new command is a CliCommand subclass added here. */
-    static final List<Class<? extends CliCommand>> COMMANDS = List.of(InspectCommand.class, TokenizeCommand.class);
+    static final List<Class<? extends CliCommand>> COMMANDS = List.of(InspectCommand.class, TokenizeCommand.class,
+            ExportOnnxCommand.class, RandomModelCommand.class);
 
     static final int OK = 0, ERROR = 1, USAGE = 2;
 
