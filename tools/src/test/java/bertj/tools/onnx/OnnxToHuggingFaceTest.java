@@ -13,9 +13,12 @@ import bertj.loader.HiddenAct;
 import bertj.loader.Tensor;
 import bertj.tools.onnx.OnnxToHuggingFace.Mapping;
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -121,7 +124,7 @@ class OnnxToHuggingFaceTest {
         Map<String, Mapping> tensors = plan(oneLayerGraph()).tensors().stream()
                 .collect(Collectors.toMap(Mapping::name, m -> m, (a, b) -> a, TreeMap::new));
         String l = "encoder.layer.0.";
-        List<String> expected = new java.util.ArrayList<>(List.of("classifier.bias", "classifier.weight",
+        List<String> expected = new ArrayList<>(List.of("classifier.bias", "classifier.weight",
                 "embeddings.LayerNorm.bias", "embeddings.LayerNorm.weight", "embeddings.position_embeddings.weight",
                 "embeddings.token_type_embeddings.weight", "embeddings.word_embeddings.weight"));
         for (String m : List.of("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
@@ -129,7 +132,7 @@ class OnnxToHuggingFaceTest {
             expected.add(l + m + ".weight");
             expected.add(l + m + ".bias");
         }
-        assertEquals(new java.util.TreeSet<>(expected), tensors.keySet());
+        assertEquals(new TreeSet<>(expected), tensors.keySet());
 
         assertEquals("onnx::MatMul_3", tensors.get(l + "attention.self.value.weight").source().name());
         assertEquals("onnx::Add_3", tensors.get(l + "attention.self.value.bias").source().name());
@@ -182,7 +185,7 @@ class OnnxToHuggingFaceTest {
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
