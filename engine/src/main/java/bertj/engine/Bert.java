@@ -41,6 +41,7 @@ public final class Bert implements AutoCloseable {
     private final Dense classifier;  // BertForSequenceClassification / BertForTokenClassification
     private final Dense qaOutputs;   // BertForQuestionAnswering
     private final String[] labels;
+    private final boolean tokenClassifier; // "classifier" labels tokens, not sequences
     private final int maxLength;
 
     private Bert(BertModel model) {
@@ -48,13 +49,15 @@ public final class Bert implements AutoCloseable {
         ModelDirectory dir = model.directory();
         BertConfig config = model.config();
         this.tokenizer = BertTokenizer.fromDirectory(dir.path());
-        this.pooling = dir.poolingConfig().orElse(new PoolingConfig(PoolingConfig.Mode.CLS, false));
+        this.pooling = dir.pooling().orElse(new PoolingConfig(PoolingConfig.Mode.CLS, false));
         int hidden = config.hiddenSize();
         Weights weights = model.weights();
         this.labels = labelNames(config);
+        this.tokenClassifier = config.architectures().stream().anyMatch(a -> a.endsWith("ForTokenClassification"));
         this.classifier = weights.has("classifier.weight") ? new Dense(weights, "classifier", hidden, labels.length) : null;
         this.qaOutputs = weights.has("qa_outputs.weight") ? new Dense(weights, "qa_outputs", hidden, 2) : null;
-        this.maxLength = Math.min(config.maxPositionEmbeddings(), tokenizer.modelMaxLength() > 0 ? tokenizer.modelMaxLength() : Integer.MAX_VALUE);
+        int limit = Math.min(config.maxPositionEmbeddings(), tokenizer.modelMaxLength() > 0 ? tokenizer.modelMaxLength() : Integer.MAX_VALUE);
+        this.maxLength = Math.min(limit, dir.maxSeqLength().orElse(limit));
     }
 
     /** Loads a model directory, running on one thread per core. */
@@ -80,7 +83,10 @@ public final class Bert implements AutoCloseable {
         return pooling;
     }
 
-    /** Longest input in tokens: min(max_position_embeddings, the tokenizer's model_max_length). */
+    /**
+     * Longest input in tokens: min(max_position_embeddings, the tokenizer's model_max_length, and
+     * sentence-transformers' max_seq_length when given).
+     */
     public int maxLength() {
         return maxLength;
     }
@@ -89,7 +95,7 @@ public final class Bert implements AutoCloseable {
 
     /** Tokenizes texts (and optional pairs, null for none) without truncation and runs the encoder. */
     public Encoded encode(List<String> texts, List<String> pairs, boolean allHiddenStates) {
-        List<Encoding> encodings = tokenizer.encodeBatch(texts, pairs, EncodeOptions.defaults());
+        List<Encoding> encodings = tokenizer.encodeBatch(texts, pairs, EncodeOptions.DEFAULT);
         return new Encoded(encodings, model.forward(toInput(encodings), allHiddenStates, false));
     }
 
@@ -101,7 +107,7 @@ public final class Bert implements AutoCloseable {
 
     /** Sentence embeddings with the model's own pooling and normalisation (see {@link #defaultPooling()}). */
     public float[][] embed(List<String> texts) {
-        return embed(texts, pooling.mode(), pooling.normalize());
+        return embed(texts, Pooling.valueOf(pooling.mode().name()), pooling.normalize());
     }
 
     public float[] embed(String text) {
@@ -153,10 +159,8 @@ public final class Bert implements AutoCloseable {
 
     /** BertForSequenceClassification: softmax(classifier(pooler_output)), for a text or a text pair. */
     public Classification classify(String text, String pair) {
-        requireHead(classifier != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
         Encoding encoding = tokenizer.encode(text, pair, truncated(maxLength));
-        BertOutput output = model.forward(toInput(List.of(encoding)));
-        float[] logits = classifier.apply(model.pool(), output.poolerOutput())[0];
+        float[] logits = sequenceLogits(toInput(List.of(encoding)))[0];
         double[] probs = softmax(logits);
         Map<String, Double> byLabel = new LinkedHashMap<>();
         int best = 0;
@@ -167,6 +171,12 @@ public final class Bert implements AutoCloseable {
         return new Classification(labels[best], probs[best], byLabel, logits);
     }
 
+    /** Sequence classification logits [batch][labels] of a padded batch. */
+    public float[][] sequenceLogits(BertInput input) {
+        requireHead(classifier != null && !tokenClassifier && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+        return classifier.apply(model.pool(), model.forward(input).poolerOutput());
+    }
+
     // ---- token classification ----
 
     /**
@@ -174,11 +184,15 @@ public final class Bert implements AutoCloseable {
      * sub-word (Hugging Face's {@code aggregation_strategy="first"}), with the word scores averaged.
      */
     public List<Entity> entities(String text) {
-        requireHead(classifier != null, "token classification", "classifier.weight");
         Encoding encoding = tokenizer.encode(text, null, truncated(maxLength));
-        BertOutput output = model.forward(toInput(List.of(encoding)));
-        float[][] logits = classifier.apply(model.pool(), output.lastHiddenState()[0]);
+        float[][] logits = tokenLogits(toInput(List.of(encoding)))[0];
         return TokenGrouping.entities(text, encoding, logits, labels);
+    }
+
+    /** Token classification logits [batch][seq][labels] of a padded batch. */
+    public float[][][] tokenLogits(BertInput input) {
+        requireHead(classifier != null && tokenClassifier, "token classification", "classifier.weight and architectures BertForTokenClassification");
+        return perToken(classifier, model.forward(input));
     }
 
     // ---- question answering ----
@@ -188,28 +202,38 @@ public final class Bert implements AutoCloseable {
      * overlapping windows when the context is long.
      */
     public Answer answer(String question, String context) {
-        requireHead(qaOutputs != null, "question answering", "qa_outputs.weight");
         int window = Math.min(QA_WINDOW, maxLength);
-        Encoding first = tokenizer.encode(question, context, truncated(window).withTruncation(EncodeOptions.Truncation.ONLY_SECOND)
-                .withStride(Math.min(QA_STRIDE, window / 4)).withOverflowing(true));
+        Encoding first = tokenizer.encode(question, context, EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.ONLY_SECOND, window)
+                .withStride(Math.min(QA_STRIDE, window / 2)).withReturnOverflowing(true));
         List<Encoding> windows = new ArrayList<>();
         windows.add(first);
         windows.addAll(first.overflowing());
-        BertInput input = toInput(windows);
-        BertOutput output = model.forward(input);
+        float[][][] logits = spanLogits(toInput(windows));
         Answer best = null;
         for (int w = 0; w < windows.size(); w++) {
-            float[][] logits = qaOutputs.apply(model.pool(), output.lastHiddenState()[w]);
-            Answer candidate = SpanSearch.best(context, windows.get(w), logits, MAX_ANSWER_TOKENS);
+            Answer candidate = SpanSearch.best(context, windows.get(w), logits[w], MAX_ANSWER_TOKENS);
             if (candidate != null && (best == null || candidate.score() > best.score())) best = candidate;
         }
         return best != null ? best : new Answer("", 0, 0, 0);
     }
 
+    /** Question answering logits [batch][seq][2] of a padded batch: start logit, then end logit. */
+    public float[][][] spanLogits(BertInput input) {
+        requireHead(qaOutputs != null, "question answering", "qa_outputs.weight");
+        return perToken(qaOutputs, model.forward(input));
+    }
+
     // ---- helpers ----
 
+    private float[][][] perToken(Dense head, BertOutput output) {
+        float[][][] hidden = output.lastHiddenState();
+        float[][][] logits = new float[hidden.length][][];
+        for (int b = 0; b < hidden.length; b++) logits[b] = head.apply(model.pool(), hidden[b]);
+        return logits;
+    }
+
     private static EncodeOptions truncated(int maxLength) {
-        return EncodeOptions.defaults().withMaxLength(maxLength).withTruncation(EncodeOptions.Truncation.LONGEST_FIRST);
+        return EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.LONGEST_FIRST, maxLength);
     }
 
     private BertInput toInput(List<Encoding> encodings) {
@@ -218,7 +242,7 @@ public final class Bert implements AutoCloseable {
             ids.add(e.ids());
             types.add(e.typeIds());
         }
-        return BertInput.padded(ids, types, tokenizer.padId());
+        return BertInput.padded(ids, types, tokenizer.padTokenId());
     }
 
     /** Indices of texts grouped into batches of at most 32 of similar length. */
