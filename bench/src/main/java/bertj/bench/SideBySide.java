@@ -10,6 +10,7 @@ import bertj.engine.BertInput;
 import bertj.engine.BertModel;
 import bertj.engine.BertOutput;
 import bertj.kernels.ThreadPool;
+import bertj.loader.ModelDirectory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -33,7 +34,8 @@ import java.util.Objects;
  *   {"engine":"onnxruntime","seq":S,"batch":B,"threads":T,"median_ms":X,"p90_ms":Y}
  *   {"seq":S,"batch":B,"threads":T,"ratio":bertj/onnxruntime}
  * </pre>
- * plus lines for load time, ORT session creation time, resident memory (VmRSS) and the agreement check.
+ * plus lines for load time, ORT session creation time, resident memory (VmRSS; sizes in MiB) and the
+ * agreement check.
  * Without an ONNX file only bertj is timed.
  *
  * <p>What is timed is what a Java caller gets: for bertj {@code forward} returning {@code float[][][]}; for
@@ -83,27 +85,34 @@ public final class SideBySide {
         RandomInputs inputs = RandomInputs.forModel(options.model());
         long weightsBytes = weightsBytes(options.model());
         for (int threads : options.threads()) {
-            double rssBefore = ResidentMemory.mib();
-            long start = System.nanoTime();
-            try (ThreadPool pool = new ThreadPool(threads);
-                 BertModel bertj = BertModel.load(options.model(), pool)) {
-                double loadMs = millis(System.nanoTime() - start);
-                print(out, line().put("engine", "bertj").put("threads", threads).put("load_ms", round(loadMs))
-                        .put("weights_mb", round(weightsBytes / 1048576.0)).put("rss_mb_before_load", round(rssBefore))
-                        .put("rss_mb_after_load", round(ResidentMemory.mib())));
-                // One forward before ONNX Runtime allocates anything, so the resident memory is bertj's alone.
-                int firstSeq = options.seqLens().getFirst();
-                bertj.forward(inputs.batch(options.batch(), firstSeq, options.seed() + firstSeq));
-                print(out, line().put("engine", "bertj").put("threads", threads).put("seq", firstSeq)
-                        .put("batch", options.batch()).put("rss_mb_after_forward", round(ResidentMemory.mib())));
-                try (OrtRunner ort = options.onnx() == null ? null : OrtRunner.open(options.onnx(), threads, out)) {
-                    for (int seq : options.seqLens()) {
-                        BertInput input = inputs.batch(options.batch(), seq, options.seed() + seq);
-                        if (ort != null) check(bertj.forward(input), ort, input, threads, out);
-                        measure(options, bertj, ort, input, threads, out);
-                    }
-                    print(out, line().put("threads", threads).put("rss_mb_after_runs", round(ResidentMemory.mib())));
+            try (ThreadPool pool = new ThreadPool(threads)) {
+                run(options, inputs, weightsBytes, pool, threads, out);
+            }
+        }
+    }
+
+    /** One thread count: load, then every sequence length. */
+    private static void run(Options options, RandomInputs inputs, long weightsBytes, ThreadPool pool, int threads,
+                            PrintWriter out) throws OrtException {
+        double rssBefore = ResidentMemory.mib();
+        long start = System.nanoTime();
+        try (BertModel bertj = BertModel.load(options.model(), pool)) {
+            double loadMs = millis(System.nanoTime() - start);
+            print(out, line().put("engine", "bertj").put("threads", threads).put("load_ms", round(loadMs))
+                    .put("weights_mb", round(weightsBytes / 1048576.0)).put("rss_mb_before_load", round(rssBefore))
+                    .put("rss_mb_after_load", round(ResidentMemory.mib())));
+            // One forward before ONNX Runtime allocates anything, so the resident memory is bertj's alone.
+            int firstSeq = options.seqLens().getFirst();
+            bertj.forward(inputs.batch(options.batch(), firstSeq, options.seed() + firstSeq));
+            print(out, line().put("engine", "bertj").put("threads", threads).put("seq", firstSeq)
+                    .put("batch", options.batch()).put("rss_mb_after_forward", round(ResidentMemory.mib())));
+            try (OrtRunner ort = options.onnx() == null ? null : OrtRunner.open(options.onnx(), threads, out)) {
+                for (int seq : options.seqLens()) {
+                    BertInput input = inputs.batch(options.batch(), seq, options.seed() + seq);
+                    if (ort != null) check(bertj.forward(input), ort, input, threads, out);
+                    measure(options, bertj, ort, input, threads, out);
                 }
+                print(out, line().put("threads", threads).put("rss_mb_after_runs", round(ResidentMemory.mib())));
             }
         }
     }
@@ -191,7 +200,7 @@ public final class SideBySide {
     }
 
     private static long weightsBytes(Path model) {
-        try (bertj.loader.ModelDirectory dir = bertj.loader.ModelDirectory.open(model)) {
+        try (ModelDirectory dir = ModelDirectory.open(model)) {
             return dir.checkpoint().totalBytes();
         }
     }
