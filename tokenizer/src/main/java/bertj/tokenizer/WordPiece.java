@@ -98,23 +98,22 @@ final class WordPiece {
 
     /**
      * Open-addressing map from char sequences to ids, keyed by {@link String#hashCode}. A slot packs the
-     * hash with the entry number, and entries keep their text in one shared char pool, so a miss reads one
-     * array element and a hit three places, instead of chasing String objects.
+     * hash with the offset of the entry's record in one char pool (length, id, then the key's chars), and a
+     * bit filter answers most misses, so a miss usually reads one cached word and a hit two places.
      */
     private static final class CharTable {
-        private final long[] slots;          // (hash << 32) | (entry + 1); 0 = empty
-        private final long[] filter;         // one bit per (spread hash mod 16 * capacity): most misses stop here
-        private final int[] entries;         // per entry: start in pool, length, id
+        private static final int HEADER = 3;   // length, id high half, id low half
+        private final long[] slots;            // (hash << 32) | (record offset + 1); 0 = empty
+        private final long[] filter;           // one bit per (spread hash mod 16 * capacity)
         private final int mask;
         private char[] pool = new char[1024];
-        private int poolSize, count;
+        private int poolSize;
         int maxKeyLength;
 
         CharTable(int expected) {
             int capacity = Integer.highestOneBit(Math.max(4, expected * 2 + 1)) << 1;
             slots = new long[capacity];
             filter = new long[capacity / 4];
-            entries = new int[3 * Math.max(1, expected)];
             mask = capacity - 1;
         }
 
@@ -126,33 +125,37 @@ final class WordPiece {
 
         void put(String key, int id) {
             char[] chars = key.toCharArray();
+            if (chars.length > Character.MAX_VALUE) throw new TokenizerException("vocabulary token longer than 65535 chars");
             int h = key.hashCode();
-            int e = find(h, chars, 0, chars.length);
-            if (e >= 0) {
-                entries[3 * e + 2] = id;
+            int at = find(h, chars, 0, chars.length);
+            if (at >= 0) {
+                pool[at + 1] = (char) (id >>> 16);
+                pool[at + 2] = (char) id;
                 return;
             }
-            if (poolSize + chars.length > pool.length) pool = Arrays.copyOf(pool, Math.max(pool.length * 2, poolSize + chars.length));
-            System.arraycopy(chars, 0, pool, poolSize, chars.length);
-            e = count++;
-            entries[3 * e] = poolSize;
-            entries[3 * e + 1] = chars.length;
-            entries[3 * e + 2] = id;
-            poolSize += chars.length;
+            int need = HEADER + chars.length;
+            if (poolSize + need > pool.length) pool = Arrays.copyOf(pool, Math.max(pool.length * 2, poolSize + need));
+            at = poolSize;
+            pool[at] = (char) chars.length;
+            pool[at + 1] = (char) (id >>> 16);
+            pool[at + 2] = (char) id;
+            System.arraycopy(chars, 0, pool, at + HEADER, chars.length);
+            poolSize += need;
             maxKeyLength = Math.max(maxKeyLength, chars.length);
             int slot = spread(h) & mask;
             while (slots[slot] != 0) slot = (slot + 1) & mask;
-            slots[slot] = ((long) h << 32) | (e + 1);
+            slots[slot] = ((long) h << 32) | (at + 1);
             int bit = spread(h) & (filter.length * 64 - 1);
             filter[bit >>> 6] |= 1L << bit;
         }
 
         /** The id of {@code text[offset, offset + length)} whose hash is {@code h}, or -1. */
         int get(int h, char[] text, int offset, int length) {
-            int e = find(h, text, offset, length);
-            return e < 0 ? -1 : entries[3 * e + 2];
+            int at = find(h, text, offset, length);
+            return at < 0 ? -1 : (pool[at + 1] << 16) | pool[at + 2];
         }
 
+        /** Offset of the key's record in the pool, or -1. */
         private int find(int h, char[] text, int offset, int length) {
             int spread = spread(h);
             int bit = spread & (filter.length * 64 - 1);
@@ -161,9 +164,10 @@ final class WordPiece {
                 long s = slots[slot];
                 if (s == 0) return -1;
                 if ((int) (s >>> 32) == h) {
-                    int e = (int) s - 1;
-                    if (entries[3 * e + 1] == length && Arrays.equals(pool, entries[3 * e], entries[3 * e] + length, text, offset, offset + length)) {
-                        return e;
+                    int at = (int) s - 1;
+                    if (pool[at] == length
+                            && Arrays.equals(pool, at + HEADER, at + HEADER + length, text, offset, offset + length)) {
+                        return at;
                     }
                 }
             }
