@@ -53,6 +53,24 @@ final class GemmKernel {
         }
     }
 
+    /**
+     * {@link #tile} reading the weight panel straight from the packed segment (at byte offset {@code wOff},
+     * {@code [kLen][WIDTH]}), and also storing it to {@code copy[0 .. kLen * WIDTH)} unless {@code copy} is
+     * null. Used for the first tile of a slice: its loads stream from memory interleaved with the
+     * arithmetic, so the two overlap, and the following tiles read the copy (bounds checks on segment loads
+     * make this loop slower when the data is already in cache).
+     */
+    static void streamTile(int rows, float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
+            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
+        switch (rows) {
+            case 4 -> streamTile4(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
+            case 3 -> streamTile3(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
+            case 2 -> streamTile2(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
+            case 1 -> streamTile1(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
+            default -> throw new IllegalArgumentException("tile rows must be 1.." + ROWS + ", got " + rows);
+        }
+    }
+
     private static FloatVector init(boolean accumulate, MemorySegment y, long rowOff, int lane0, int cols,
             float[] bias, int biasBase) {
         if (accumulate) {
@@ -195,4 +213,141 @@ final class GemmKernel {
         store(c00, y, y0, 0, cols);
         store(c01, y, y0, LANES, cols);
     }
+
+    private static void streamTile4(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
+            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
+        long y0 = yOff;
+        long y1 = yOff + 1 * yStride;
+        long y2 = yOff + 2 * yStride;
+        long y3 = yOff + 3 * yStride;
+        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
+        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
+        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
+        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
+        FloatVector c20 = init(accumulate, y, y2, 0, cols, bias, biasBase);
+        FloatVector c21 = init(accumulate, y, y2, LANES, cols, bias, biasBase);
+        FloatVector c30 = init(accumulate, y, y3, 0, cols, bias, biasBase);
+        FloatVector c31 = init(accumulate, y, y3, LANES, cols, bias, biasBase);
+        for (int k = 0; k < kLen; k++) {
+            long wk = wOff + 4L * k * WIDTH;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
+            if (copy != null) {
+                b0.intoArray(copy, k * WIDTH);
+                b1.intoArray(copy, k * WIDTH + LANES);
+            }
+            int xk = xBase + k * 4;
+            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(FLOATS, xp[xk + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(FLOATS, xp[xk + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+        }
+        store(c00, y, y0, 0, cols);
+        store(c01, y, y0, LANES, cols);
+        store(c10, y, y1, 0, cols);
+        store(c11, y, y1, LANES, cols);
+        store(c20, y, y2, 0, cols);
+        store(c21, y, y2, LANES, cols);
+        store(c30, y, y3, 0, cols);
+        store(c31, y, y3, LANES, cols);
+    }
+
+    private static void streamTile3(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
+            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
+        long y0 = yOff;
+        long y1 = yOff + 1 * yStride;
+        long y2 = yOff + 2 * yStride;
+        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
+        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
+        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
+        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
+        FloatVector c20 = init(accumulate, y, y2, 0, cols, bias, biasBase);
+        FloatVector c21 = init(accumulate, y, y2, LANES, cols, bias, biasBase);
+        for (int k = 0; k < kLen; k++) {
+            long wk = wOff + 4L * k * WIDTH;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
+            if (copy != null) {
+                b0.intoArray(copy, k * WIDTH);
+                b1.intoArray(copy, k * WIDTH + LANES);
+            }
+            int xk = xBase + k * 3;
+            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(FLOATS, xp[xk + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+        }
+        store(c00, y, y0, 0, cols);
+        store(c01, y, y0, LANES, cols);
+        store(c10, y, y1, 0, cols);
+        store(c11, y, y1, LANES, cols);
+        store(c20, y, y2, 0, cols);
+        store(c21, y, y2, LANES, cols);
+    }
+
+    private static void streamTile2(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
+            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
+        long y0 = yOff;
+        long y1 = yOff + 1 * yStride;
+        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
+        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
+        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
+        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
+        for (int k = 0; k < kLen; k++) {
+            long wk = wOff + 4L * k * WIDTH;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
+            if (copy != null) {
+                b0.intoArray(copy, k * WIDTH);
+                b1.intoArray(copy, k * WIDTH + LANES);
+            }
+            int xk = xBase + k * 2;
+            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+        }
+        store(c00, y, y0, 0, cols);
+        store(c01, y, y0, LANES, cols);
+        store(c10, y, y1, 0, cols);
+        store(c11, y, y1, LANES, cols);
+    }
+
+    private static void streamTile1(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
+            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
+        long y0 = yOff;
+        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
+        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
+        for (int k = 0; k < kLen; k++) {
+            long wk = wOff + 4L * k * WIDTH;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
+            if (copy != null) {
+                b0.intoArray(copy, k * WIDTH);
+                b1.intoArray(copy, k * WIDTH + LANES);
+            }
+            int xk = xBase + k * 1;
+            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+        }
+        store(c00, y, y0, 0, cols);
+        store(c01, y, y0, LANES, cols);
+    }
+
 }

@@ -10,17 +10,20 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Blocking: the output is cut into tasks of up to {@link #ROW_BLOCK} rows x a run of weight panels,
  * handed to the pool. A task walks k in blocks of {@link #K_BLOCK}: it interleaves its rows of x for that
- * block into a heap array (reused by every panel), copies each panel's k-slice (KC x 16 floats, L1-sized)
- * to a heap array and runs the {@link GemmKernel} tile over its rows; later k blocks accumulate into y.
+ * block into a heap array (reused by every panel), copies each panel's k-slice (K_BLOCK x 16 floats,
+ * L1-sized) to a heap array and runs the {@link GemmKernel} tile over its rows; later k blocks accumulate
+ * into y.
  * Bias is the accumulators' starting value; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to 16) the layer is bound by reading the weights,
  * and the tasks split N so that both cores stream them.
  */
 public final class Linear {
     /** k per block: a panel slice of K_BLOCK x WIDTH floats (16 KB with AVX2) stays in L1. */
-    static final int K_BLOCK = 256;
+    static final int K_BLOCK = PackedLinear.K_BLOCK;
     /** Rows per task: the interleaved x block (ROW_BLOCK x K_BLOCK floats, 128 KB) stays in L2. */
     static final int ROW_BLOCK = 128;
+    /** Up to this many tiles per panel slice (16 rows), the first tile streams the slice from memory. */
+    static final int STREAMED_TILES = 4;
     /** Work per task worth a hand-off to another thread, in multiply-adds. */
     private static final long MIN_TASK_MACS = 1L << 18;
 
@@ -33,9 +36,16 @@ public final class Linear {
 
     /** Per-thread buffers, grown on demand and then reused: no allocation per call in the steady state. */
     private static final class Scratch {
-        float[] xBlock = new float[0];
-        float[] panel = new float[K_BLOCK * WIDTH];
-        float[] row = new float[K_BLOCK];
+        float[] xBlock = new float[ROW_BLOCK * K_BLOCK];
+        /** Two panel slices: the one being computed and the next one being copied in. */
+        final float[][] panels = {new float[K_BLOCK * WIDTH], new float[K_BLOCK * WIDTH]};
+        final float[] row = new float[K_BLOCK];
+
+        void ensure(int rows) {
+            if (xBlock.length < rows * K_BLOCK) {
+                xBlock = new float[rows * K_BLOCK];
+            }
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -95,28 +105,56 @@ public final class Linear {
         int n = w.n();
         int k = w.k();
         long yStride = 4L * n;
-        Scratch s = SCRATCH.get();
         int rows = r1 - r0;
-        if (s.xBlock.length < rows * K_BLOCK) {
-            s.xBlock = new float[ROW_BLOCK * K_BLOCK];
-        }
+        int tiles = (rows + ROWS - 1) / ROWS;
+        Scratch s = SCRATCH.get();
+        s.ensure(rows);
         float[] xBlock = s.xBlock;
-        float[] panel = s.panel;
         float[] bias = w.bias();
         MemorySegment packed = w.packed();
         for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
             int kLen = Math.min(K_BLOCK, k - k0);
+            int sliceFloats = kLen * WIDTH;
             boolean accumulate = k0 > 0;
             interleaveRows(x, (long) r0 * k + k0, k, rows, kLen, xBlock, s.row);
+            // The task's panel slices of this k block are consecutive in memory: one sequential stream.
+            if (tiles <= STREAMED_TILES) {
+                // Few rows (bound by memory bandwidth): the first tile of each slice reads it from the packed
+                // weights, its loads overlapping its arithmetic, and leaves a copy for the other tiles.
+                for (int p = p0; p < p1; p++) {
+                    int c0 = p * WIDTH;
+                    int cols = Math.min(WIDTH, n - c0);
+                    float[] panel = s.panels[0];
+                    GemmKernel.streamTile(Math.min(ROWS, rows), xBlock, 0, packed, w.sliceOffset(k0, p),
+                            tiles > 1 ? panel : null, kLen, bias, c0, accumulate, y, r0 * yStride + 4L * c0,
+                            yStride, cols);
+                    for (int t = 1; t < tiles; t++) {
+                        int r = r0 + t * ROWS;
+                        GemmKernel.tile(Math.min(ROWS, r1 - r), xBlock, t * ROWS * kLen, panel, 0, kLen, bias, c0,
+                                accumulate, y, r * yStride + 4L * c0, yStride, cols);
+                    }
+                }
+                continue;
+            }
+            // Many rows: slice p + 1 is copied in pieces between the tiles of slice p, so that its memory
+            // traffic overlaps their arithmetic instead of stalling it.
+            int piece = ((sliceFloats + tiles - 1) / tiles + WIDTH - 1) / WIDTH * WIDTH; // tiles * piece >= slice
+            MemorySegment.copy(packed, ValueLayout.JAVA_FLOAT, w.sliceOffset(k0, p0), s.panels[0], 0, sliceFloats);
             for (int p = p0; p < p1; p++) {
-                MemorySegment.copy(packed, ValueLayout.JAVA_FLOAT, 4L * ((long) p * k + k0) * WIDTH, panel, 0,
-                        kLen * WIDTH);
+                float[] panel = s.panels[(p - p0) & 1];
+                float[] nextPanel = s.panels[(p - p0 + 1) & 1];
+                long nextOffset = p + 1 < p1 ? w.sliceOffset(k0, p + 1) : -1;
                 int c0 = p * WIDTH;
                 int cols = Math.min(WIDTH, n - c0);
-                for (int r = r0; r < r1; r += ROWS) {
-                    int tileRows = Math.min(ROWS, r1 - r);
-                    GemmKernel.tile(tileRows, xBlock, (r - r0) * kLen, panel, 0, kLen, bias, c0, accumulate,
-                            y, r * yStride + 4L * c0, yStride, cols);
+                for (int t = 0; t < tiles; t++) {
+                    int r = r0 + t * ROWS;
+                    GemmKernel.tile(Math.min(ROWS, r1 - r), xBlock, t * ROWS * kLen, panel, 0, kLen, bias, c0,
+                            accumulate, y, r * yStride + 4L * c0, yStride, cols);
+                    int from = t * piece;
+                    if (nextOffset >= 0 && from < sliceFloats) {
+                        MemorySegment.copy(packed, ValueLayout.JAVA_FLOAT, nextOffset + 4L * from, nextPanel, from,
+                                Math.min(piece, sliceFloats - from));
+                    }
                 }
             }
         }
