@@ -33,8 +33,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>Corpora: {@code english} is real English prose, the licence texts Debian ships in
  * /usr/share/common-licenses (GPL-3, Apache-2.0, ...; property {@code bertj.bench.englishText} names another
  * file); {@code mixed} interleaves those paragraphs with sentences in 12 scripts (accents, Cyrillic, Greek,
- * Arabic, Hebrew, Devanagari, Thai, CJK, Hangul, emoji). The tokenizer: JMH parameter {@code model}, else
- * system property {@code bertj.bench.model}, else the default model. For example
+ * Arabic, Hebrew, Devanagari, Thai, CJK, Hangul, emoji). The tokenizer: JMH parameter {@code model} (a model or
+ * tokenizer directory), else system property {@code bertj.bench.model}, else the default model. For example
  * {@code ./bertj bench jmh TokenizerBenchmark -p corpus=english}.
  */
 @State(Scope.Thread)
@@ -86,7 +86,8 @@ public class TokenizerBenchmark {
     @Setup(Level.Trial)
     public void load() {
         String name = !model.isEmpty() ? model : System.getProperty("bertj.bench.model", "default");
-        tokenizer = BertTokenizer.fromDirectory(DefaultModel.resolveModel(name));
+        // Any directory with tokenizer.json or vocab.txt will do; it need not hold a whole model.
+        tokenizer = BertTokenizer.fromDirectory(name.equals("default") ? DefaultModel.resolveModel(name) : Path.of(name));
         List<String> english = englishParagraphs();
         paragraphs = new ArrayList<>();
         for (int i = 0; i < english.size(); i++) {

@@ -19,8 +19,16 @@ import java.util.Set;
  * <p>Immutable once loaded and safe to use from many threads at once.
  */
 public final class BertTokenizer {
-    /** A token matched in the raw text before normalization (tokenizer.json {@code added_tokens}). */
-    record AddedToken(String content, int id, boolean special, boolean normalized) {}
+    /**
+     * A token matched in the raw text before normalization (tokenizer.json {@code added_tokens}):
+     * {@code singleWord} only matches between non-word characters, {@code lstrip} / {@code rstrip} take the
+     * whitespace before / after the match into its span.
+     */
+    record AddedToken(String content, int id, boolean special, boolean normalized, boolean singleWord, boolean lstrip, boolean rstrip) {
+        AddedToken(String content, int id, boolean special, boolean normalized) {
+            this(content, id, special, normalized, false, false, false);
+        }
+    }
 
     /** Tokenizer parts as read from the files; see {@link TokenizerFiles}. */
     record Parts(Map<String, Integer> vocab, String unkToken, String continuingSubwordPrefix, int maxInputCharsPerWord,
@@ -75,7 +83,7 @@ public final class BertTokenizer {
         this.addedTokenSurrogates = p.addedTokens().stream().anyMatch(t -> t.content().chars().anyMatch(c -> Character.isSurrogate((char) c)));
         this.rawAddedTokens = new TokenMatcher(p.addedTokens().stream().filter(t -> !t.normalized()).toList());
         this.normalizedAddedTokens = new TokenMatcher(p.addedTokens().stream().filter(AddedToken::normalized)
-                .map(t -> new AddedToken(normalizer.normalize(t.content()), t.id(), t.special(), true))
+                .map(t -> new AddedToken(normalizer.normalize(t.content()), t.id(), t.special(), true, t.singleWord(), t.lstrip(), t.rstrip()))
                 .filter(t -> !t.content().isEmpty()).toList());
         this.postProcessor = p.postProcessor();
         this.decoderPrefix = p.decoderPrefix();
@@ -588,7 +596,10 @@ public final class BertTokenizer {
             return empty;
         }
 
-        /** Finds the leftmost (then longest) token in {@code s[from, to)}: match = {start, end, id}. */
+        /**
+         * Finds the leftmost (then longest) token in {@code s[from, to)}: match = {start, end, id}, the span
+         * widened over whitespace for lstrip / rstrip tokens.
+         */
         boolean find(CharSequence s, int from, int to, int[] match) {
             if (empty) return false;
             for (int i = from; i < to; i++) {
@@ -597,15 +608,34 @@ public final class BertTokenizer {
                 if (candidates == null) continue;
                 for (AddedToken t : candidates) {
                     String content = t.content();
-                    if (i + content.length() <= to && regionMatches(s, i, content)) {
-                        match[0] = i;
-                        match[1] = i + content.length();
-                        match[2] = t.id();
-                        return true;
-                    }
+                    int end = i + content.length();
+                    if (end > to || !regionMatches(s, i, content)) continue;
+                    if (t.singleWord() && (isWordCharBefore(s, i, from) || isWordCharAt(s, end, to))) continue;
+                    int start = i;
+                    if (t.lstrip()) while (start > from && UnicodeTables.isRustWhitespace(s.charAt(start - 1))) start--;
+                    if (t.rstrip()) while (end < to && UnicodeTables.isRustWhitespace(s.charAt(end))) end++;
+                    match[0] = start;
+                    match[1] = end;
+                    match[2] = t.id();
+                    return true;
                 }
             }
             return false;
+        }
+
+        /** Rust's {@code is_alphanumeric} or '_' (what a single-word token may not touch). */
+        private static boolean isWordChar(int cp) {
+            if (cp == '_' || Character.isAlphabetic(cp)) return true;
+            int type = Character.getType(cp);
+            return type == Character.DECIMAL_DIGIT_NUMBER || type == Character.LETTER_NUMBER || type == Character.OTHER_NUMBER;
+        }
+
+        private static boolean isWordCharBefore(CharSequence s, int i, int from) {
+            return i > from && isWordChar(Character.codePointBefore(s, i));
+        }
+
+        private static boolean isWordCharAt(CharSequence s, int i, int to) {
+            return i < to && isWordChar(Character.codePointAt(s, i));
         }
 
         private static boolean regionMatches(CharSequence s, int at, String content) {

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,9 +87,7 @@ final class TokenizerFiles {
             throw new TokenizerException(src + ": model.type is '" + modelType + "', only WordPiece models are supported");
         }
         Map<String, Integer> vocab = new HashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = model.get("vocab").fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
             if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
             }
@@ -111,7 +108,8 @@ final class TokenizerFiles {
         for (JsonNode t : root.path("added_tokens")) {
             if (!t.has("id") || !t.has("content")) throw new TokenizerException(src + ": added_tokens entry without id/content: " + t);
             added.add(new AddedToken(t.get("content").asText(), t.get("id").asInt(), t.path("special").asBoolean(false),
-                    t.path("normalized").asBoolean(!t.path("special").asBoolean(false))));
+                    t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false),
+                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false)));
         }
         Map<String, Integer> ids = new HashMap<>(vocab);
         for (AddedToken t : added) ids.put(t.content(), t.id());
@@ -193,9 +191,7 @@ final class TokenizerFiles {
             }
             case "TemplateProcessing" -> {
                 Map<String, int[]> specials = new LinkedHashMap<>();
-                Iterator<Map.Entry<String, JsonNode>> it = p.path("special_tokens").fields();
-                while (it.hasNext()) {
-                    Map.Entry<String, JsonNode> e = it.next();
+                for (Map.Entry<String, JsonNode> e : p.path("special_tokens").properties()) {
                     JsonNode list = e.getValue().path("ids");
                     int[] tokenIds = new int[list.size()];
                     for (int i = 0; i < tokenIds.length; i++) tokenIds[i] = list.get(i).asInt();

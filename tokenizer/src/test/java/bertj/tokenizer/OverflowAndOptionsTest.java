@@ -110,6 +110,39 @@ class OverflowAndOptionsTest {
         assertEquals("##ing world", T.decode(new int[] {2075, 2088, 100}, true));
     }
 
+    /** Expected spans from tokenizers 0.23.2 with the flag set on [MASK] (see src/test/reference). */
+    @Test
+    void addedTokenFlags(@TempDir Path dir) throws Exception {
+        EncodeOptions plain = EncodeOptions.DEFAULT.withAddSpecialTokens(false);
+        BertTokenizer lstrip = withMaskFlag(dir, "lstrip");
+        Encoding l = lstrip.encode("a  [MASK]  b", null, plain);
+        assertArrayEquals(new int[] {1037, 103, 1038}, l.ids());
+        assertArrayEquals(new int[] {0, 1, 11}, l.starts());
+        assertArrayEquals(new int[] {1, 9, 12}, l.ends());
+        BertTokenizer rstrip = withMaskFlag(dir, "rstrip");
+        Encoding r = rstrip.encode("a  [MASK]  b", null, plain);
+        assertArrayEquals(new int[] {0, 3, 11}, r.starts());
+        assertArrayEquals(new int[] {1, 11, 12}, r.ends());
+        BertTokenizer single = withMaskFlag(dir, "single_word");
+        assertEquals(List.of("a", "[MASK]", "b"), single.encode("a  [MASK]  b", null, plain).tokens());
+        assertEquals(List.of("a", "[", "mask", "]", "b"), single.encode("a[MASK]b", null, plain).tokens());
+        assertEquals(List.of("_", "[", "mask", "]", "_"), single.encode("_[MASK]_", null, plain).tokens());
+        assertEquals(List.of("e", "[", "mask", "]"), single.encode("é[MASK]", null, plain).tokens());
+        assertEquals(List.of("x", "[MASK]"), single.encode("x [MASK]", null, plain).tokens());
+    }
+
+    /** The fixture's tokenizer.json with one flag of the [MASK] added token set. */
+    private static BertTokenizer withMaskFlag(Path dir, String flag) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode root = json.readTree(ReferenceCasesTest.DIR.resolve("tokenizer.json").toFile());
+        for (com.fasterxml.jackson.databind.JsonNode t : root.get("added_tokens")) {
+            if (t.get("content").asText().equals("[MASK]")) ((com.fasterxml.jackson.databind.node.ObjectNode) t).put(flag, true);
+        }
+        Path file = dir.resolve(flag + ".json");
+        json.writeValue(file.toFile(), root);
+        return BertTokenizer.fromTokenizerJson(file);
+    }
+
     @Test
     void loadsDirectoriesAndReportsBadFiles(@TempDir Path dir) throws Exception {
         Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), dir.resolve("vocab.txt"));
