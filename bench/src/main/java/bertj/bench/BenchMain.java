@@ -91,7 +91,7 @@ public final class BenchMain {
         }
     }
 
-    @Command(name = "bertj bench", mixinStandardHelpOptions = true, sortOptions = false,
+    @Command(name = "bertj bench", sortOptions = false,
             description = {"Latency of bertj's forward pass, side by side with ONNX Runtime on the same token ids and threads.",
                     "Prints one JSON object per line: per (seq, batch, threads) the median and p90 in ms of each engine "
                             + "and their ratio; also load time, session creation time, resident memory and the "
@@ -127,6 +127,9 @@ public final class BenchMain {
 
         @Option(names = "--debug", description = "Show the stack trace of an error.")
         boolean debug;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
