@@ -237,12 +237,13 @@ public final class BertTokenizer {
         int maxLength = options.maxLength() != null ? options.maxLength() : modelMaxLength;
         // tokenizers 0.23 stops tokenizing a sequence that the strategy may shorten at the word that
         // reaches max_length tokens (its "early exit"); a sequence it must keep whole is tokenized fully.
-        boolean early = truncating && !options.returnOverflowing();
-        int firstLimit = early && options.truncation() != Truncation.ONLY_SECOND ? maxLength : Integer.MAX_VALUE;
-        int secondLimit = early && options.truncation() != Truncation.ONLY_FIRST ? maxLength : Integer.MAX_VALUE;
-        RawEncoding.Tokens first = tokenizeSequence(text, firstLimit);
-        RawEncoding.Tokens second = pair == null ? null : tokenizeSequence(pair, secondLimit);
-        int n1 = first.length(), n2 = second == null ? -1 : second.length();
+        int firstLimit = truncating && options.truncation() != Truncation.ONLY_SECOND ? maxLength : Integer.MAX_VALUE;
+        int secondLimit = truncating && options.truncation() != Truncation.ONLY_FIRST ? maxLength : Integer.MAX_VALUE;
+        boolean windows = options.returnOverflowing();
+        // Windows need the whole text; without them, tokenizing can stop where the reference stops.
+        RawEncoding.Tokens first = tokenizeSequence(text, windows ? Integer.MAX_VALUE : firstLimit);
+        RawEncoding.Tokens second = pair == null ? null : tokenizeSequence(pair, windows ? Integer.MAX_VALUE : secondLimit);
+        int n1 = earlyExitLength(first, firstLimit), n2 = second == null ? -1 : earlyExitLength(second, secondLimit);
         int[] keep = {n1, n2};
         boolean truncates = false;
         if (truncating) {
@@ -253,7 +254,7 @@ public final class BertTokenizer {
                 truncates = true;
             }
         }
-        if (!options.returnOverflowing()) {
+        if (!windows) {
             // Without windows only the kept lengths matter: lay the result out directly.
             if (truncates) checkStride(options.stride(), keep[0], n1, keep[1], n2);
             int content = postProcessor.addedTokens(second != null) * (options.addSpecialTokens() ? 1 : 0)
@@ -265,15 +266,28 @@ public final class BertTokenizer {
             laid.secondSurrogates = second != null && second.surrogates();
             return laid;
         }
+        // The main encoding keeps exactly what the reference keeps; the windows then run to the end of
+        // the text (the reference's own windows stop where its early exit stopped tokenizing).
         RawEncoding a = RawEncoding.ofSequence(first, 0);
         RawEncoding b = second == null ? null : RawEncoding.ofSequence(second, 1);
-        if (truncates) {
-            a.truncate(keep[0], options.stride(), true);
-            if (b != null) b.truncate(keep[1], options.stride(), true);
-        }
+        a.truncate(keep[0], options.stride(), truncates);
+        if (b != null) b.truncate(keep[1], options.stride(), truncates);
         RawEncoding merged = postProcessor.process(a, b, options.addSpecialTokens());
         if (options.padding() != Padding.NONE) merged.pad(padTarget(merged.length(), options), padId, padTypeId, padLeft);
         return merged;
+    }
+
+    /**
+     * How many tokens tokenizers 0.23 produces for a sequence when it stops after the word (pre-token)
+     * that reaches {@code limit} tokens: the whole sequence when it is shorter.
+     */
+    static int earlyExitLength(RawEncoding.Tokens t, int limit) {
+        int n = t.length();
+        if (limit >= n) return n;
+        int end = Math.max(limit, 1);   // the first word is always tokenized
+        int[] words = t.words();
+        while (end < n && words[end] == words[end - 1]) end++;
+        return end;
     }
 
     /** The reference refuses a stride that does not leave each truncated window room to advance. */

@@ -16,10 +16,12 @@ package bertj.tokenizer;
  *                          Padding never truncates.
  * @param padLength         target of {@code MAX_LENGTH} padding; null = see {@code padding}
  * @param padToMultipleOf   round the padding target up to a multiple of this (0 = off)
- * @param returnOverflowing keep the cut-off tokens as {@link Encoding#overflowing()} windows. The whole text
- *                          is then tokenized (tokenizers 0.22 behaviour). Without it, a right-truncated
- *                          sequence is only tokenized up to the word that reaches {@code maxLength} tokens,
- *                          as tokenizers 0.23 does, which can change how {@code LONGEST_FIRST} splits a pair.
+ * @param returnOverflowing keep the cut-off tokens as {@link Encoding#overflowing()} windows, each with its
+ *                          own special tokens (for ONLY_SECOND the first sequence repeats in every window).
+ *                          The main encoding is the same either way: as tokenizers 0.23, which counts a
+ *                          truncatable sequence only up to the word reaching {@code maxLength} tokens (this
+ *                          can change how {@code LONGEST_FIRST} splits a pair). The windows, unlike 0.23's,
+ *                          run to the end of the text (0.23's stop where its early exit stopped).
  */
 public record EncodeOptions(boolean addSpecialTokens, Integer maxLength, Truncation truncation, int stride,
                             Padding padding, Integer padLength, int padToMultipleOf, boolean returnOverflowing) {

@@ -98,7 +98,7 @@ final class RawEncoding {
             if (keepOverflow) overflowing.add(all);
             return;
         }
-        if (stride >= maxLength) {
+        if (keepOverflow && stride >= maxLength) {
             throw new TokenizerException("truncation stride " + stride + " must be smaller than the room left for the sequence ("
                     + maxLength + " tokens, after special tokens and the other sequence)");
         }

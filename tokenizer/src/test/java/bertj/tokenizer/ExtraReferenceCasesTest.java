@@ -3,6 +3,7 @@ package bertj.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
@@ -74,6 +75,24 @@ class ExtraReferenceCasesTest {
         check(name, c, got);
         assertEquals(c.get("decoded").asText(), TOKENIZER.decode(got.ids(), true), name + " decoded");
         assertEquals(c.get("decoded_with_special").asText(), TOKENIZER.decode(got.ids(), false), name + " decoded_with_special");
+        if (o.has("truncation") && !options.returnOverflowing()) {
+            // With windows requested the main encoding is unchanged, and the reference's windows (which stop
+            // where its early exit stopped tokenizing) are the start of ours when one sequence is windowed.
+            Encoding withWindows = TOKENIZER.encode(text, pair, options.withReturnOverflowing(true));
+            check(name + " (with windows)", c, withWindows);
+            JsonNode windows = c.get("overflowing");
+            boolean oneSequenceWindowed = pair == null || options.truncation() != Truncation.LONGEST_FIRST;
+            if (oneSequenceWindowed && windows.size() > 0) {
+                assertTrue(withWindows.overflowing().size() >= windows.size(), name + " number of windows");
+                for (int i = 0; i < windows.size() - 1; i++) check(name + " window " + i, windows.get(i), withWindows.overflowing().get(i));
+                if (pair != null && options.truncation() == Truncation.ONLY_FIRST) return;   // the cut is mid-window there
+                int[] last = ReferenceCasesTest.ints(windows.get(windows.size() - 1).get("ids"));
+                int[] mine = withWindows.overflowing().get(windows.size() - 1).ids();
+                assertTrue(mine.length >= last.length, name + " last window");
+                assertArrayEquals(java.util.Arrays.copyOf(last, last.length - 1), java.util.Arrays.copyOf(mine, last.length - 1),
+                        name + " last window starts as the reference's");
+            }
+        }
         if (options.returnOverflowing()) {
             JsonNode windows = c.get("overflowing");
             assertEquals(windows.size(), got.overflowing().size(), name + " number of windows");

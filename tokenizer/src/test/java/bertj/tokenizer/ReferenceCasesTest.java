@@ -82,6 +82,10 @@ class ReferenceCasesTest {
             return;
         }
         check(name, c, tokenizer.encode(text, pair, options), tokenizer);
+        if (options.truncation() != EncodeOptions.Truncation.NONE) {
+            // Asking for the overflowing windows must not change the main encoding.
+            check(name + " (with windows)", c, tokenizer.encode(text, pair, options.withReturnOverflowing(true)), tokenizer);
+        }
     }
 
     static void check(String name, JsonNode expected, Encoding got, BertTokenizer tokenizer) {
