@@ -14,7 +14,16 @@ import java.util.Set;
 /**
  * A BERT WordPiece tokenizer with the behaviour of Hugging Face {@code tokenizers} 0.23
  * ({@code BertNormalizer}, {@code BertPreTokenizer}, {@code WordPiece}, {@code TemplateProcessing},
- * the {@code WordPiece} decoder, truncation, padding and overflowing windows).
+ * the {@code WordPiece} decoder, truncation, padding and overflowing windows), checked against
+ * tokenizers 0.23.2 on every code point and on the fixture cases. Any Java string is accepted: a lone
+ * surrogate counts as U+FFFD, as it does when such a string reaches the reference.
+ *
+ * <p>Known differences from the reference: overflowing windows run to the end of the text (0.23's stop
+ * where its truncation early exit stopped tokenizing, see {@link EncodeOptions}); combining marks are not
+ * canonically reordered across characters before accent stripping (this only matters for marks that
+ * Unicode 8.0 does not class as Mn, in unusual order); the token string of an {@code lstrip}/{@code rstrip}
+ * added token is its content, not the matched text with its whitespace (ids and offsets are the same);
+ * {@code Left} truncation and non-BERT models, normalizers and pre-tokenizers are refused when loading.
  *
  * <p>Immutable once loaded and safe to use from many threads at once.
  */
