@@ -70,6 +70,11 @@ public final class Bert implements AutoCloseable {
         return new Bert(BertModel.load(directory, pool));
     }
 
+    /** Loads a model directory that runs the given kernel implementation on {@code pool}. */
+    public static Bert load(Path directory, ThreadPool pool, KernelMode mode) {
+        return new Bert(BertModel.load(directory, pool, mode));
+    }
+
     public BertModel model() {
         return model;
     }
@@ -174,7 +179,7 @@ public final class Bert implements AutoCloseable {
     /** Sequence classification logits [batch][labels] of a padded batch. */
     public float[][] sequenceLogits(BertInput input) {
         requireHead(classifier != null && !tokenClassifier && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
-        return classifier.apply(model.pool(), model.forward(input).poolerOutput());
+        return classifier.apply(model.forward(input).poolerOutput());
     }
 
     // ---- token classification ----
@@ -228,7 +233,7 @@ public final class Bert implements AutoCloseable {
     private float[][][] perToken(Dense head, BertOutput output) {
         float[][][] hidden = output.lastHiddenState();
         float[][][] logits = new float[hidden.length][][];
-        for (int b = 0; b < hidden.length; b++) logits[b] = head.apply(model.pool(), hidden[b]);
+        for (int b = 0; b < hidden.length; b++) logits[b] = head.apply(hidden[b]);
         return logits;
     }
 

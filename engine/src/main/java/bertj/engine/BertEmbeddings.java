@@ -1,6 +1,5 @@
 package bertj.engine;
 
-import bertj.kernels.Norms;
 import bertj.loader.BertConfig;
 
 import java.lang.foreign.MemorySegment;
@@ -21,7 +20,7 @@ final class BertEmbeddings {
     private final MemorySegment tokenTypeEmbeddings; // [type_vocab, H]
     private final MemorySegment gamma;
     private final MemorySegment beta;
-    private final float eps;
+    private final double eps;
 
     BertEmbeddings(BertConfig config, Weights weights) {
         hidden = config.hiddenSize();
@@ -32,26 +31,41 @@ final class BertEmbeddings {
         tokenTypeEmbeddings = weights.mapped("embeddings.token_type_embeddings.weight", typeVocabSize, hidden);
         gamma = weights.vector("embeddings.LayerNorm.weight", hidden);
         beta = weights.vector("embeddings.LayerNorm.bias", hidden);
-        eps = (float) config.layerNormEps();
+        eps = config.layerNormEps();
     }
 
-    /** out[T, H] for the batch's tokens. Ids must have been checked against the vocabulary. */
+    /**
+     * out[T, H] for the batch's tokens. Ids must have been checked against the vocabulary. The sum and
+     * its LayerNorm are formed in double and rounded once: errors made here are amplified by every
+     * attention layer above, and this step costs next to nothing.
+     */
     void forward(BertInput input, MemorySegment out) {
         int tokens = input.tokens();
         long rowBytes = (long) hidden * Float.BYTES;
+        double[] sum = new double[hidden];
         for (int row = 0; row < tokens; row++) {
             int position = row % input.seqLen();
             long word = input.inputIds()[row] * rowBytes;
             long pos = position * rowBytes;
             long type = input.tokenTypeIds()[row] * rowBytes;
+            double mean = 0;
+            for (int i = 0; i < hidden; i++) {
+                long at = (long) i * Float.BYTES;
+                sum[i] = (double) wordEmbeddings.get(FLOAT, word + at) + positionEmbeddings.get(FLOAT, pos + at)
+                        + tokenTypeEmbeddings.get(FLOAT, type + at);
+                mean += sum[i];
+            }
+            mean /= hidden;
+            double variance = 0;
+            for (int i = 0; i < hidden; i++) variance += (sum[i] - mean) * (sum[i] - mean);
+            double inverseStd = 1 / Math.sqrt(variance / hidden + eps);
             long dst = row * rowBytes;
-            for (long i = 0; i < rowBytes; i += Float.BYTES) {
-                float sum = wordEmbeddings.get(FLOAT, word + i) + positionEmbeddings.get(FLOAT, pos + i)
-                        + tokenTypeEmbeddings.get(FLOAT, type + i);
-                out.set(ValueLayout.JAVA_FLOAT, dst + i, sum);
+            for (int i = 0; i < hidden; i++) {
+                long at = (long) i * Float.BYTES;
+                double normalized = (sum[i] - mean) * inverseStd * gamma.get(FLOAT, at) + beta.get(FLOAT, at);
+                out.set(ValueLayout.JAVA_FLOAT, dst + at, (float) normalized);
             }
         }
-        Norms.layerNorm(out, tokens, hidden, gamma, beta, eps, out);
     }
 
     void checkIds(BertInput input) {

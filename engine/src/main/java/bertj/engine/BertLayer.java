@@ -1,11 +1,6 @@
 package bertj.engine;
 
 import bertj.kernels.Activation;
-import bertj.kernels.Attention;
-import bertj.kernels.Linear;
-import bertj.kernels.Norms;
-import bertj.kernels.PackedLinear;
-import bertj.kernels.ThreadPool;
 import bertj.loader.BertConfig;
 
 import java.lang.foreign.MemorySegment;
@@ -19,21 +14,23 @@ import java.lang.foreign.MemorySegment;
  * Query, key and value projections run as one fused Linear with 3H outputs.
  */
 final class BertLayer {
+    private final Ops ops;
     private final int hidden;
     private final int heads;
     private final int headSize;
     private final float eps;
     private final Activation activation;
-    private final PackedLinear queryKeyValue;   // attention.self.{query,key,value}
-    private final PackedLinear attentionOutput; // attention.output.dense
+    private final Ops.LinearWeights queryKeyValue;   // attention.self.{query,key,value}
+    private final Ops.LinearWeights attentionOutput; // attention.output.dense
     private final MemorySegment attentionGamma;
     private final MemorySegment attentionBeta;
-    private final PackedLinear intermediate;    // intermediate.dense
-    private final PackedLinear output;          // output.dense
+    private final Ops.LinearWeights intermediate;    // intermediate.dense
+    private final Ops.LinearWeights output;          // output.dense
     private final MemorySegment outputGamma;
     private final MemorySegment outputBeta;
 
-    BertLayer(BertConfig config, Weights weights, int index) {
+    BertLayer(BertConfig config, Weights weights, Ops ops, int index) {
+        this.ops = ops;
         String p = "encoder.layer." + index + ".";
         hidden = config.hiddenSize();
         heads = config.numAttentionHeads();
@@ -53,22 +50,22 @@ final class BertLayer {
     }
 
     /** x[T, H] in place; probs, when not null, receives [B, heads, S, S] attention probabilities. */
-    void forward(ThreadPool pool, Workspace ws, int batch, int seqLen, MemorySegment probs) {
+    void forward(Workspace ws, int batch, int seqLen, MemorySegment probs) {
         int tokens = batch * seqLen;
         MemorySegment x = Workspace.floats(ws.hiddenState, (long) tokens * hidden);
         MemorySegment qkv = Workspace.floats(ws.qkv, 3L * tokens * hidden);
         MemorySegment context = Workspace.floats(ws.context, (long) tokens * hidden);
         MemorySegment a = Workspace.floats(ws.attention, (long) tokens * hidden);
-        MemorySegment inner = Workspace.floats(ws.ffn, (long) tokens * intermediate.n());
+        MemorySegment inner = Workspace.floats(ws.ffn, (long) tokens * intermediate.out());
         MemorySegment projected = Workspace.floats(ws.context, (long) tokens * hidden);
 
-        Linear.forward(pool, x, tokens, queryKeyValue, qkv, Activation.NONE);
-        Attention.forward(pool, qkv, batch, seqLen, heads, headSize, ws.mask, context, probs);
-        Linear.forward(pool, context, tokens, attentionOutput, a, Activation.NONE);
-        Norms.addLayerNorm(a, x, tokens, hidden, attentionGamma, attentionBeta, eps, a);
+        ops.linear(x, tokens, queryKeyValue, qkv, Activation.NONE);
+        ops.attention(qkv, batch, seqLen, heads, headSize, ws.mask, context, probs);
+        ops.linear(context, tokens, attentionOutput, a, Activation.NONE);
+        ops.addLayerNorm(a, x, tokens, hidden, attentionGamma, attentionBeta, eps, a);
 
-        Linear.forward(pool, a, tokens, intermediate, inner, activation);
-        Linear.forward(pool, inner, tokens, output, projected, Activation.NONE);
-        Norms.addLayerNorm(projected, a, tokens, hidden, outputGamma, outputBeta, eps, x);
+        ops.linear(a, tokens, intermediate, inner, activation);
+        ops.linear(inner, tokens, output, projected, Activation.NONE);
+        ops.addLayerNorm(projected, a, tokens, hidden, outputGamma, outputBeta, eps, x);
     }
 }

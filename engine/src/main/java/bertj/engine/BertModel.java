@@ -38,7 +38,7 @@ public final class BertModel implements AutoCloseable {
     private final ConcurrentLinkedDeque<Workspace> idleWorkspaces = new ConcurrentLinkedDeque<>();
     private final CallGuard guard = new CallGuard("BertModel");
 
-    private BertModel(ModelDirectory directory, ThreadPool pool, boolean ownsPool, long maxWorkspaceBytes) {
+    private BertModel(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, long maxWorkspaceBytes) {
         this.directory = directory;
         this.config = directory.config();
         this.pool = pool;
@@ -46,11 +46,12 @@ public final class BertModel implements AutoCloseable {
         this.maxWorkspaceBytes = maxWorkspaceBytes;
         try {
             BertCheckpoint checkpoint = directory.bertCheckpoint();
-            weights = new Weights(checkpoint, weightsArena);
+            Ops ops = new Ops(pool, mode);
+            weights = new Weights(checkpoint, weightsArena, ops);
             embeddings = new BertEmbeddings(config, weights);
             layers = new BertLayer[config.numHiddenLayers()];
-            for (int i = 0; i < layers.length; i++) layers[i] = new BertLayer(config, weights, i);
-            pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights) : null;
+            for (int i = 0; i < layers.length; i++) layers[i] = new BertLayer(config, weights, ops, i);
+            pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights, ops) : null;
         } catch (RuntimeException e) {
             weightsArena.close();
             throw e;
@@ -59,16 +60,27 @@ public final class BertModel implements AutoCloseable {
 
     /** Loads a Hugging Face model directory with a thread pool of its own, one thread per core. */
     public static BertModel load(Path directory) {
-        return load(ModelDirectory.open(directory), ThreadPool.ofAvailableCores(), true, DEFAULT_MAX_WORKSPACE_BYTES);
+        return load(ModelDirectory.open(directory), ThreadPool.ofAvailableCores(), true, KernelMode.VECTOR, DEFAULT_MAX_WORKSPACE_BYTES);
     }
 
     /** Loads a model that runs its kernels on {@code pool} (not closed with the model). */
     public static BertModel load(Path directory, ThreadPool pool) {
-        return load(ModelDirectory.open(directory), pool, false, DEFAULT_MAX_WORKSPACE_BYTES);
+        return load(ModelDirectory.open(directory), pool, false, KernelMode.VECTOR, DEFAULT_MAX_WORKSPACE_BYTES);
     }
 
-    static BertModel load(ModelDirectory directory, ThreadPool pool, boolean ownsPool, long maxWorkspaceBytes) {
-        return new BertModel(directory, pool, ownsPool, maxWorkspaceBytes);
+    /** Loads a model that runs the given kernel implementation on {@code pool} (not closed with the model). */
+    public static BertModel load(Path directory, ThreadPool pool, KernelMode mode) {
+        return load(ModelDirectory.open(directory), pool, false, mode, DEFAULT_MAX_WORKSPACE_BYTES);
+    }
+
+    static BertModel load(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, long maxWorkspaceBytes) {
+        try {
+            return new BertModel(directory, pool, ownsPool, mode, maxWorkspaceBytes);
+        } catch (RuntimeException e) {
+            directory.close();
+            if (ownsPool) pool.close();
+            throw e;
+        }
     }
 
     public BertConfig config() {
@@ -129,13 +141,13 @@ public final class BertModel implements AutoCloseable {
             if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
             MemorySegment probs = attentions ? callArena.allocate(probsFloats * Float.BYTES, 64) : null;
             for (BertLayer layer : layers) {
-                layer.forward(pool, ws, batch, seqLen, probs);
+                layer.forward(ws, batch, seqLen, probs);
                 if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
                 if (attentions) probabilities.add(copyProbs(probs, batch, config.numAttentionHeads(), seqLen));
             }
             float[][] pooled = null;
             if (pooler != null) {
-                pooler.forward(pool, ws, batch, seqLen);
+                pooler.forward(ws, batch, seqLen);
                 pooled = copyRows(ws.pooled, batch, hidden);
             }
             float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState, batch, seqLen);

@@ -2,35 +2,43 @@ package bertj.engine;
 
 import bertj.kernels.Activation;
 import bertj.kernels.Linear;
-import bertj.kernels.PackedLinear;
-import bertj.kernels.ThreadPool;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** A task head's {@code nn.Linear(hidden, labels)}, applied to rows that are already on the heap. */
+/**
+ * A task head's {@code nn.Linear(hidden, labels)}, applied to rows that are already on the heap.
+ * Heads are tiny (a few outputs), so they run the double-accumulating scalar kernel on the mapped
+ * weights: each logit is rounded once, at no measurable cost.
+ */
 final class Dense {
-    private final PackedLinear linear;
+    private final MemorySegment weight; // [out, in]
+    private final MemorySegment bias;   // [out]
+    private final int in;
+    private final int out;
 
     Dense(Weights weights, String prefix, int in, int out) {
-        this.linear = weights.linear(prefix, in, out);
+        this.weight = weights.mapped(prefix + ".weight", out, in);
+        this.bias = weights.mapped(prefix + ".bias", out);
+        this.in = in;
+        this.out = out;
     }
 
     int outputs() {
-        return linear.n();
+        return out;
     }
 
     /** rows[m][in] -> logits[m][out]. */
-    float[][] apply(ThreadPool pool, float[][] rows) {
-        int m = rows.length, in = linear.k(), out = linear.n();
+    float[][] apply(float[][] rows) {
+        int m = rows.length;
         float[][] result = new float[m][out];
         if (m == 0) return result;
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = arena.allocate((long) m * in * Float.BYTES, 64);
             MemorySegment y = arena.allocate((long) m * out * Float.BYTES, 64);
             for (int r = 0; r < m; r++) MemorySegment.copy(rows[r], 0, x, ValueLayout.JAVA_FLOAT, (long) r * in * Float.BYTES, in);
-            Linear.forward(pool, x, m, linear, y, Activation.NONE);
+            Linear.forwardScalar(x, m, weight, bias, out, in, y, Activation.NONE);
             for (int r = 0; r < m; r++) MemorySegment.copy(y, ValueLayout.JAVA_FLOAT, (long) r * out * Float.BYTES, result[r], 0, out);
         }
         return result;

@@ -1,6 +1,5 @@
 package bertj.engine;
 
-import bertj.kernels.PackedLinear;
 import bertj.loader.BertCheckpoint;
 
 import java.lang.foreign.Arena;
@@ -11,10 +10,12 @@ import java.lang.foreign.ValueLayout;
 final class Weights {
     private final BertCheckpoint checkpoint;
     private final Arena arena;
+    private final Ops ops;
 
-    Weights(BertCheckpoint checkpoint, Arena arena) {
+    Weights(BertCheckpoint checkpoint, Arena arena, Ops ops) {
         this.checkpoint = checkpoint;
         this.arena = arena;
+        this.ops = ops;
     }
 
     /** A tensor as F32, read in place from the mapped file when it already is F32. */
@@ -30,20 +31,20 @@ final class Weights {
         return copy;
     }
 
-    /** {@code nn.Linear(in, out)} packed for the matmul kernel. */
-    PackedLinear linear(String prefix, int in, int out) {
-        return PackedLinear.pack(mapped(prefix + ".weight", out, in), mapped(prefix + ".bias", out), out, in, arena);
+    /** {@code nn.Linear(in, out)}, prepared for the model's matmul kernel. */
+    Ops.LinearWeights linear(String prefix, int in, int out) {
+        return fusedLinear(in, out, prefix);
     }
 
     /** Several Linears over the same input stacked along their outputs (the fused Q, K, V projection). */
-    PackedLinear fusedLinear(int in, int out, String... prefixes) {
+    Ops.LinearWeights fusedLinear(int in, int out, String... prefixes) {
         MemorySegment[] weights = new MemorySegment[prefixes.length];
         MemorySegment[] biases = new MemorySegment[prefixes.length];
         for (int i = 0; i < prefixes.length; i++) {
             weights[i] = mapped(prefixes[i] + ".weight", out, in);
             biases[i] = mapped(prefixes[i] + ".bias", out);
         }
-        return PackedLinear.pack(weights, biases, in, arena);
+        return ops.linear(weights, biases, in, out * prefixes.length, arena);
     }
 
     boolean has(String name) {

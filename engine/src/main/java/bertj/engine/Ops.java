@@ -1,0 +1,61 @@
+package bertj.engine;
+
+import bertj.kernels.Activation;
+import bertj.kernels.Attention;
+import bertj.kernels.Linear;
+import bertj.kernels.Norms;
+import bertj.kernels.PackedLinear;
+import bertj.kernels.ThreadPool;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/** The model's kernels, in the implementation its {@link KernelMode} chose. */
+final class Ops {
+    final ThreadPool pool;
+    final KernelMode mode;
+
+    Ops(ThreadPool pool, KernelMode mode) {
+        this.pool = pool;
+        this.mode = mode;
+    }
+
+    /** A Linear's weights: packed for the SIMD kernel, or as in the file ([out, in]) for the scalar twin. */
+    record LinearWeights(PackedLinear packed, MemorySegment weight, MemorySegment bias, int in, int out) {
+    }
+
+    LinearWeights linear(MemorySegment[] weights, MemorySegment[] biases, int in, int out, Arena arena) {
+        if (mode == KernelMode.VECTOR) return new LinearWeights(PackedLinear.pack(weights, biases, in, arena), null, null, in, out);
+        if (weights.length == 1) return new LinearWeights(null, weights[0], biases[0], in, out);
+        // The scalar twin takes one [out, in] matrix: stack the parts (the fused Q, K, V) once here.
+        MemorySegment weight = arena.allocate((long) out * in * Float.BYTES, 64);
+        MemorySegment bias = arena.allocate((long) out * Float.BYTES, 64);
+        long w = 0, b = 0;
+        for (int i = 0; i < weights.length; i++) {
+            MemorySegment.copy(weights[i], 0, weight, w, weights[i].byteSize());
+            MemorySegment.copy(biases[i], 0, bias, b, biases[i].byteSize());
+            w += weights[i].byteSize();
+            b += biases[i].byteSize();
+        }
+        return new LinearWeights(null, weight, bias, in, out);
+    }
+
+    /** y[m, out] = act(x[m, in] . W^T + b). */
+    void linear(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
+        if (w.packed != null) Linear.forward(pool, x, m, w.packed, y, act);
+        else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
+    }
+
+    void attention(MemorySegment qkv, int batch, int seqLen, int heads, int headSize, MemorySegment mask,
+                   MemorySegment out, MemorySegment probs) {
+        if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, batch, seqLen, heads, headSize, mask, out, probs);
+        else Attention.forwardScalar(qkv, batch, seqLen, heads, headSize, mask, out, probs);
+    }
+
+    /** out = LayerNorm(x + residual). */
+    void addLayerNorm(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
+                      MemorySegment beta, float eps, MemorySegment out) {
+        if (mode == KernelMode.VECTOR) Norms.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
+        else Norms.addLayerNormScalar(x, residual, rows, cols, gamma, beta, eps, out);
+    }
+}
