@@ -96,7 +96,8 @@ public final class Linear {
         int wantedRuns = Math.max(1, (4 * threads + rowBlocks - 1) / rowBlocks);
         int perTask = Math.max(1, (panels + wantedRuns - 1) / wantedRuns);
         int minForHandOff = (int) Math.min(panels, (MIN_TASK_MACS + macsPerPanel - 1) / macsPerPanel);
-        return Math.max(perTask, minForHandOff);
+        int runs = (panels + Math.max(perTask, minForHandOff) - 1) / Math.max(perTask, minForHandOff);
+        return (panels + runs - 1) / runs; // the same runs, evened out
     }
 
     /** Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. */

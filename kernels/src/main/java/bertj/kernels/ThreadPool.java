@@ -17,8 +17,10 @@ import java.util.function.IntConsumer;
  * and then park. In the steady state a call allocates nothing.
  */
 public final class ThreadPool implements AutoCloseable {
-    /** How long an idle worker (or a waiting caller) spins before parking. */
-    private static final long SPIN_NANOS = 200_000;
+    /** How long an idle worker (or a waiting caller) spins before it starts yielding its core. */
+    private static final long SPIN_NANOS = 20_000;
+    /** How long it waits, spinning then yielding, before parking. */
+    private static final long WAIT_NANOS = 200_000;
 
     private final int threads;
     private final Worker[] workers;
@@ -163,12 +165,27 @@ public final class ThreadPool implements AutoCloseable {
         }
     }
 
+    /**
+     * One step of a wait that began at {@code start}: spin at first (the answer usually comes within
+     * microseconds), then yield, so that a thread we wait for can run if the machine is oversubscribed.
+     * Returns false once it is time to park.
+     */
+    private static boolean pause(long start) {
+        long waited = System.nanoTime() - start;
+        if (waited < SPIN_NANOS) {
+            Thread.onSpinWait();
+        } else if (waited < WAIT_NANOS) {
+            Thread.yield();
+        } else {
+            return false;
+        }
+        return true;
+    }
+
     private void awaitUnfinished() {
-        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        long start = System.nanoTime();
         while (unfinished.get() != 0) {
-            if (System.nanoTime() < spinUntil) {
-                Thread.onSpinWait();
-            } else {
+            if (!pause(start)) {
                 waitingCaller = Thread.currentThread();
                 if (unfinished.get() != 0) {
                     LockSupport.park(this);
@@ -214,9 +231,10 @@ public final class ThreadPool implements AutoCloseable {
                     runTasks(gen);
                     continue;
                 }
-                long spinUntil = System.nanoTime() + SPIN_NANOS;
-                while (generation == seen && !closed && System.nanoTime() < spinUntil) {
-                    Thread.onSpinWait();
+                long start = System.nanoTime();
+                boolean waiting = true;
+                while (generation == seen && !closed && waiting) {
+                    waiting = pause(start);
                 }
                 if (generation == seen && !closed) {
                     parked = true;
