@@ -600,6 +600,7 @@ public final class BertTokenizer {
         private final AddedToken[][] byFirstAscii = new AddedToken[128][];
         private final Map<Character, AddedToken[]> byFirstOther = new HashMap<>();
         private final boolean empty;
+        private final boolean noOther;   // no token starts with a non-ASCII character
 
         TokenMatcher(List<AddedToken> tokens) {
             Map<Character, List<AddedToken>> groups = new HashMap<>();
@@ -613,6 +614,7 @@ public final class BertTokenizer {
                 else byFirstOther.put(first, sorted);
             });
             empty = groups.isEmpty();
+            noOther = byFirstOther.isEmpty();
         }
 
         boolean isEmpty() {
@@ -627,7 +629,7 @@ public final class BertTokenizer {
             if (empty) return false;
             for (int i = from; i < to; i++) {
                 char c = s.charAt(i);
-                AddedToken[] candidates = c < 128 ? byFirstAscii[c] : byFirstOther.get(c);
+                AddedToken[] candidates = c < 128 ? byFirstAscii[c] : noOther ? null : byFirstOther.get(c);
                 if (candidates == null) continue;
                 for (AddedToken t : candidates) {
                     String content = t.content();
