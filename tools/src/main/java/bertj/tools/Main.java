@@ -36,8 +36,9 @@ import picocli.CommandLine.Spec;
                 "Run 'bertj COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** The subcommands, in the order --help lists them. A new command is a CliCommand subclass added here. */
-    static final List<Class<? extends CliCommand>> COMMANDS = List.of(InspectCommand.class, TokenizeCommand.class,
-            ExportOnnxCommand.class, RandomModelCommand.class);
+    static final List<Class<? extends CliCommand>> COMMANDS = List.of(DemoCommand.class, InspectCommand.class,
+            TokenizeCommand.class, EncodeCommand.class, EmbedCommand.class, SimilarityCommand.class, ClassifyCommand.class,
+            NerCommand.class, QaCommand.class, ExportOnnxCommand.class, RandomModelCommand.class);
 
     static final int OK = 0, ERROR = 1, USAGE = 2;
 

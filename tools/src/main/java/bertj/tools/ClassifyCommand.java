@@ -1,0 +1,45 @@
+package bertj.tools;
+
+import bertj.engine.Bert;
+import bertj.engine.Results.Classification;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bertj classify MODEL TEXT [--pair TEXT]}: a {@code BertForSequenceClassification} checkpoint's answer,
+ * {@code {"label": ..., "score": ..., "probabilities": {label: p, ...}}}, labels from the config's id2label.
+ */
+@Command(name = "classify", description = "Classify a text, or a text pair (NLI), with a sequence classification model.")
+final class ClassifyCommand extends CliCommand {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    String model;
+
+    @Parameters(index = "1", paramLabel = "TEXT")
+    String text;
+
+    @Option(names = "--pair", paramLabel = "TEXT", description = "The second text of a pair (e.g. the hypothesis for NLI).")
+    String pair;
+
+    @Override
+    public Integer call() throws IOException {
+        Classification c;
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+            c = bert.classify(text, pair);
+        }
+        JsonGenerator json = JsonLines.generator(out());
+        json.writeStartObject();
+        json.writeStringField("label", c.label());
+        json.writeNumberField("score", c.score());
+        json.writeObjectFieldStart("probabilities");
+        for (Map.Entry<String, Double> p : c.probabilities().entrySet()) json.writeNumberField(p.getKey(), p.getValue());
+        json.writeEndObject();
+        json.writeEndObject();
+        JsonLines.endLine(json);
+        json.flush();
+        return Main.OK;
+    }
+}

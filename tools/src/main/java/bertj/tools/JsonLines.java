@@ -1,0 +1,114 @@
+package bertj.tools;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * JSON as the model commands read and write it: JSON Lines {@code {"text": ..., "text_pair": ...}} in, one
+ * ASCII-escaped object per line out (as Python's {@code json.dumps} writes it), and an input line that cannot
+ * be used answered with {@code {"error": "line N: ..."}} (and the same on stderr) while the others go on.
+ *
+ * <p>Floats are written as {@link Float#toString(float)} does: the shortest decimal that reads back as the same
+ * float, so nothing is lost. Offsets are converted from Java's UTF-16 indices to Unicode code points, as Python
+ * counts them.
+ */
+final class JsonLines {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** ASCII only, so lone surrogates survive as \\uXXXX; the caller's writer is left open. */
+    private static final JsonFactory OUT = JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
+
+    private JsonLines() {
+    }
+
+    /** One input line: its 1-based number, text and pair (null for none), or why it cannot be used. */
+    record Line(int number, String text, String pair, String error) {
+        static Line failed(int number, String error) {
+            return new Line(number, null, null, error);
+        }
+    }
+
+    static BufferedReader reader(InputStream in) {
+        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+    }
+
+    /** A generator whose root values are not separated: each writer ends its object with {@link #endLine}. */
+    static JsonGenerator generator(PrintWriter out) throws IOException {
+        JsonGenerator json = OUT.createGenerator(out);
+        json.setRootValueSeparator(null);
+        return json;
+    }
+
+    static Line parse(int number, String s) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(s);
+        } catch (JacksonException e) {
+            return Line.failed(number, "not valid JSON: " + e.getOriginalMessage());
+        }
+        if (node == null || !node.isObject()) return Line.failed(number, "expected a JSON object with a string \"text\"");
+        JsonNode text = node.get("text"), pair = node.get("text_pair");
+        if (text == null || !text.isTextual()) return Line.failed(number, "\"text\" must be a string");
+        if (pair != null && !pair.isNull() && !pair.isTextual()) return Line.failed(number, "\"text_pair\" must be a string or null");
+        return new Line(number, text.textValue(), pair == null || pair.isNull() ? null : pair.textValue(), null);
+    }
+
+    /**
+     * The next lines of the input, at most {@code max}, numbered from {@code firstNumber}; fewer when no more
+     * input is waiting (so that interactive input is answered as it comes). Empty at the end of the input.
+     */
+    static List<Line> nextLines(BufferedReader reader, int firstNumber, int max) throws IOException {
+        List<Line> lines = new ArrayList<>();
+        for (String s; lines.size() < max && (s = reader.readLine()) != null; ) {
+            lines.add(parse(firstNumber + lines.size(), s));
+            if (!reader.ready()) break;
+        }
+        return lines;
+    }
+
+    /** Writes {@code {"error": "line N: message"}} on stdout and {@code bertj: line N: message} on stderr. */
+    static void writeError(JsonGenerator json, PrintWriter err, int line, String message) throws IOException {
+        String text = "line " + line + ": " + message;
+        json.writeStartObject();
+        json.writeStringField("error", text);
+        json.writeEndObject();
+        endLine(json);
+        json.flush();
+        err.println("bertj: " + text);
+    }
+
+    static void endLine(JsonGenerator json) throws IOException {
+        json.writeRaw('\n');
+    }
+
+    static void writeFloats(JsonGenerator json, float[] values) throws IOException {
+        json.writeStartArray();
+        for (float v : values) json.writeNumber(v);
+        json.writeEndArray();
+    }
+
+    /** [rows][width] as a list of lists. */
+    static void writeMatrix(JsonGenerator json, float[][] rows) throws IOException {
+        json.writeStartArray();
+        for (float[] row : rows) writeFloats(json, row);
+        json.writeEndArray();
+    }
+
+    /** The code point index of UTF-16 index {@code utf16} in {@code text}: Python's string index. */
+    static int codePointIndex(String text, int utf16) {
+        return text.codePointCount(0, utf16);
+    }
+}

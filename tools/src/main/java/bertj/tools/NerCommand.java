@@ -1,0 +1,49 @@
+package bertj.tools;
+
+import bertj.engine.Bert;
+import bertj.engine.Results.Entity;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bertj ner MODEL TEXT}: the entities a {@code BertForTokenClassification} checkpoint finds,
+ * {@code {"entities": [{"label", "text", "start", "end", "score"}, ...]}}, grouped from B-/I- tags as Hugging
+ * Face's pipeline does with {@code aggregation_strategy="first"}. start and end are Unicode code point indices,
+ * so {@code text[start:end]} in Python is the entity's text.
+ */
+@Command(name = "ner", description = "Named entities in a text, with a token classification model.")
+final class NerCommand extends CliCommand {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    String model;
+
+    @Parameters(index = "1", paramLabel = "TEXT")
+    String text;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Entity> entities;
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+            entities = bert.entities(text);
+        }
+        JsonGenerator json = JsonLines.generator(out());
+        json.writeStartObject();
+        json.writeArrayFieldStart("entities");
+        for (Entity e : entities) {
+            json.writeStartObject();
+            json.writeStringField("label", e.label());
+            json.writeStringField("text", e.text());
+            json.writeNumberField("start", JsonLines.codePointIndex(text, e.start()));
+            json.writeNumberField("end", JsonLines.codePointIndex(text, e.end()));
+            json.writeNumberField("score", e.score());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+        json.writeEndObject();
+        JsonLines.endLine(json);
+        json.flush();
+        return Main.OK;
+    }
+}

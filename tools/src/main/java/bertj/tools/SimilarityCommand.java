@@ -1,0 +1,29 @@
+package bertj.tools;
+
+import bertj.engine.Bert;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bertj similarity MODEL TEXT_A TEXT_B}: the cosine similarity of the two texts' embeddings (the model's
+ * own pooling and normalisation, as {@code embed} makes them), as one number.
+ */
+@Command(name = "similarity", description = "Print the cosine similarity of the embeddings of two texts.")
+final class SimilarityCommand extends CliCommand {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    String model;
+
+    @Parameters(index = "1", paramLabel = "TEXT_A")
+    String a;
+
+    @Parameters(index = "2", paramLabel = "TEXT_B")
+    String b;
+
+    @Override
+    public Integer call() {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+            out().println(bert.similarity(a, b));
+        }
+        return Main.OK;
+    }
+}
