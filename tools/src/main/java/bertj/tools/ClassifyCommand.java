@@ -18,7 +18,7 @@ final class ClassifyCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;
 
-    @Parameters(index = "1", paramLabel = "TEXT")
+    @Parameters(index = "1", paramLabel = "TEXT", description = "The text to classify (the premise for NLI).")
     String text;
 
     @Option(names = "--pair", paramLabel = "TEXT", description = "The second text of a pair (e.g. the hypothesis for NLI).")

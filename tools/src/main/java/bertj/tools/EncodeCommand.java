@@ -27,8 +27,9 @@ import picocli.CommandLine.Parameters;
  * exit code is 1.
  */
 @Command(name = "encode", description = {
-        "Run the encoder on JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}): tokens, last_hidden_state,",
-        "pooler_output (and hidden_states) per line, floats in full precision."})
+        "Run the encoder on JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}).",
+        "Writes tokens, last_hidden_state, pooler_output (and hidden_states) per line, floats in full precision;",
+        "an input longer than max_position_embeddings is an error unless truncation is asked."})
 final class EncodeCommand extends CliCommand {
     @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;

@@ -19,7 +19,7 @@ final class NerCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;
 
-    @Parameters(index = "1", paramLabel = "TEXT")
+    @Parameters(index = "1", paramLabel = "TEXT", description = "The text to find entities in.")
     String text;
 
     @Override

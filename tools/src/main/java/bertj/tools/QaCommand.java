@@ -18,10 +18,11 @@ final class QaCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;
 
-    @Option(names = "--question", required = true, paramLabel = "Q")
+    @Option(names = "--question", required = true, paramLabel = "Q", description = "The question.")
     String question;
 
-    @Option(names = "--context", required = true, paramLabel = "C")
+    @Option(names = "--context", required = true, paramLabel = "C",
+            description = "The text that holds the answer; any length (read in overlapping windows).")
     String context;
 
     @Override

@@ -13,10 +13,10 @@ final class SimilarityCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;
 
-    @Parameters(index = "1", paramLabel = "TEXT_A")
+    @Parameters(index = "1", paramLabel = "TEXT_A", description = "The first text.")
     String a;
 
-    @Parameters(index = "2", paramLabel = "TEXT_B")
+    @Parameters(index = "2", paramLabel = "TEXT_B", description = "The second text.")
     String b;
 
     @Override
