@@ -31,10 +31,11 @@ class EncodeCommandTest {
     /** The fixtures' tolerance against their float64 reference. */
     static final double REFERENCE_TOLERANCE = 1e-5;
     /**
-     * The same engine on the same ids, in another call: equal but for the last bit or so, since the Vector API leaves
-     * the order of a lane reduction open (interpreted and compiled code may sum lanes in different orders).
+     * The same engine on the same ids, in another call. Not bit for bit: calls made before the JIT has compiled the
+     * kernels give other roundings than later ones (measured on tiny-bert with one thread: up to 2e-6 apart; the
+     * Vector API's interpreted lane reductions sum in another order). So the fixtures' tolerance.
      */
-    static final float RERUN_TOLERANCE = 1e-6f;
+    static final float RERUN_TOLERANCE = 1e-5f;
 
     static List<JsonNode> lines(String out) throws Exception {
         List<JsonNode> nodes = new ArrayList<>();
