@@ -25,7 +25,7 @@ public final class Linear {
     /** Up to this many tiles per panel slice (16 rows), the first tile streams the slice from memory. */
     static final int STREAMED_TILES = 4;
     /** Work per task worth a hand-off to another thread, in multiply-adds. */
-    private static final long MIN_TASK_MACS = 1L << 18;
+    private static final long MIN_TASK_MACS = 1L << 16;
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -88,16 +88,22 @@ public final class Linear {
         });
     }
 
-    /** Enough tasks to keep every thread busy and balanced, each one still worth handing off. */
+    /**
+     * Panels per task: about four tasks per thread so that uneven progress balances, each still worth a
+     * hand-off, and the number of runs of panels a multiple of the threads so that none idles at the end.
+     */
     private static int panelsPerTask(int threads, int rowBlocks, int panels, long macsPerPanel) {
         if (threads == 1) {
             return panels;
         }
         int wantedRuns = Math.max(1, (4 * threads + rowBlocks - 1) / rowBlocks);
-        int perTask = Math.max(1, (panels + wantedRuns - 1) / wantedRuns);
-        int minForHandOff = (int) Math.min(panels, (MIN_TASK_MACS + macsPerPanel - 1) / macsPerPanel);
-        int runs = (panels + Math.max(perTask, minForHandOff) - 1) / Math.max(perTask, minForHandOff);
-        return (panels + runs - 1) / runs; // the same runs, evened out
+        int minPanels = (int) Math.min(panels, (MIN_TASK_MACS + macsPerPanel - 1) / macsPerPanel);
+        int runs = Math.min(wantedRuns, panels / minPanels);
+        if (runs * rowBlocks >= threads) {
+            runs = Math.min(panels, (runs * rowBlocks + threads - 1) / threads * threads / rowBlocks);
+        }
+        runs = Math.max(1, runs);
+        return (panels + runs - 1) / runs;
     }
 
     /** Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. */

@@ -8,7 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * LayerNorm over the last dimension, as {@code torch.nn.LayerNorm}: two passes, {@code mean}, then the
@@ -98,7 +97,7 @@ public final class Norms {
             v.intoMemorySegment(out, at, ORDER);
             sum = sum.add(v);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = VectorSupport.sumLanes(sum);
         if (bound < cols) {
             long at = off + 4L * bound;
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail);
@@ -106,7 +105,7 @@ public final class Norms {
                 v = v.add(FloatVector.fromMemorySegment(FLOATS, residual, at, ORDER, tail));
             }
             v.intoMemorySegment(out, at, ORDER, tail);
-            total += v.reduceLanes(VectorOperators.ADD, tail);
+            total += VectorSupport.sumLanes(v); // masked-off lanes loaded as 0
         }
         float mean = total / cols;
         // Pass 2: variance about the mean.
@@ -115,10 +114,10 @@ public final class Norms {
             FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, off + 4L * c, ORDER).sub(mean);
             squares = d.fma(d, squares);
         }
-        float squareSum = squares.reduceLanes(VectorOperators.ADD);
+        float squareSum = VectorSupport.sumLanes(squares);
         if (bound < cols) {
             FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, off + 4L * bound, ORDER, tail).sub(mean);
-            squareSum += d.mul(d).reduceLanes(VectorOperators.ADD, tail);
+            squareSum += VectorSupport.sumLanes(FloatVector.zero(FLOATS).blend(d.mul(d), tail));
         }
         float inverseStd = (float) (1 / Math.sqrt(squareSum / cols + eps));
         // Pass 3: normalise, scale, shift.

@@ -67,12 +67,12 @@ public final class Softmax {
             e.intoMemorySegment(x, at, ORDER);
             sum = sum.add(e);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = VectorSupport.sumLanes(sum);
         if (bound < cols) {
             long at = xOff + 4L * bound;
             FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail).sub(rowMax));
             e.intoMemorySegment(x, at, ORDER, tail);
-            total += e.reduceLanes(VectorOperators.ADD, tail);
+            total += VectorSupport.sumLanes(FloatVector.zero(FLOATS).blend(e, tail));
         }
         // Pass 3: normalise.
         float inverse = 1f / total;

@@ -1,5 +1,6 @@
 package bertj.kernels;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,8 +14,10 @@ import java.util.function.IntConsumer;
  * <p>One loop runs at a time: concurrent callers queue on a lock, and a {@code parallelFor} issued from
  * inside a running body (by the caller or a worker) runs inline on that thread, so nesting cannot
  * deadlock. Tasks are handed out one index at a time from a shared counter, so uneven tasks balance.
- * Workers spin briefly after a loop (kernels of one forward pass follow each other within microseconds)
- * and then park. In the steady state a call allocates nothing.
+ * Waiting threads (idle workers, a caller whose tasks are done) spin for 20 us, since the kernels of one
+ * forward pass follow each other within microseconds, then yield their core for a while (in case the
+ * machine is oversubscribed and the thread they wait for needs it), then park. The pool itself
+ * allocates nothing per call.
  */
 public final class ThreadPool implements AutoCloseable {
     /** How long an idle worker (or a waiting caller) spins before it starts yielding its core. */
@@ -100,7 +103,7 @@ public final class ThreadPool implements AutoCloseable {
      * Fails with a message naming {@code name} if the pool's threads cannot access {@code segment} (it was
      * allocated in a confined arena).
      */
-    void requireAccessible(String name, java.lang.foreign.MemorySegment segment) {
+    void requireAccessible(String name, MemorySegment segment) {
         if (workers.length > 0 && !segment.isAccessibleBy(workers[0])) {
             throw new IllegalArgumentException(name + " is confined to one thread, but the pool's threads must "
                     + "access it: allocate it in a shared arena (Arena.ofShared(), global() or ofAuto())");

@@ -43,6 +43,19 @@ public final class VectorSupport {
         };
     }
 
+    /**
+     * The sum of a vector's lanes, added one by one in lane order. {@code reduceLanes(ADD)} leaves the
+     * order unspecified, and the JIT-compiled and interpreted forms do differ, so the same call could
+     * round differently before and after warm-up; results must not depend on that.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < LANES; i++) {
+            sum += v.lane(i);
+        }
+        return sum;
+    }
+
     /** Number of float lanes in the kernels' vectors. */
     public static int floatLanes() {
         return LANES;
