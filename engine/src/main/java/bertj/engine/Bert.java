@@ -14,6 +14,7 @@ import bertj.tokenizer.Encoding;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,15 +122,15 @@ public final class Bert implements AutoCloseable {
 
     /** Sentence embeddings, truncated to {@link #maxLength()} tokens as sentence-transformers does. */
     public float[][] embed(List<String> texts, Pooling mode, boolean normalize) {
+        List<Encoding> encodings = tokenizer.encodeBatch(texts, null, truncated(maxLength));
         float[][] out = new float[texts.size()][];
-        // Sequences of similar length share a batch, so little time goes to padding.
-        for (List<Integer> group : lengthGroups(texts)) {
-            List<String> batchTexts = group.stream().map(texts::get).toList();
-            List<Encoding> encodings = tokenizer.encodeBatch(batchTexts, null, truncated(maxLength));
-            BertInput input = toInput(encodings);
+        // Sequences of similar token counts share a batch, so little work goes to padding.
+        for (List<Integer> group : lengthGroups(encodings)) {
+            List<Encoding> batch = group.stream().map(encodings::get).toList();
+            BertInput input = toInput(batch);
             BertOutput output = model.forward(input);
             for (int i = 0; i < group.size(); i++) {
-                int[] mask = java.util.Arrays.copyOfRange(input.attentionMask(), i * input.seqLen(), (i + 1) * input.seqLen());
+                int[] mask = Arrays.copyOfRange(input.attentionMask(), i * input.seqLen(), (i + 1) * input.seqLen());
                 float[] vector = mode.pool(output.lastHiddenState()[i], mask);
                 out[group.get(i)] = normalize ? Pooling.normalize(vector) : vector;
             }
@@ -159,12 +160,19 @@ public final class Bert implements AutoCloseable {
     // ---- sequence classification ----
 
     public Classification classify(String text) {
-        return classify(text, null);
+        return classify(text, null, false);
     }
 
-    /** BertForSequenceClassification: softmax(classifier(pooler_output)), for a text or a text pair. */
     public Classification classify(String text, String pair) {
-        Encoding encoding = tokenizer.encode(text, pair, truncated(maxLength));
+        return classify(text, pair, false);
+    }
+
+    /**
+     * BertForSequenceClassification: softmax(classifier(pooler_output)), for a text or a text pair.
+     * Input longer than {@link #maxLength()} tokens is an IllegalArgumentException unless {@code truncate}.
+     */
+    public Classification classify(String text, String pair, boolean truncate) {
+        Encoding encoding = encodeWithin(text, pair, truncate);
         float[] logits = sequenceLogits(toInput(List.of(encoding)))[0];
         double[] probs = softmax(logits);
         Map<String, Double> byLabel = new LinkedHashMap<>();
@@ -189,7 +197,12 @@ public final class Bert implements AutoCloseable {
      * sub-word (Hugging Face's {@code aggregation_strategy="first"}), with the word scores averaged.
      */
     public List<Entity> entities(String text) {
-        Encoding encoding = tokenizer.encode(text, null, truncated(maxLength));
+        return entities(text, false);
+    }
+
+    /** As {@link #entities(String)}; input longer than {@link #maxLength()} tokens is cut when {@code truncate}, else refused. */
+    public List<Entity> entities(String text, boolean truncate) {
+        Encoding encoding = encodeWithin(text, null, truncate);
         float[][] logits = tokenLogits(toInput(List.of(encoding)))[0];
         return TokenGrouping.entities(text, encoding, logits, labels);
     }
@@ -237,6 +250,16 @@ public final class Bert implements AutoCloseable {
         return logits;
     }
 
+    private Encoding encodeWithin(String text, String pair, boolean truncate) {
+        if (truncate) return tokenizer.encode(text, pair, truncated(maxLength));
+        Encoding encoding = tokenizer.encode(text, pair, EncodeOptions.DEFAULT);
+        if (encoding.length() > maxLength) {
+            throw new IllegalArgumentException("input is " + encoding.length() + " tokens, longer than this model's maximum of "
+                    + maxLength + "; shorten it or ask for truncation");
+        }
+        return encoding;
+    }
+
     private static EncodeOptions truncated(int maxLength) {
         return EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.LONGEST_FIRST, maxLength);
     }
@@ -250,13 +273,25 @@ public final class Bert implements AutoCloseable {
         return BertInput.padded(ids, types, tokenizer.padTokenId());
     }
 
-    /** Indices of texts grouped into batches of at most 32 of similar length. */
-    private List<List<Integer>> lengthGroups(List<String> texts) {
+    /**
+     * Indices of encodings grouped into batches of similar token counts: at most 32 sequences and
+     * about 4096 tokens (padding included) per batch.
+     */
+    private static List<List<Integer>> lengthGroups(List<Encoding> encodings) {
         List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) order.add(i);
-        order.sort(Comparator.comparingInt(i -> texts.get(i).length()));
+        for (int i = 0; i < encodings.size(); i++) order.add(i);
+        order.sort(Comparator.comparingInt(i -> encodings.get(i).length()));
         List<List<Integer>> groups = new ArrayList<>();
-        for (int i = 0; i < order.size(); i += 32) groups.add(order.subList(i, Math.min(order.size(), i + 32)));
+        List<Integer> group = new ArrayList<>();
+        for (int i : order) {
+            int longest = encodings.get(i).length(); // sorted: the newest is the longest
+            if (!group.isEmpty() && (group.size() == 32 || (long) (group.size() + 1) * longest > 4096)) {
+                groups.add(group);
+                group = new ArrayList<>();
+            }
+            group.add(i);
+        }
+        if (!group.isEmpty()) groups.add(group);
         return groups;
     }
 

@@ -24,11 +24,14 @@ final class ClassifyCommand extends CliCommand {
     @Option(names = "--pair", paramLabel = "TEXT", description = "The second text of a pair (e.g. the hypothesis for NLI).")
     String pair;
 
+    @Option(names = "--truncate", description = "Cut input longer than the model's maximum length instead of refusing it.")
+    boolean truncate;
+
     @Override
     public Integer call() throws IOException {
         Classification c;
         try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
-            c = bert.classify(text, pair);
+            c = bert.classify(text, pair, truncate);
         }
         JsonGenerator json = JsonLines.generator(out());
         json.writeStartObject();

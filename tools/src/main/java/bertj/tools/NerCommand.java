@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -22,11 +23,14 @@ final class NerCommand extends CliCommand {
     @Parameters(index = "1", paramLabel = "TEXT", description = "The text to find entities in.")
     String text;
 
+    @Option(names = "--truncate", description = "Cut input longer than the model's maximum length instead of refusing it.")
+    boolean truncate;
+
     @Override
     public Integer call() throws IOException {
         List<Entity> entities;
         try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
-            entities = bert.entities(text);
+            entities = bert.entities(text, truncate);
         }
         JsonGenerator json = JsonLines.generator(out());
         json.writeStartObject();
