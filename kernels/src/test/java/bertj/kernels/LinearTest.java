@@ -115,6 +115,21 @@ class LinearTest {
     }
 
     @Test
+    void packingOnThePoolGivesTheSameBytes() {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = new Random(8);
+            for (int[] nk : new int[][] {{1, 1}, {17, 300}, {200, 513}, {3 * 64, 64}}) {
+                int n = nk[0];
+                int k = nk[1];
+                MemorySegment w = TestData.misalignedReadOnly(arena, TestData.uniform(arena, random, (long) n * k, -1, 1));
+                PackedLinear serial = PackedLinear.pack(w, null, n, k, arena);
+                PackedLinear parallel = PackedLinear.pack(w, null, n, k, arena, three);
+                assertEquals(-1, serial.packed().mismatch(parallel.packed()), "n=" + n + " k=" + k);
+            }
+        }
+    }
+
+    @Test
     void rejectsBadShapesWithTheirNames() {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment w = TestData.zeros(arena, 6);
