@@ -47,6 +47,10 @@ public final class BertCheckpoint {
             Map.entry("qa_outputs.weight", List.of("num_labels", "hidden_size")),
             Map.entry("qa_outputs.bias", List.of("num_labels")));
 
+    private static final List<String> EMBEDDING_NAMES = List.of(
+            "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
+            "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias");
+
     /** Per-layer tensors, {@code encoder.layer.{i}.} + key, in BertLayer's order. */
     private static final Map<String, List<String>> LAYER_SHAPES = orderedLayerShapes();
 
@@ -97,9 +101,7 @@ public final class BertCheckpoint {
      * each layer, then the pooler if {@code withPooler}.
      */
     public static List<String> bertModelNames(BertConfig config, boolean withPooler) {
-        List<String> names = new ArrayList<>(List.of(
-                "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
-                "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"));
+        List<String> names = new ArrayList<>(EMBEDDING_NAMES);
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             for (String key : LAYER_SHAPES.keySet()) names.add("encoder.layer." + i + "." + key);
         }
@@ -199,7 +201,12 @@ public final class BertCheckpoint {
      */
     public long parameterCount() {
         long sum = 0;
-        for (String name : bertModelNames(config, false)) sum += require(name).elementCount();
+        // Layer by layer, not over bertModelNames: a num_hidden_layers beyond the file fails at its first
+        // missing tensor instead of sizing a list by the config's number.
+        for (String name : EMBEDDING_NAMES) sum += require(name).elementCount();
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            for (String key : LAYER_SHAPES.keySet()) sum += require("encoder.layer." + i + "." + key).elementCount();
+        }
         if (hasPooler()) {
             sum += require("pooler.dense.weight").elementCount() + require("pooler.dense.bias").elementCount();
         }

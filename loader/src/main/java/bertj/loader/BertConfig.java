@@ -78,6 +78,9 @@ public record BertConfig(
         label2id = Collections.unmodifiableMap(new LinkedHashMap<>(label2id));
     }
 
+    /** Most labels config.json may ask for by num_labels alone, without naming them in id2label. */
+    static final int MAX_UNNAMED_LABELS = 1 << 16;
+
     private static void positive(String field, int value) {
         if (value <= 0) throw new IllegalArgumentException(field + " must be positive, got " + value);
     }
@@ -163,6 +166,11 @@ public record BertConfig(
         } else {
             int numLabels = f.integer("num_labels", 2);
             if (numLabels < 1) throw new ModelFormatException(source + ": num_labels must be >= 1, got " + numLabels);
+            // the labels are made up one by one: a huge count would fill the heap before any weight is read
+            if (numLabels > MAX_UNNAMED_LABELS) {
+                throw new ModelFormatException(source + ": num_labels is " + numLabels + " without id2label; more than "
+                        + MAX_UNNAMED_LABELS + " labels need an explicit id2label");
+            }
             b.numLabels(numLabels);
         }
         Map<String, Integer> label2id = f.label2id();

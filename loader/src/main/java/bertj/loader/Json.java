@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -32,14 +34,18 @@ final class Json {
         }
     }
 
+    /**
+     * Parses UTF-8 JSON bytes. They are decoded strictly first: given bytes, Jackson would guess UTF-16 or
+     * UTF-32 from zero bytes and fail on garbage with an I/O error rather than a parse error.
+     */
     static JsonNode parse(byte[] utf8, String source) {
+        String text;
         try {
-            return MAPPER.readTree(utf8);
-        } catch (JsonProcessingException e) {
-            throw new ModelFormatException(source + ": malformed JSON: " + describe(e), e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ModelFormatException(source + ": not valid UTF-8 (" + e.getMessage() + ")", e);
         }
+        return parse(text, source);
     }
 
     /** Reads and parses a JSON file that must hold an object. */

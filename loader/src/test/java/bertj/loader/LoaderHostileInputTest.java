@@ -1,0 +1,56 @@
+package bertj.loader;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sizes and counts read from a file are checked against what the file holds before anything is allocated by
+ * them: each refusal here costs less heap than a megabyte or so, whatever the number claims.
+ */
+class LoaderHostileInputTest {
+    @TempDir Path tmp;
+
+    /** A header that claims 2^40 elements (4 TiB of F32) in a 100-byte file. */
+    @Test
+    void aHugeClaimedShapeIsRefusedBeforeAllocation() {
+        Path file = TestData.rawFile(tmp.resolve("huge.safetensors"),
+                "{\"w\":{\"dtype\":\"F32\",\"shape\":[1048576,1048576],\"data_offsets\":[0,4398046511104]}}", 16);
+        long before = FuzzHarness.allocatedBytes();
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> SafetensorsFile.open(file).close());
+        long allocated = FuzzHarness.allocatedBytes() - before;
+        assertTrue(e.getMessage().contains("reach beyond the data section"), e.getMessage());
+        assertTrue(allocated < 1 << 20, "allocated " + allocated + " bytes to refuse a 100-byte file");
+    }
+
+    /** num_hidden_layers = 2^31 - 1 against a two-layer checkpoint fails at the first missing layer. */
+    @Test
+    void aHugeLayerCountIsRefusedAtTheFirstMissingLayer() {
+        BertConfig config = BertConfig.builder().hiddenSize(32).numAttentionHeads(4).intermediateSize(64)
+                .maxPositionEmbeddings(64).numHiddenLayers(Integer.MAX_VALUE).build();
+        try (Checkpoint weights = Checkpoint.open(TestData.model("tiny-bert-seqcls"))) {
+            long before = FuzzHarness.allocatedBytes();
+            ModelFormatException e = assertThrows(ModelFormatException.class,
+                    () -> new BertCheckpoint(weights, config).parameterCount());
+            long allocated = FuzzHarness.allocatedBytes() - before;
+            assertTrue(e.getMessage().contains("missing tensor \"encoder.layer.2."), e.getMessage());
+            assertTrue(allocated < 8 << 20, "allocated " + allocated + " bytes to refuse the config");
+        }
+    }
+
+    /** num_labels = 2^31 - 1 with no id2label would make up two billion label names. */
+    @Test
+    void aHugeUnnamedLabelCountIsRefused() {
+        long before = FuzzHarness.allocatedBytes();
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> BertConfig.parse("{\"num_labels\": 2147483647}", "config.json"));
+        long allocated = FuzzHarness.allocatedBytes() - before;
+        assertTrue(e.getMessage().contains("config.json: num_labels is 2147483647 without id2label"), e.getMessage());
+        assertTrue(allocated < 1 << 20, "allocated " + allocated + " bytes to refuse the config");
+        // as many labels as a real model has are made up as before
+        BertConfig.parse("{\"num_labels\": " + BertConfig.MAX_UNNAMED_LABELS + "}", "config.json");
+    }
+}
