@@ -130,16 +130,20 @@ public final class BertModel implements AutoCloseable {
         }
         guard.enter();
         Workspace ws = idleWorkspaces.pollFirst();
-        try (Arena callArena = Arena.ofShared()) {
+        // A shared arena's close() synchronises with every thread: only pay it when probabilities are asked for.
+        Arena probsArena = attentions ? Arena.ofShared() : null;
+        try {
             if (ws == null) ws = new Workspace(hidden, config.intermediateSize());
             ws.ensure(tokens, batch);
             writeAdditiveMask(input, ws.mask);
+            long t = Ops.start();
             embeddings.forward(input, Workspace.floats(ws.hiddenState, (long) tokens * hidden));
+            Ops.record("embeddings", t);
 
             List<float[][][]> hiddenStates = new ArrayList<>();
             List<float[][][][]> probabilities = new ArrayList<>();
             if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
-            MemorySegment probs = attentions ? callArena.allocate(probsFloats * Float.BYTES, 64) : null;
+            MemorySegment probs = attentions ? probsArena.allocate(probsFloats * Float.BYTES, 64) : null;
             for (BertLayer layer : layers) {
                 layer.forward(ws, batch, seqLen, probs);
                 if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
@@ -150,9 +154,12 @@ public final class BertModel implements AutoCloseable {
                 pooler.forward(ws, batch, seqLen);
                 pooled = copyRows(ws.pooled, batch, hidden);
             }
+            t = Ops.start();
             float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState, batch, seqLen);
+            Ops.record("copy out", t);
             return new BertOutput(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
         } finally {
+            if (probsArena != null) probsArena.close();
             if (ws != null) idleWorkspaces.addFirst(ws);
             guard.exit();
         }
@@ -201,6 +208,19 @@ public final class BertModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Time per kind of op (embeddings, each Linear shape, attention, add + layer norm, copy out) summed
+     * over the calls since the last {@link #resetProfile()}, in nanoseconds; empty unless the JVM runs with
+     * {@code -Dbertj.profile=true}.
+     */
+    public static java.util.Map<String, Long> profile() {
+        return Ops.profile();
+    }
+
+    public static void resetProfile() {
+        Ops.resetProfile();
     }
 
     /** Waits for calls in progress, then frees the weights, the working memory and (if owned) the thread pool. */

@@ -10,8 +10,35 @@ import bertj.kernels.ThreadPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** The model's kernels, in the implementation its {@link KernelMode} chose. */
+/**
+ * The model's kernels, in the implementation its {@link KernelMode} chose. With the system property
+ * {@code bertj.profile=true} every call is timed per kind ({@link #profile()}), for the per-op profile
+ * of a forward pass; off by default, when it costs one constant check.
+ */
 final class Ops {
+    private static final boolean PROFILE = Boolean.getBoolean("bertj.profile");
+    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> NANOS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Nanoseconds spent per kind of op since the last reset (empty unless bertj.profile is set). */
+    static java.util.Map<String, Long> profile() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        NANOS.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
+    static void resetProfile() {
+        NANOS.clear();
+    }
+
+    static void record(String kind, long startNanos) {
+        if (PROFILE) NANOS.computeIfAbsent(kind, k -> new java.util.concurrent.atomic.LongAdder()).add(System.nanoTime() - startNanos);
+    }
+
+    static long start() {
+        return PROFILE ? System.nanoTime() : 0;
+    }
+
     final ThreadPool pool;
     final KernelMode mode;
 
@@ -42,20 +69,30 @@ final class Ops {
 
     /** y[m, out] = act(x[m, in] . W^T + b). */
     void linear(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
+        long t = start();
+        linearUntimed(x, m, w, y, act);
+        if (PROFILE) record("linear " + w.in + "x" + w.out + (act == Activation.NONE ? "" : " +" + act), t);
+    }
+
+    private void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
         if (w.packed != null) Linear.forward(pool, x, m, w.packed, y, act);
         else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }
 
     void attention(MemorySegment qkv, int batch, int seqLen, int heads, int headSize, MemorySegment mask,
                    MemorySegment out, MemorySegment probs) {
+        long t = start();
         if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, batch, seqLen, heads, headSize, mask, out, probs);
         else Attention.forwardScalar(qkv, batch, seqLen, heads, headSize, mask, out, probs);
+        record("attention", t);
     }
 
     /** out = LayerNorm(x + residual). */
     void addLayerNorm(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
                       MemorySegment beta, float eps, MemorySegment out) {
+        long t = start();
         if (mode == KernelMode.VECTOR) Norms.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
         else Norms.addLayerNormScalar(x, residual, rows, cols, gamma, beta, eps, out);
+        record("add + layer norm", t);
     }
 }

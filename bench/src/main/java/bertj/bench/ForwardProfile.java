@@ -1,0 +1,44 @@
+package bertj.bench;
+
+import bertj.engine.BertInput;
+import bertj.engine.BertModel;
+import bertj.kernels.ThreadPool;
+import bertj.tools.DefaultModel;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Where the time of one forward pass goes: runs a model with {@code -Dbertj.profile=true} and prints
+ * the time per kind of op, per forward, after warm-up.
+ * {@code ./bertj bench profile MODEL [SEQ] [THREADS] [RUNS]}
+ */
+public final class ForwardProfile {
+    private ForwardProfile() {
+    }
+
+    public static void main(String[] args) {
+        if (!Boolean.getBoolean("bertj.profile")) {
+            System.err.println("bertj: run with BERTJ_JAVA_OPTS=-Dbertj.profile=true to time each op");
+            System.exit(2);
+        }
+        Path model = DefaultModel.resolveModel(args.length > 0 ? args[0] : "default");
+        int seq = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        int runs = args.length > 3 ? Integer.parseInt(args[3]) : 50;
+        try (ThreadPool pool = new ThreadPool(threads); BertModel bert = BertModel.load(model, pool)) {
+            BertInput input = RandomInputs.forModel(model).batch(1, seq, 42);
+            for (int i = 0; i < runs; i++) bert.forward(input);
+            BertModel.resetProfile();
+            long start = System.nanoTime();
+            for (int i = 0; i < runs; i++) bert.forward(input);
+            double totalMs = (System.nanoTime() - start) / 1e6 / runs;
+            Map<String, Long> profile = BertModel.profile();
+            long accounted = profile.values().stream().mapToLong(Long::longValue).sum();
+            System.out.printf("seq %d, threads %d: %.3f ms per forward%n", seq, threads, totalMs);
+            profile.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e ->
+                    System.out.printf("  %-28s %8.3f ms  %5.1f%%%n", e.getKey(), e.getValue() / 1e6 / runs, 100.0 * e.getValue() / 1e6 / runs / totalMs));
+            System.out.printf("  %-28s %8.3f ms%n", "other", totalMs - accounted / 1e6 / runs);
+        }
+    }
+}
