@@ -148,7 +148,10 @@ public final class Activations {
     private static final double TWO_OVER_SQRT_PI = 1.12837916709551257390;
     private static final double ONE_OVER_SQRT_PI = 0.56418958354775628695;
 
-    /** {@code x/2 (1 + erf(x/sqrt 2))}, computed as {@code x/2 erfc(-x/sqrt 2)} so the negative tail keeps its precision. */
+    /**
+     * {@code x/2 (1 + erf(x/sqrt 2))}, computed as {@code x/2 erfc(-x/sqrt 2)} so that the negative tail keeps
+     * its precision.
+     */
     public static double geluErf(double x) {
         return 0.5 * x * erfc(-x * SQRT1_2);
     }

@@ -215,7 +215,8 @@ public final class Linear {
             for (int j = 0; j < n; j++) {
                 double sum = bias == null ? 0 : bias.getAtIndex(FLOAT, j);
                 for (int kk = 0; kk < k; kk++) {
-                    sum += (double) x.getAtIndex(FLOAT, (long) i * k + kk) * weight.getAtIndex(FLOAT, (long) j * k + kk);
+                    sum += (double) x.getAtIndex(FLOAT, (long) i * k + kk)
+                            * weight.getAtIndex(FLOAT, (long) j * k + kk);
                 }
                 y.setAtIndex(FLOAT, (long) i * n + j, (float) Activations.apply(act, sum));
             }

@@ -142,7 +142,10 @@ public final class Norms {
         addLayerNormScalar(x, null, rows, cols, gamma, beta, eps, out);
     }
 
-    /** The scalar twin of {@link #addLayerNorm}: the sum {@code x + residual} in float (as PyTorch), statistics in double. */
+    /**
+     * The scalar twin of {@link #addLayerNorm}: the sum {@code x + residual} in float (as PyTorch does),
+     * the statistics in double.
+     */
     public static void addLayerNormScalar(MemorySegment x, MemorySegment residual, int rows, int cols,
             MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
         check(x, residual, rows, cols, gamma, beta, out);

@@ -82,7 +82,8 @@ public final class Softmax {
         }
         if (bound < cols) {
             long at = xOff + 4L * bound;
-            FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail).mul(inverse).intoMemorySegment(x, at, ORDER, tail);
+            FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail).mul(inverse)
+                    .intoMemorySegment(x, at, ORDER, tail);
         }
     }
 

@@ -43,7 +43,9 @@ final class VectorMath {
         FloatVector n = xc.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
         FloatVector r = n.fma(FloatVector.broadcast(FLOATS, -LN2_HI), xc);
         r = n.fma(FloatVector.broadcast(FLOATS, -LN2_LO), r);
-        FloatVector p = horner(horner(horner(horner(horner(r.fma(EXP_C6, EXP_C5), r, EXP_C4), r, EXP_C3), r, EXP_C2), r, 1f), r, 1f);
+        FloatVector p = r.fma(EXP_C6, EXP_C5);
+        p = horner(horner(horner(horner(p, r, EXP_C4), r, EXP_C3), r, EXP_C2), r, 1f);
+        p = horner(p, r, 1f);
         // 2^n as two factors 2^(n/2) 2^(n - n/2), each a normal float for n in [-150, 128].
         IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
@@ -67,7 +69,8 @@ final class VectorMath {
     /** z P(z^2): erf for |z| <= 1. */
     private static FloatVector erfSmall(FloatVector z) {
         FloatVector s = z.mul(z);
-        FloatVector p = horner(horner(horner(horner(horner(s.fma(ERF_P6, ERF_P5), s, ERF_P4), s, ERF_P3), s, ERF_P2), s, ERF_P1), s, ERF_P0);
+        FloatVector p = s.fma(ERF_P6, ERF_P5);
+        p = horner(horner(horner(horner(horner(p, s, ERF_P4), s, ERF_P3), s, ERF_P2), s, ERF_P1), s, ERF_P0);
         return z.mul(p);
     }
 

@@ -202,7 +202,8 @@ class ActivationsTest {
         for (int i = 0; i < xs.length; i++) {
             float got = TestData.get(vector, i);
             if (i >= length) {
-                assertEquals(Float.floatToRawIntBits(xs[i]), Float.floatToRawIntBits(got), "beyond n must be untouched");
+                assertEquals(Float.floatToRawIntBits(xs[i]), Float.floatToRawIntBits(got),
+                        "beyond n must be untouched");
                 continue;
             }
             double want = Activations.apply(act, xs[i]);

@@ -113,7 +113,8 @@ class AttentionTest {
                 if (!(Math.abs(want - got) <= 1e-5)) {
                     fail(shape + " probs[" + i + "] = " + got + ", expected " + want);
                 }
-                if (padded && want != 0 && isPaddingKey(mask, (int) (i / seqLen / heads / seqLen), (int) (i % seqLen), seqLen)) {
+                int sequence = (int) (i / ((long) heads * seqLen * seqLen));
+                if (padded && want != 0 && isPaddingKey(mask, sequence, (int) (i % seqLen), seqLen)) {
                     fail(shape + " padding key got probability " + want);
                 }
             }

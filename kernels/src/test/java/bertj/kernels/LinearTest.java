@@ -91,7 +91,8 @@ class LinearTest {
             MemorySegment[] weights = new MemorySegment[3];
             MemorySegment[] biases = new MemorySegment[3];
             for (int i = 0; i < 3; i++) {
-                weights[i] = TestData.misalignedReadOnly(arena, TestData.uniform(arena, random, (long) parts[i] * k, -1, 1));
+                MemorySegment weight = TestData.uniform(arena, random, (long) parts[i] * k, -1, 1);
+                weights[i] = TestData.misalignedReadOnly(arena, weight);
                 biases[i] = i == 1 ? null : TestData.uniform(arena, random, parts[i], -1, 1);
             }
             PackedLinear fused = PackedLinear.pack(weights, biases, k, arena);
@@ -121,7 +122,8 @@ class LinearTest {
             for (int[] nk : new int[][] {{1, 1}, {17, 300}, {200, 513}, {3 * 64, 64}}) {
                 int n = nk[0];
                 int k = nk[1];
-                MemorySegment w = TestData.misalignedReadOnly(arena, TestData.uniform(arena, random, (long) n * k, -1, 1));
+                MemorySegment weight = TestData.uniform(arena, random, (long) n * k, -1, 1);
+                MemorySegment w = TestData.misalignedReadOnly(arena, weight);
                 PackedLinear serial = PackedLinear.pack(w, null, n, k, arena);
                 PackedLinear parallel = PackedLinear.pack(w, null, n, k, arena, three);
                 assertEquals(-1, serial.packed().mismatch(parallel.packed()), "n=" + n + " k=" + k);

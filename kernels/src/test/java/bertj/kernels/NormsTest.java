@@ -86,7 +86,8 @@ class NormsTest {
             double sum = 0;
             double[] s = new double[cols];
             for (int c = 0; c < cols; c++) {
-                s[c] = TestData.get(x, (long) r * cols + c) + (residual == null ? 0 : TestData.get(residual, (long) r * cols + c));
+                long at = (long) r * cols + c;
+                s[c] = TestData.get(x, at) + (residual == null ? 0 : TestData.get(residual, at));
                 maxAbs = Math.max(maxAbs, Math.abs(s[c]));
                 sum += s[c];
             }
