@@ -82,6 +82,8 @@ final class FuzzHarness {
      * @param documented the exceptions an input may end in (their message is also checked)
      */
     static Report run(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
+        String replayFile = System.getProperty("bertj.fuzz.replay");
+        if (replayFile != null) return replay(target, Path.of(replayFile), code);
         long millis = Long.getLong("bertj.fuzz.seconds", 0) > 0 ? Long.getLong("bertj.fuzz.seconds") * 1000 : DEFAULT_MILLIS;
         long maxExecutions = Long.getLong("bertj.fuzz.seconds", 0) > 0 ? Long.MAX_VALUE : DEFAULT_EXECUTIONS;
         long seed = Long.getLong("bertj.fuzz.seed", 0x5EED_BE27L) ^ target.hashCode();
@@ -116,6 +118,20 @@ final class FuzzHarness {
         return report;
     }
 
+    /**
+     * {@code -Dbertj.fuzz.replay=FILE}: runs the target on that one input in the calling thread and lets whatever
+     * it throws propagate, with its whole stack trace (together with {@code -Dtest=Class#method}).
+     */
+    private static Report replay(String target, Path file, Target code) {
+        try {
+            code.run(Files.readAllBytes(file));
+        } catch (Throwable t) {
+            throw new AssertionError("fuzz target " + target + " on " + file + ": " + t, t);
+        }
+        System.out.printf("fuzz %-24s %s: accepted%n", target, file);
+        return new Report(target, 1, 1, 0, 0, List.of());
+    }
+
     /** The inputs kept under src/test/resources/fuzz-corpus/TARGET/, in name order. */
     static List<byte[]> corpus(String target) {
         URL dir = FuzzHarness.class.getResource("/fuzz-corpus/" + target);
@@ -131,9 +147,31 @@ final class FuzzHarness {
         }
     }
 
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
     /** Heap bytes allocated so far by the calling thread. */
     static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+        return THREADS.getCurrentThreadAllocatedBytes();
+    }
+
+    /**
+     * A directory for the files a target writes on every execution, deleted by {@link Scratch#close()}: in
+     * /dev/shm when the machine has one, since rewriting a file on disk costs milliseconds (20 times the parse).
+     */
+    static Scratch scratch() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Path base = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        return new Scratch(Files.createTempDirectory(base, "bertj-fuzz-"));
+    }
+
+    record Scratch(Path dir) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static final class Loop implements Runnable {
@@ -199,7 +237,7 @@ final class FuzzHarness {
             long allowance = ALLOCATION_BASE + ALLOCATION_PER_BYTE * input.length;
             if (allocated > allowance) {
                 record("allocation", "allocated " + (allocated >> 20) + " MiB of heap for a " + input.length + "-byte input"
-                        + (thrown == null ? "" : ", then " + thrown), input);
+                        + (thrown == null ? "" : ", then " + stackTrace(thrown)), input);
                 return false;
             }
             if (thrown == null) {

@@ -375,7 +375,7 @@ final class FuzzMutator {
         List<byte[]> parts = new ArrayList<>();
         int start = 0;
         for (int i = 0; i + SEPARATOR.length <= input.length; i++) {
-            if (Arrays.equals(input, i, i + SEPARATOR.length, SEPARATOR, 0, SEPARATOR.length)) {
+            if (input[i] == SEPARATOR[0] && Arrays.equals(input, i, i + SEPARATOR.length, SEPARATOR, 0, SEPARATOR.length)) {
                 parts.add(Arrays.copyOfRange(input, start, i));
                 start = i + SEPARATOR.length;
                 i = start - 1;

@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fuzzing of every file the loader reads: each input ends in a result or a {@link ModelFormatException} with a
@@ -29,7 +30,20 @@ class LoaderFuzzTest {
     private static final Predicate<Throwable> MODEL_FORMAT = t -> t instanceof ModelFormatException;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir Path tmp;
+    /** Where each execution writes its files (in memory when possible: see {@link FuzzHarness#scratch()}). */
+    private FuzzHarness.Scratch scratch;
+    private Path tmp;
+
+    @BeforeEach
+    void createScratch() throws IOException {
+        scratch = FuzzHarness.scratch();
+        tmp = scratch.dir();
+    }
+
+    @AfterEach
+    void deleteScratch() throws IOException {
+        scratch.close();
+    }
 
     // ------------------------------------------------------------------ safetensors
 

@@ -1,6 +1,7 @@
 package bertj.tokenizer;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -53,10 +54,16 @@ final class TemplateProcessor {
 
     /** BERT's layout: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], B and its [SEP] with type id 1. */
     static TemplateProcessor bert(String cls, int clsId, String sep, int sepId) {
+        if (cls.equals(sep) && clsId != sepId) {
+            throw new TokenizerException("the [CLS] and [SEP] tokens are both '" + cls + "' but with ids " + clsId + " and " + sepId);
+        }
+        Map<String, int[]> ids = new HashMap<>(); // one entry when [CLS] and [SEP] are the same token
+        ids.put(cls, new int[] {clsId});
+        ids.put(sep, new int[] {sepId});
         return new TemplateProcessor(
                 List.of(Piece.special(cls, 0), Piece.sequence(0, 0), Piece.special(sep, 0)),
                 List.of(Piece.special(cls, 0), Piece.sequence(0, 0), Piece.special(sep, 0), Piece.sequence(1, 1), Piece.special(sep, 1)),
-                Map.of(cls, new int[] {clsId}, sep, new int[] {sepId}));
+                ids);
     }
 
     /** Special token ids in the template's order, for callers that need [CLS] / [SEP]. */

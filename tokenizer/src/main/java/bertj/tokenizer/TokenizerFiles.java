@@ -13,14 +13,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Reads tokenizer.json, vocab.txt and tokenizer_config.json into {@link Parts}. */
 final class TokenizerFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_MODEL_MAX_LENGTH = 512;
+    /**
+     * Longest truncation or padding length tokenizer.json may save: far beyond any BERT's positions, yet an
+     * encoding padded to it takes a few MB, not what a length of two billion would.
+     */
+    static final int MAX_SAVED_LENGTH = 1 << 16;
 
     private TokenizerFiles() {}
 
@@ -105,16 +112,31 @@ final class TokenizerFiles {
         }
 
         List<AddedToken> added = new ArrayList<>();
+        // Ids index the id-to-token table, so they must stay within the tokens there are (tokenizers numbers
+        // them 0..n-1); one huge id would otherwise size that table.
+        int idLimit = vocab.size() + root.path("added_tokens").size();
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            if (e.getValue() >= idLimit) {
+                throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] has id " + e.getValue() + ", beyond the "
+                        + idLimit + " tokens of the vocabulary and added_tokens");
+            }
+        }
         for (JsonNode t : root.path("added_tokens")) {
             if (!t.has("id") || !t.has("content")) throw new TokenizerException(src + ": added_tokens entry without id/content: " + t);
-            added.add(new AddedToken(t.get("content").asText(), t.get("id").asInt(), t.path("special").asBoolean(false),
+            JsonNode id = t.get("id");
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= idLimit) {
+                throw new TokenizerException(src + ": added token '" + t.get("content").asText() + "' has id " + id
+                        + ", not one of the " + idLimit + " ids of the vocabulary and added_tokens");
+            }
+            added.add(new AddedToken(t.get("content").asText(), id.intValue(), t.path("special").asBoolean(false),
                     t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false),
                     t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false)));
         }
         Map<String, Integer> ids = new HashMap<>(vocab);
         for (AddedToken t : added) ids.put(t.content(), t.id());
+        Set<Integer> knownIds = new HashSet<>(ids.values());
 
-        TemplateProcessor post = postProcessor(root.get("post_processor"), ids, src);
+        TemplateProcessor post = postProcessor(root.get("post_processor"), ids, knownIds, src);
         JsonNode decoder = root.get("decoder");
         boolean hasDecoder = decoder != null && !decoder.isNull();
         if (hasDecoder && !"WordPiece".equals(decoder.path("type").asText())) {
@@ -137,8 +159,8 @@ final class TokenizerFiles {
                 case "OnlySecond" -> Truncation.ONLY_SECOND;
                 default -> throw new TokenizerException(src + ": unknown truncation.strategy '" + trunc.path("strategy").asText() + "'");
             };
-            int maxLength = trunc.path("max_length").asInt(DEFAULT_MODEL_MAX_LENGTH);
-            defaults = defaults.withTruncation(strategy, maxLength).withStride(trunc.path("stride").asInt(0));
+            int maxLength = savedLength(trunc, "truncation", "max_length", DEFAULT_MODEL_MAX_LENGTH, src);
+            defaults = defaults.withTruncation(strategy, maxLength).withStride(savedLength(trunc, "truncation", "stride", 0, src));
             modelMaxLength = maxLength > 0 ? maxLength : modelMaxLength;
         }
         if (config != null) modelMaxLength = modelMaxLength(config, modelMaxLength);
@@ -152,15 +174,14 @@ final class TokenizerFiles {
             if (strategy.isTextual() && strategy.asText().equals("BatchLongest")) {
                 defaults = defaults.withPadding(Padding.LONGEST);
             } else if (strategy.has("Fixed")) {
-                defaults = defaults.withPadding(Padding.MAX_LENGTH, strategy.get("Fixed").asInt());
+                defaults = defaults.withPadding(Padding.MAX_LENGTH, savedLength(strategy, "padding.strategy", "Fixed", 0, src));
             } else {
                 throw new TokenizerException(src + ": unknown padding.strategy " + strategy);
             }
-            JsonNode multiple = padding.get("pad_to_multiple_of");
-            if (multiple != null && !multiple.isNull()) defaults = defaults.withPadToMultipleOf(multiple.asInt());
+            defaults = defaults.withPadToMultipleOf(savedLength(padding, "padding", "pad_to_multiple_of", 0, src));
             padLeft = "Left".equalsIgnoreCase(padding.path("direction").asText("Right"));
             padToken = padding.path("pad_token").asText(padToken);
-            padId = padding.path("pad_id").asInt(padId);
+            if (padding.hasNonNull("pad_id")) padId = tokenId(padding.get("pad_id"), knownIds, src, "padding.pad_id");
             padTypeId = padding.path("pad_type_id").asInt(0);
         }
         return new Parts(vocab, unk, prefix, maxChars, normalizer, added, post, decoderPrefix, cleanup, hasDecoder, defaults,
@@ -179,29 +200,50 @@ final class TokenizerFiles {
                 stripAccents, lowercase);
     }
 
-    private static TemplateProcessor postProcessor(JsonNode p, Map<String, Integer> ids, String src) {
+    private static TemplateProcessor postProcessor(JsonNode p, Map<String, Integer> ids, Set<Integer> knownIds, String src) {
         if (p == null || p.isNull()) return new TemplateProcessor(List.of(Piece.sequence(0, 0)),
                 List.of(Piece.sequence(0, 0), Piece.sequence(1, 1)), Map.of());
         String type = p.path("type").asText();
         switch (type) {
             case "BertProcessing" -> {
                 String sep = p.path("sep").path(0).asText("[SEP]"), cls = p.path("cls").path(0).asText("[CLS]");
-                return TemplateProcessor.bert(cls, p.path("cls").path(1).asInt(ids.getOrDefault(cls, -1)),
-                        sep, p.path("sep").path(1).asInt(ids.getOrDefault(sep, -1)));
+                JsonNode clsId = p.path("cls").has(1) ? p.path("cls").get(1) : idNode(ids.get(cls));
+                JsonNode sepId = p.path("sep").has(1) ? p.path("sep").get(1) : idNode(ids.get(sep));
+                return TemplateProcessor.bert(cls, tokenId(clsId, knownIds, src, "post_processor.cls id"),
+                        sep, tokenId(sepId, knownIds, src, "post_processor.sep id"));
             }
             case "TemplateProcessing" -> {
                 Map<String, int[]> specials = new LinkedHashMap<>();
                 for (Map.Entry<String, JsonNode> e : p.path("special_tokens").properties()) {
                     JsonNode list = e.getValue().path("ids");
                     int[] tokenIds = new int[list.size()];
-                    for (int i = 0; i < tokenIds.length; i++) tokenIds[i] = list.get(i).asInt();
+                    for (int i = 0; i < tokenIds.length; i++) {
+                        String what = "post_processor.special_tokens['" + e.getKey() + "'] id";
+                        tokenIds[i] = tokenId(list.get(i), knownIds, src, what);
+                    }
                     specials.put(e.getKey(), tokenIds);
                 }
-                return new TemplateProcessor(template(p.path("single"), src), template(p.path("pair"), src), specials);
+                return new TemplateProcessor(template(p.path("single"), "single", 1, 0, src),
+                        template(p.path("pair"), "pair", 1, 1, src), specials);
             }
             default -> throw new TokenizerException(src + ": post_processor type '" + type
                     + "' is not supported (TemplateProcessing or BertProcessing)");
         }
+    }
+
+    /**
+     * A template that holds sequence A {@code countA} times and B {@code countB} times: a BERT template has each
+     * of its sequences once (a repeated one would multiply the overflowing windows with every copy).
+     */
+    private static List<Piece> template(JsonNode pieces, String name, int countA, int countB, String src) {
+        List<Piece> out = template(pieces, src);
+        long a = out.stream().filter(piece -> piece.sequence() == 0).count();
+        long b = out.stream().filter(piece -> piece.sequence() == 1).count();
+        if (a != countA || b != countB) {
+            throw new TokenizerException(src + ": post_processor." + name + " holds sequence A " + a + " times and B " + b
+                    + " times; a BERT template holds A " + countA + " time(s) and B " + countB + " time(s)");
+        }
+        return out;
     }
 
     private static List<Piece> template(JsonNode pieces, String src) {
@@ -218,6 +260,33 @@ final class TokenizerFiles {
             }
         }
         return out;
+    }
+
+    /**
+     * A truncation or padding length saved in tokenizer.json: an integer from 0 to {@link #MAX_SAVED_LENGTH}
+     * ({@code dflt} when absent or null), since every encoding is laid out at that length.
+     */
+    private static int savedLength(JsonNode section, String sectionName, String field, int dflt, String src) {
+        JsonNode v = section.get(field);
+        if (v == null || v.isNull()) return dflt;
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0 || v.intValue() > MAX_SAVED_LENGTH) {
+            throw new TokenizerException(src + ": " + sectionName + "." + field + " must be an integer from 0 to " + MAX_SAVED_LENGTH
+                    + ", got " + v);
+        }
+        return v.intValue();
+    }
+
+    private static JsonNode idNode(Integer idOrNull) {
+        return idOrNull == null ? null : JSON.getNodeFactory().numberNode(idOrNull);
+    }
+
+    /** A token id the file refers to, which must be the id of one of its tokens (encodings show its token). */
+    private static int tokenId(JsonNode v, Set<Integer> knownIds, String src, String what) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || !knownIds.contains(v.intValue())) {
+            throw new TokenizerException(src + ": " + what + " must be the id of a token of the vocabulary or added_tokens, "
+                    + "got " + (v == null ? "none (the token is not in the vocabulary)" : v));
+        }
+        return v.intValue();
     }
 
     private static JsonNode readJson(Path path) {
