@@ -46,17 +46,7 @@ public final class Activations {
 
     /** {@code x[i] = erf(x[i])} for {@code i < n}, in float (within 1e-6 relative of {@link #erf(double)}). */
     public static void erf(MemorySegment x, long n) {
-        checkLength("x", x, n);
-        long bound = n - n % LANES;
-        long i = 0;
-        for (; i < bound; i += LANES) {
-            VectorMath.erf(FloatVector.fromMemorySegment(FLOATS, x, 4 * i, ORDER)).intoMemorySegment(x, 4 * i, ORDER);
-        }
-        if (i < n) {
-            VectorMask<Float> tail = FLOATS.indexInRange(0, (int) (n - i));
-            VectorMath.erf(FloatVector.fromMemorySegment(FLOATS, x, 4 * i, ORDER, tail))
-                    .intoMemorySegment(x, 4 * i, ORDER, tail);
-        }
+        VectorMath.erf(x, 0, checkLength("x", x, n));
     }
 
     /** {@code x[r, c] += bias[c]} for x {@code [rows, cols]}, bias {@code [cols]}. */
@@ -80,19 +70,12 @@ public final class Activations {
 
     /** Applies {@code act} in place to {@code count} floats starting at byte {@code offset} of {@code x}. */
     static void apply(Activation act, MemorySegment x, long offset, long count) {
-        if (act == Activation.NONE || count == 0) {
-            return;
-        }
-        long end = offset + 4 * count;
-        long bound = end - 4 * (count % LANES);
-        long p = offset;
-        for (; p < bound; p += 4L * LANES) {
-            VectorMath.apply(act, FloatVector.fromMemorySegment(FLOATS, x, p, ORDER)).intoMemorySegment(x, p, ORDER);
-        }
-        if (p < end) {
-            VectorMask<Float> tail = FLOATS.indexInRange(0, (int) ((end - p) / 4));
-            VectorMath.apply(act, FloatVector.fromMemorySegment(FLOATS, x, p, ORDER, tail))
-                    .intoMemorySegment(x, p, ORDER, tail);
+        switch (act) {
+            case NONE -> { }
+            case GELU_ERF -> VectorMath.geluErf(x, offset, count);
+            case GELU_TANH -> VectorMath.geluTanh(x, offset, count);
+            case RELU -> VectorMath.relu(x, offset, count);
+            case TANH -> VectorMath.tanh(x, offset, count);
         }
     }
 

@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * LayerNorm over the last dimension, as {@code torch.nn.LayerNorm}: two passes, {@code mean}, then the
@@ -81,12 +82,21 @@ public final class Norms {
         Activations.checkLength("beta", beta, cols);
     }
 
-    /** One row at byte offset {@code off}. Sums use LANES partial sums: pairwise-like rounding error. */
+    /**
+     * One row at byte offset {@code off}. Sums use LANES partial sums (pairwise-like rounding error). Each
+     * pass is its own method: one method holding all three was too large for C1's register allocator, and
+     * the JIT then left it unoptimised, a hundred times slower.
+     */
     private static void row(MemorySegment x, MemorySegment residual, long off, int cols, MemorySegment gamma,
             MemorySegment beta, float eps, MemorySegment out) {
+        float mean = addAndSum(x, residual, off, cols, out) / cols;
+        float inverseStd = (float) (1 / Math.sqrt(squaredDeviations(out, off, cols, mean) / cols + eps));
+        normalize(out, off, cols, mean, inverseStd, gamma, beta);
+    }
+
+    /** Pass 1: {@code out = x + residual} (out may alias either), returning the sum. */
+    private static float addAndSum(MemorySegment x, MemorySegment residual, long off, int cols, MemorySegment out) {
         int bound = FLOATS.loopBound(cols);
-        VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
-        // Pass 1: s = x + residual (written to out, which may alias either input), and its sum.
         FloatVector sum = FloatVector.zero(FLOATS);
         for (int c = 0; c < bound; c += LANES) {
             long at = off + 4L * c;
@@ -97,42 +107,54 @@ public final class Norms {
             v.intoMemorySegment(out, at, ORDER);
             sum = sum.add(v);
         }
-        float total = VectorSupport.sumLanes(sum);
+        float total = sum.reduceLanes(VectorOperators.ADD);
         if (bound < cols) {
+            VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
             long at = off + 4L * bound;
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail);
             if (residual != null) {
                 v = v.add(FloatVector.fromMemorySegment(FLOATS, residual, at, ORDER, tail));
             }
             v.intoMemorySegment(out, at, ORDER, tail);
-            total += VectorSupport.sumLanes(v); // masked-off lanes loaded as 0
+            total += v.reduceLanes(VectorOperators.ADD, tail);
         }
-        float mean = total / cols;
-        // Pass 2: variance about the mean.
+        return total;
+    }
+
+    /** Pass 2: {@code sum((s - mean)^2)}. */
+    private static float squaredDeviations(MemorySegment s, long off, int cols, float mean) {
+        int bound = FLOATS.loopBound(cols);
         FloatVector squares = FloatVector.zero(FLOATS);
         for (int c = 0; c < bound; c += LANES) {
-            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, off + 4L * c, ORDER).sub(mean);
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, off + 4L * c, ORDER).sub(mean);
             squares = d.fma(d, squares);
         }
-        float squareSum = VectorSupport.sumLanes(squares);
+        float total = squares.reduceLanes(VectorOperators.ADD);
         if (bound < cols) {
-            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, off + 4L * bound, ORDER, tail).sub(mean);
-            squareSum += VectorSupport.sumLanes(FloatVector.zero(FLOATS).blend(d.mul(d), tail));
+            VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, off + 4L * bound, ORDER, tail).sub(mean);
+            total += d.mul(d).reduceLanes(VectorOperators.ADD, tail);
         }
-        float inverseStd = (float) (1 / Math.sqrt(squareSum / cols + eps));
-        // Pass 3: normalise, scale, shift.
+        return total;
+    }
+
+    /** Pass 3: {@code s = (s - mean) * inverseStd * gamma + beta}, in place. */
+    private static void normalize(MemorySegment s, long off, int cols, float mean, float inverseStd,
+            MemorySegment gamma, MemorySegment beta) {
+        int bound = FLOATS.loopBound(cols);
         for (int c = 0; c < bound; c += LANES) {
             long at = off + 4L * c;
-            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, at, ORDER).sub(mean).mul(inverseStd);
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, at, ORDER).sub(mean).mul(inverseStd);
             d.fma(FloatVector.fromMemorySegment(FLOATS, gamma, 4L * c, ORDER),
-                    FloatVector.fromMemorySegment(FLOATS, beta, 4L * c, ORDER)).intoMemorySegment(out, at, ORDER);
+                    FloatVector.fromMemorySegment(FLOATS, beta, 4L * c, ORDER)).intoMemorySegment(s, at, ORDER);
         }
         if (bound < cols) {
+            VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
             long at = off + 4L * bound;
-            FloatVector d = FloatVector.fromMemorySegment(FLOATS, out, at, ORDER, tail).sub(mean).mul(inverseStd);
+            FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, at, ORDER, tail).sub(mean).mul(inverseStd);
             d.fma(FloatVector.fromMemorySegment(FLOATS, gamma, 4L * bound, ORDER, tail),
                     FloatVector.fromMemorySegment(FLOATS, beta, 4L * bound, ORDER, tail))
-                    .intoMemorySegment(out, at, ORDER, tail);
+                    .intoMemorySegment(s, at, ORDER, tail);
         }
     }
 

@@ -1,7 +1,12 @@
 package bertj.kernels;
 
 import static bertj.kernels.VectorSupport.FLOATS;
+import static bertj.kernels.VectorSupport.LANES;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -16,6 +21,9 @@ import jdk.incubator.vector.VectorOperators;
  * tanh within 2e-7 absolute + 1e-6 relative.
  */
 final class VectorMath {
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
     private VectorMath() {}
 
     /** One Horner step: {@code p * x + c}. */
@@ -66,110 +74,227 @@ final class VectorMath {
             ERFC_Q3 = 0.05990121f, ERFC_Q4 = -0.032327097f, ERFC_Q5 = -0.15254745f, ERFC_Q6 = -0.33772692f,
             ERFC_Q7 = 0.56340367f, ERFC_Q8 = -0.21554059f;
 
-    /** z P(z^2): erf for |z| <= 1. */
-    private static FloatVector erfSmall(FloatVector z) {
-        FloatVector s = z.mul(z);
-        FloatVector p = s.fma(ERF_P6, ERF_P5);
-        p = horner(horner(horner(horner(horner(p, s, ERF_P4), s, ERF_P3), s, ERF_P2), s, ERF_P1), s, ERF_P0);
-        return z.mul(p);
-    }
 
-    /**
-     * erfc(a) for a >= 0.9 (garbage below); 0 for a = +inf. The caller passes a^2 as {@code c s^2} with c = 1
-     * or 1/2 (exact scalings), so that the argument of exp, {@code q - a^2}, is rounded once: its error,
-     * half an ulp of a^2, is the result's relative error, and rounding a itself first would double it.
-     */
-    private static FloatVector erfcLarge(FloatVector a, FloatVector s, float c) {
-        FloatVector t = a.fma(0.5f, 1f);
-        t = FloatVector.broadcast(FLOATS, 1f).div(t);
-        FloatVector q = horner(horner(horner(horner(horner(horner(horner(t.fma(ERFC_Q8, ERFC_Q7), t, ERFC_Q6), t,
-                ERFC_Q5), t, ERFC_Q4), t, ERFC_Q3), t, ERFC_Q2), t, ERFC_Q1), t, ERFC_Q0);
-        return t.mul(exp(s.mul(-c).fma(s, q)));
-    }
 
-    /** erf(z). */
-    static FloatVector erf(FloatVector z) {
-        FloatVector a = z.abs();
-        VectorMask<Float> small = a.compare(VectorOperators.LE, 1f);
-        FloatVector viaPoly = erfSmall(z);
-        if (small.allTrue()) {
-            return viaPoly;
-        }
-        FloatVector large = FloatVector.broadcast(FLOATS, 1f).sub(erfcLarge(a, z, 1f));
-        return withSignOf(large, z).blend(viaPoly, small);
-    }
+    // The functions below are loops over a range of a segment, with the whole computation written out in
+    // the loop body: every helper (exp, the erf/erfc polynomials) is expanded in place by a generator
+    // rather than called. A call that passes vectors must be inlined by C2, or every vector crossing it is
+    // boxed on the heap (10 to 100 times slower), and C2 gives up inlining such helpers once a method
+    // grows past its node budget (NodeCountInliningCutoff) or when the helper was compiled on its own
+    // first. The Vector API's own methods are force-inlined, so straight-line code is safe. The last
+    // count % LANES elements go through the double scalar function that the vector one approximates.
 
     private static final float SQRT1_2 = 0.70710678118654752f;
-
-    /**
-     * x/2 (1 + erf(x/sqrt 2)). For |x/sqrt 2| > 1 it uses erfc, so that the negative tail (x/2 erfc(|z|))
-     * keeps its relative accuracy instead of cancelling in 1 + erf.
-     */
-    static FloatVector geluErf(FloatVector x) {
-        FloatVector z = x.mul(SQRT1_2);
-        FloatVector a = z.abs();
-        VectorMask<Float> small = a.compare(VectorOperators.LE, 1f);
-        FloatVector halfX = x.mul(0.5f);
-        FloatVector viaErf = halfX.fma(erfSmall(z), halfX);
-        if (small.allTrue()) {
-            return viaErf;
-        }
-        FloatVector q = erfcLarge(a, x, 0.5f);
-        // x > 0: x (1 - q/2); x < 0: x/2 q. (The first form keeps gelu(+inf) = +inf.)
-        FloatVector positive = x.mul(q.fma(-0.5f, 1f));
-        FloatVector negative = halfX.mul(q);
-        FloatVector viaErfc = positive.blend(negative, x.compare(VectorOperators.LT, 0f));
-        return viaErfc.blend(viaErf, small);
-    }
-
     private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
     private static final float GELU_TANH_CUBIC = 0.044715f;
-
-    /** x/2 (1 + tanh(u)) with u = sqrt(2/pi)(x + 0.044715 x^3), computed as x / (1 + e^(-2u)) (no cancellation). */
-    static FloatVector geluTanh(FloatVector x) {
-        FloatVector x2 = x.mul(x);
-        FloatVector u = x2.fma(GELU_TANH_CUBIC, 1f).mul(x).mul(SQRT_2_OVER_PI);
-        FloatVector e = exp(u.mul(-2f));
-        return x.div(e.add(1f));
-    }
-
     /** tanh(x)/x = P(x^2) on |x| <= 0.625, degree 5, relative error 4e-9 before rounding. */
     private static final float TANH_P1 = -0.3333326f, TANH_P2 = 0.13331127f, TANH_P3 = -0.053721067f,
             TANH_P4 = 0.020590983f, TANH_P5 = -0.005659985f;
     private static final float TANH_SMALL = 0.625f;
 
-    /** tanh(x): an odd polynomial near 0, else sign(x) (1 - 2 / (e^(2|x|) + 1)). */
-    static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs();
-        FloatVector s = x.mul(x);
-        FloatVector p = horner(horner(horner(s.fma(TANH_P5, TANH_P4), s, TANH_P3), s, TANH_P2), s, TANH_P1).mul(s);
-        FloatVector viaPoly = x.fma(p, x);
-        VectorMask<Float> small = a.compare(VectorOperators.LE, TANH_SMALL);
-        if (small.allTrue()) {
-            return viaPoly;
+    /**
+     * {@code x = erf(x)}: {@code z P(z^2)} for |z| <= 1, else {@code sign(z) (1 - erfc(|z|))}.
+     */
+    static void erf(MemorySegment x, long offset, long count) {
+        long end = offset + 4 * (count - count % LANES);
+        for (long p = offset; p < end; p += 4L * LANES) {
+            FloatVector z = FloatVector.fromMemorySegment(FLOATS, x, p, ORDER);
+            FloatVector a = z.abs();
+            VectorMask<Float> small = a.compare(VectorOperators.LE, 1f);
+            FloatVector seriesSquare = z.mul(z);
+            FloatVector seriesPoly = seriesSquare.fma(ERF_P6, ERF_P5);
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P4));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P3));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P2));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P1));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P0));
+            FloatVector result = z.mul(seriesPoly);
+            if (!small.allTrue()) {
+                FloatVector tailT = FloatVector.broadcast(FLOATS, 1f).div(a.fma(0.5f, 1f));
+                FloatVector tailQ = tailT.fma(ERFC_Q8, ERFC_Q7);
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q6));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q5));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q4));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q3));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q2));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q1));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q0));
+                // tailExp = e^(z.mul(-1f).fma(z, tailQ)), expanded from VectorMath.exp
+                FloatVector tailExpArg = z.mul(-1f).fma(z, tailQ).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
+                FloatVector tailExpN = tailExpArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+                FloatVector tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), tailExpArg);
+                tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), tailExpR);
+                FloatVector tailExpPoly = tailExpR.fma(EXP_C6, EXP_C5);
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C4));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C3));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C2));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
+                IntVector tailExpInt = (IntVector) tailExpN.convert(VectorOperators.F2I, 0);
+                IntVector tailExpHalf = tailExpInt.lanewise(VectorOperators.ASHR, 1);
+                FloatVector tailExpScale1 = tailExpHalf.add(127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector tailExpScale2 = tailExpInt.sub(tailExpHalf).add(127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector tailExp = tailExpPoly.mul(tailExpScale1).mul(tailExpScale2);
+                FloatVector erfc = tailT.mul(tailExp);
+                FloatVector large = FloatVector.broadcast(FLOATS, 1f).sub(erfc);
+                result = large.blend(large.neg(), z.compare(VectorOperators.LT, 0f)).blend(result, small);
+            }
+            result.intoMemorySegment(x, p, ORDER);
         }
-        FloatVector e = exp(a.add(a));
-        FloatVector viaExp = FloatVector.broadcast(FLOATS, 1f).sub(FloatVector.broadcast(FLOATS, 2f).div(e.add(1f)));
-        return withSignOf(viaExp, x).blend(viaPoly, small);
+        scalarTail(x, end, offset + 4 * count, Activations::erf);
     }
 
-    /** |v| with the sign of s (v must be >= 0). */
-    private static FloatVector withSignOf(FloatVector v, FloatVector s) {
-        return v.blend(v.neg(), s.compare(VectorOperators.LT, 0f));
+    /**
+     * {@code x = x/2 (1 + erf(x/sqrt 2))}, via erfc where |x/sqrt 2| > 1 so the negative tail keeps its relative
+     * accuracy.
+     */
+    static void geluErf(MemorySegment x, long offset, long count) {
+        long end = offset + 4 * (count - count % LANES);
+        for (long p = offset; p < end; p += 4L * LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, p, ORDER);
+            FloatVector z = v.mul(SQRT1_2);
+            FloatVector a = z.abs();
+            VectorMask<Float> small = a.compare(VectorOperators.LE, 1f);
+            FloatVector halfX = v.mul(0.5f);
+            FloatVector seriesSquare = z.mul(z);
+            FloatVector seriesPoly = seriesSquare.fma(ERF_P6, ERF_P5);
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P4));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P3));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P2));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P1));
+            seriesPoly = seriesPoly.fma(seriesSquare, FloatVector.broadcast(FLOATS, ERF_P0));
+            FloatVector erf = z.mul(seriesPoly);
+            FloatVector result = halfX.fma(erf, halfX);
+            if (!small.allTrue()) {
+                FloatVector tailT = FloatVector.broadcast(FLOATS, 1f).div(a.fma(0.5f, 1f));
+                FloatVector tailQ = tailT.fma(ERFC_Q8, ERFC_Q7);
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q6));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q5));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q4));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q3));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q2));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q1));
+                tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q0));
+                // tailExp = e^(v.mul(-0.5f).fma(v, tailQ)), expanded from VectorMath.exp
+                FloatVector tailExpArg = v.mul(-0.5f).fma(v, tailQ).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
+                FloatVector tailExpN = tailExpArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+                FloatVector tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), tailExpArg);
+                tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), tailExpR);
+                FloatVector tailExpPoly = tailExpR.fma(EXP_C6, EXP_C5);
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C4));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C3));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C2));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
+                tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
+                IntVector tailExpInt = (IntVector) tailExpN.convert(VectorOperators.F2I, 0);
+                IntVector tailExpHalf = tailExpInt.lanewise(VectorOperators.ASHR, 1);
+                FloatVector tailExpScale1 = tailExpHalf.add(127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector tailExpScale2 = tailExpInt.sub(tailExpHalf).add(127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector tailExp = tailExpPoly.mul(tailExpScale1).mul(tailExpScale2);
+                FloatVector q = tailT.mul(tailExp);
+                // x > 0: x (1 - q/2); x < 0: x/2 q. (The first form keeps gelu(+inf) = +inf.)
+                FloatVector positive = v.mul(q.fma(-0.5f, 1f));
+                result = positive.blend(halfX.mul(q), v.compare(VectorOperators.LT, 0f)).blend(result, small);
+            }
+            result.intoMemorySegment(x, p, ORDER);
+        }
+        scalarTail(x, end, offset + 4 * count, Activations::geluErf);
     }
 
-    /** max(x, 0), but NaN stays NaN as in torch.relu. */
-    static FloatVector relu(FloatVector x) {
-        return x.blend(FloatVector.zero(FLOATS), x.compare(VectorOperators.LT, 0f));
+    /**
+     * {@code x = x/2 (1 + tanh(u))}, {@code u = sqrt(2/pi)(x + 0.044715 x^3)}, as {@code x / (1 + e^(-2u))} (no
+     * cancellation).
+     */
+    static void geluTanh(MemorySegment x, long offset, long count) {
+        long end = offset + 4 * (count - count % LANES);
+        for (long p = offset; p < end; p += 4L * LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, p, ORDER);
+            FloatVector u = v.mul(v).fma(GELU_TANH_CUBIC, 1f).mul(v).mul(SQRT_2_OVER_PI);
+            // e = e^(u.mul(-2f)), expanded from VectorMath.exp
+            FloatVector expArg = u.mul(-2f).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
+            FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+            FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);
+            expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), expR);
+            FloatVector expPoly = expR.fma(EXP_C6, EXP_C5);
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C4));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C3));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C2));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
+            IntVector expInt = (IntVector) expN.convert(VectorOperators.F2I, 0);
+            IntVector expHalf = expInt.lanewise(VectorOperators.ASHR, 1);
+            FloatVector expScale1 = expHalf.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector expScale2 = expInt.sub(expHalf).add(127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = expPoly.mul(expScale1).mul(expScale2);
+            v.div(e.add(1f)).intoMemorySegment(x, p, ORDER);
+        }
+        scalarTail(x, end, offset + 4 * count, Activations::geluTanh);
     }
 
-    static FloatVector apply(Activation act, FloatVector x) {
-        return switch (act) {
-            case NONE -> x;
-            case GELU_ERF -> geluErf(x);
-            case GELU_TANH -> geluTanh(x);
-            case RELU -> relu(x);
-            case TANH -> tanh(x);
-        };
+    /**
+     * {@code x = tanh(x)}: an odd polynomial for |x| <= 0.625, else {@code sign(x) (1 - 2 / (e^(2|x|) + 1))}.
+     */
+    static void tanh(MemorySegment x, long offset, long count) {
+        long end = offset + 4 * (count - count % LANES);
+        for (long p = offset; p < end; p += 4L * LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, p, ORDER);
+            FloatVector a = v.abs();
+            FloatVector s = v.mul(v);
+            FloatVector poly = s.fma(TANH_P5, TANH_P4);
+            poly = poly.fma(s, FloatVector.broadcast(FLOATS, TANH_P3));
+            poly = poly.fma(s, FloatVector.broadcast(FLOATS, TANH_P2));
+            poly = poly.fma(s, FloatVector.broadcast(FLOATS, TANH_P1));
+            FloatVector result = v.fma(poly.mul(s), v);
+            VectorMask<Float> small = a.compare(VectorOperators.LE, TANH_SMALL);
+            if (!small.allTrue()) {
+                // e = e^(a.add(a)), expanded from VectorMath.exp
+                FloatVector expArg = a.add(a).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
+                FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+                FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);
+                expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), expR);
+                FloatVector expPoly = expR.fma(EXP_C6, EXP_C5);
+                expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C4));
+                expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C3));
+                expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C2));
+                expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
+                expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
+                IntVector expInt = (IntVector) expN.convert(VectorOperators.F2I, 0);
+                IntVector expHalf = expInt.lanewise(VectorOperators.ASHR, 1);
+                FloatVector expScale1 = expHalf.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector expScale2 = expInt.sub(expHalf).add(127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = expPoly.mul(expScale1).mul(expScale2);
+                FloatVector viaExp = FloatVector.broadcast(FLOATS, 1f)
+                        .sub(FloatVector.broadcast(FLOATS, 2f).div(e.add(1f)));
+                result = viaExp.blend(viaExp.neg(), v.compare(VectorOperators.LT, 0f)).blend(result, small);
+            }
+            result.intoMemorySegment(x, p, ORDER);
+        }
+        scalarTail(x, end, offset + 4 * count, Math::tanh);
     }
+
+
+    /** {@code x = max(x, 0)}, but NaN stays NaN as in torch.relu. */
+    static void relu(MemorySegment x, long offset, long count) {
+        long end = offset + 4 * (count - count % LANES);
+        for (long p = offset; p < end; p += 4L * LANES) {
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, p, ORDER);
+            v.blend(FloatVector.zero(FLOATS), v.compare(VectorOperators.LT, 0f)).intoMemorySegment(x, p, ORDER);
+        }
+        scalarTail(x, end, offset + 4 * count, v -> v < 0 ? 0 : v);
+    }
+
+    /** The elements in bytes {@code [from, to)} through the double function {@code f}. */
+    private static void scalarTail(MemorySegment x, long from, long to, DoubleUnaryOperator f) {
+        for (long p = from; p < to; p += 4) {
+            x.set(FLOAT, p, (float) f.applyAsDouble(x.get(FLOAT, p)));
+        }
+    }
+
+
 }
