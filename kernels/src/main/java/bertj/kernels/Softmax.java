@@ -1,5 +1,16 @@
 package bertj.kernels;
 
+import static bertj.kernels.VectorMath.EXP_C2;
+import static bertj.kernels.VectorMath.EXP_C3;
+import static bertj.kernels.VectorMath.EXP_C4;
+import static bertj.kernels.VectorMath.EXP_C5;
+import static bertj.kernels.VectorMath.EXP_C6;
+import static bertj.kernels.VectorMath.EXP_MAX_ARG;
+import static bertj.kernels.VectorMath.EXP_MIN_ARG;
+import static bertj.kernels.VectorMath.LN2_HI;
+import static bertj.kernels.VectorMath.LN2_LO;
+import static bertj.kernels.VectorMath.LOG2E;
+import static bertj.kernels.VectorMath.ROUNDING_MAGIC;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
@@ -7,7 +18,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -41,38 +52,59 @@ public final class Softmax {
 
     /**
      * Softmax of one row in place: {@code x = softmax(scale * x + mask)}, at byte offsets {@code xOff} and
-     * {@code maskOff}; {@code mask} may be null.
+     * {@code maskOff}; {@code mask} may be null. The exponential is written out in the loop (see VectorMath
+     * on why); the last {@code cols % LANES} entries take the scalar path, in float as the vector one, with
+     * e^x from Math.exp.
      */
     static void row(MemorySegment x, long xOff, int cols, MemorySegment mask, long maskOff, float scale) {
         int bound = FLOATS.loopBound(cols);
-        VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
         // Pass 1: scale, add the mask, store back, track the maximum (NaN propagates through max).
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
         for (int c = 0; c < bound; c += LANES) {
-            FloatVector v = scaledMasked(x, xOff + 4L * c, mask, maskOff + 4L * c, scale, null);
-            v.intoMemorySegment(x, xOff + 4L * c, ORDER);
+            long at = xOff + 4L * c;
+            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).mul(scale);
+            if (mask != null) {
+                v = v.add(FloatVector.fromMemorySegment(FLOATS, mask, maskOff + 4L * c, ORDER));
+            }
+            v.intoMemorySegment(x, at, ORDER);
             max = max.max(v);
         }
         float rowMax = max.reduceLanes(VectorOperators.MAX);
-        if (bound < cols) {
-            FloatVector v = scaledMasked(x, xOff + 4L * bound, mask, maskOff + 4L * bound, scale, tail);
-            v.intoMemorySegment(x, xOff + 4L * bound, ORDER, tail);
-            rowMax = Math.max(rowMax, v.reduceLanes(VectorOperators.MAX, tail));
+        for (int c = bound; c < cols; c++) {
+            float v = x.get(FLOAT, xOff + 4L * c) * scale + (mask == null ? 0f : mask.get(FLOAT, maskOff + 4L * c));
+            x.set(FLOAT, xOff + 4L * c, v);
+            rowMax = Math.max(rowMax, v);
         }
         // Pass 2: e^(x - max) and its sum. A max of +-inf gives NaN (inf - inf), as in PyTorch.
         FloatVector sum = FloatVector.zero(FLOATS);
         for (int c = 0; c < bound; c += LANES) {
             long at = xOff + 4L * c;
-            FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).sub(rowMax));
+            FloatVector shifted = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).sub(rowMax);
+            // e = e^(shifted), expanded from VectorMath.exp
+            FloatVector expArg = shifted.max(EXP_MIN_ARG).min(EXP_MAX_ARG);
+            FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+            FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);
+            expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), expR);
+            FloatVector expPoly = expR.fma(EXP_C6, EXP_C5);
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C4));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C3));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C2));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
+            expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
+            IntVector expInt = (IntVector) expN.convert(VectorOperators.F2I, 0);
+            IntVector expHalf = expInt.lanewise(VectorOperators.ASHR, 1);
+            FloatVector expScale1 = expHalf.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector expScale2 = expInt.sub(expHalf).add(127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = expPoly.mul(expScale1).mul(expScale2);
             e.intoMemorySegment(x, at, ORDER);
             sum = sum.add(e);
         }
-        float total = VectorSupport.sumLanes(sum);
-        if (bound < cols) {
-            long at = xOff + 4L * bound;
-            FloatVector e = VectorMath.exp(FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail).sub(rowMax));
-            e.intoMemorySegment(x, at, ORDER, tail);
-            total += VectorSupport.sumLanes(FloatVector.zero(FLOATS).blend(e, tail));
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        for (int c = bound; c < cols; c++) {
+            float e = (float) Math.exp(x.get(FLOAT, xOff + 4L * c) - rowMax);
+            x.set(FLOAT, xOff + 4L * c, e);
+            total += e;
         }
         // Pass 3: normalise.
         float inverse = 1f / total;
@@ -80,27 +112,9 @@ public final class Softmax {
             long at = xOff + 4L * c;
             FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).mul(inverse).intoMemorySegment(x, at, ORDER);
         }
-        if (bound < cols) {
-            long at = xOff + 4L * bound;
-            FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, tail).mul(inverse)
-                    .intoMemorySegment(x, at, ORDER, tail);
+        for (int c = bound; c < cols; c++) {
+            x.set(FLOAT, xOff + 4L * c, x.get(FLOAT, xOff + 4L * c) * inverse);
         }
-    }
-
-    private static FloatVector scaledMasked(MemorySegment x, long at, MemorySegment mask, long maskAt, float scale,
-            VectorMask<Float> lanes) {
-        FloatVector v = lanes == null
-                ? FloatVector.fromMemorySegment(FLOATS, x, at, ORDER)
-                : FloatVector.fromMemorySegment(FLOATS, x, at, ORDER, lanes);
-        if (scale != 1f) {
-            v = v.mul(scale);
-        }
-        if (mask != null) {
-            v = v.add(lanes == null
-                    ? FloatVector.fromMemorySegment(FLOATS, mask, maskAt, ORDER)
-                    : FloatVector.fromMemorySegment(FLOATS, mask, maskAt, ORDER, lanes));
-        }
-        return v;
     }
 
     /** The scalar twin of {@link #rows}, accumulating the sum in double. */

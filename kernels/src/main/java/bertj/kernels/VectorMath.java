@@ -31,18 +31,18 @@ final class VectorMath {
         return p.fma(x, FloatVector.broadcast(FLOATS, c));
     }
 
-    private static final float LOG2E = 1.44269504088896341f;
+    static final float LOG2E = 1.44269504088896341f;
     // ln 2 split so that n * LN2_HI is exact for |n| < 2^11.
-    private static final float LN2_HI = 0.693145751953125f;
-    private static final float LN2_LO = 1.42860682030941723212e-6f;
+    static final float LN2_HI = 0.693145751953125f;
+    static final float LN2_LO = 1.42860682030941723212e-6f;
     /** Below this exp underflows to zero even as a subnormal; above the upper bound it overflows. */
-    private static final float EXP_MIN_ARG = -104f;
-    private static final float EXP_MAX_ARG = 89f;
+    static final float EXP_MIN_ARG = -104f;
+    static final float EXP_MAX_ARG = 89f;
     /** Adding then subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 to an integer. */
-    private static final float ROUNDING_MAGIC = 12582912f;
+    static final float ROUNDING_MAGIC = 12582912f;
 
     /** exp(r) on [-ln2/2, ln2/2], degree 6, relative error 1.9e-9 before rounding. */
-    private static final float EXP_C2 = 0.4999999f, EXP_C3 = 0.1666642f, EXP_C4 = 0.041668225f,
+    static final float EXP_C2 = 0.4999999f, EXP_C3 = 0.1666642f, EXP_C4 = 0.041668225f,
             EXP_C5 = 0.008374816f, EXP_C6 = 0.0013836842f;
 
     /** e^x. NaN stays NaN, -inf and x < -104 give 0, +inf and x > 88.72 give +inf; subnormal results are kept. */
