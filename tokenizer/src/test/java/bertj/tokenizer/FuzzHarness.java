@@ -45,8 +45,8 @@ final class FuzzHarness {
     static final long ALLOCATION_BASE = 64L << 20, ALLOCATION_PER_BYTE = 512;
     /** Mutants larger than this are cut, to keep executions fast. */
     static final int MAX_INPUT_BYTES = 1 << 20;
-    /** A message may quote its input, but not grow beyond it by more than this. */
-    static final int MAX_MESSAGE_CHARS = 4000;
+    /** A message may quote its input, but not run to many times its size (a sign of runaway formatting). */
+    static final int MAX_MESSAGE_CHARS = 4000, MESSAGE_CHARS_PER_INPUT_BYTE = 16;
 
     /** The code under test; returns normally or throws. */
     interface Target {
@@ -249,8 +249,8 @@ final class FuzzHarness {
                 record(thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown), input);
             } else if (message == null || message.isBlank()) {
                 record("no message: " + thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown), input);
-            } else if (message.length() > MAX_MESSAGE_CHARS + input.length) {
-                record("message longer than its input: " + thrown.getClass().getName() + " at " + firstFrame(thrown),
+            } else if (message.length() > MAX_MESSAGE_CHARS + MESSAGE_CHARS_PER_INPUT_BYTE * (long) input.length) {
+                record("message many times longer than its input: " + thrown.getClass().getName() + " at " + firstFrame(thrown),
                         message.length() + " chars: " + message.substring(0, 300) + "...", input);
             } else {
                 rejected++;

@@ -138,7 +138,7 @@ public final class Main implements Callable<Integer> {
         if ((m == null || m.isBlank()) && t.getCause() != null) return message(t.getCause()); // e.g. ExceptionInInitializerError
         if (m == null || m.isBlank()) return t.getClass().getSimpleName();
         if (t instanceof IOException || !(t instanceof RuntimeException)) return t.getClass().getSimpleName() + ": " + m;
-        return m.strip().replace('\n', ' ');
+        return m.strip().replaceAll("\\R", " "); // one line, whatever line breaks (\r too) the message holds
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -120,7 +120,7 @@ public final class OnnxToHuggingFace {
         Set<String> consumed = new HashSet<>(); // initializers mapped as a linear layer's weight or bias
         for (OnnxNode node : graph.nodes()) {
             boolean gemm = node.opType().equals("Gemm");
-            if (!gemm && !node.opType().equals("MatMul") || node.inputs().size() < 2) continue;
+            if (!gemm && !node.opType().equals("MatMul") || node.inputs().size() < 2 || node.outputs().isEmpty()) continue;
             OnnxTensor w = graph.initializers().get(node.inputs().get(1));
             if (w == null || w.dims().length != 2) continue; // activations times activations (attention)
             if (gemm) requireLinearGemm(node, source);
@@ -198,7 +198,7 @@ public final class OnnxToHuggingFace {
         }
         String product = node.outputs().getFirst();
         for (OnnxNode add : graph.consumers(product)) {
-            if (!add.opType().equals("Add") || add.inputs().size() != 2) continue;
+            if (!add.opType().equals("Add") || add.inputs().size() != 2 || add.outputs().isEmpty()) continue;
             String other = add.inputs().get(0).equals(product) ? add.inputs().get(1) : add.inputs().get(0);
             OnnxTensor b = graph.initializers().get(other);
             if (isBias(b, out)) return new Bias(b, add.outputs().getFirst());
@@ -286,13 +286,19 @@ public final class OnnxToHuggingFace {
             }
         }
 
+        /** The shape of a weight matrix: every tensor this reads sizes from has two dimensions. */
         private long[] shape(String name) {
             Mapping m = tensors.get(name);
             if (m == null) {
                 throw new OnnxFormatException(source + ": no tensor for '" + name + "' in the graph; is it a BERT"
                         + " encoder exported from transformers? (found " + summarize(tensors.keySet()) + ")");
             }
-            return m.shape();
+            long[] shape = m.shape();
+            if (shape.length != 2) {
+                throw new OnnxFormatException(source + ": tensor '" + m.source().name() + "' for '" + name + "' has shape "
+                        + Arrays.toString(shape) + ", expected two dimensions");
+            }
+            return shape;
         }
 
         private String output(String module) {
@@ -311,7 +317,12 @@ public final class OnnxToHuggingFace {
             Set<Integer> seen = new TreeSet<>();
             for (String name : tensors.keySet()) {
                 Matcher m = LAYER.matcher(name);
-                if (m.find()) seen.add(Integer.parseInt(m.group(1)));
+                if (!m.find()) continue;
+                try {
+                    seen.add(Integer.parseInt(m.group(1)));
+                } catch (NumberFormatException e) {
+                    throw new OnnxFormatException(source + ": tensor '" + name + "' has a layer number too large: " + m.group(1));
+                }
             }
             int n = seen.size();
             if (n == 0 || !seen.contains(0) || !seen.contains(n - 1)) {
@@ -374,10 +385,10 @@ public final class OnnxToHuggingFace {
         /** head_size from the first attention's score scaling: Div by sqrt(d) or Mul by 1/sqrt(d). */
         private Integer headSizeFromScale() {
             OnnxNode softmax = graph.nodes().stream().filter(n -> n.opType().equals("Softmax")).findFirst().orElse(null);
-            if (softmax == null) return null;
+            if (softmax == null || softmax.inputs().isEmpty()) return null;
             for (OnnxNode node : reachable(softmax.inputs().getFirst(), 3, true)) {
                 boolean div = node.opType().equals("Div");
-                if (!div && !node.opType().equals("Mul")) continue;
+                if (!div && !node.opType().equals("Mul") || div && node.inputs().size() < 2) continue;
                 for (String in : div ? node.inputs().subList(1, 2) : node.inputs()) {
                     OnnxTensor c = graph.constant(in);
                     if (c == null || c.elementCount() != 1 || c.dataType() != OnnxDataType.FLOAT) continue;
@@ -400,7 +411,7 @@ public final class OnnxToHuggingFace {
                 if (node.opType().equals("LayerNormalization")) {
                     OnnxAttribute eps = node.attribute("epsilon");
                     found.add(eps == null ? 1e-5f : eps.f()); // the ONNX default
-                } else if (node.opType().equals("Sqrt")) {
+                } else if (node.opType().equals("Sqrt") && !node.inputs().isEmpty()) {
                     OnnxNode add = graph.producer(node.inputs().getFirst());
                     if (add == null || !add.opType().equals("Add")) continue;
                     for (String in : add.inputs()) {

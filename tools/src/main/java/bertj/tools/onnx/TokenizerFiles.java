@@ -54,6 +54,10 @@ record TokenizerFiles(String[] vocab, boolean lowercase, JsonNode stripAccents, 
             if (e.getKey().indexOf('\n') >= 0 || e.getKey().indexOf('\r') >= 0) {
                 throw new ModelFormatException(file + ": token with id " + id + " contains a line break; vocab.txt cannot hold it");
             }
+            if (hasLoneSurrogate(e.getKey())) {
+                throw new ModelFormatException(file + ": token with id " + id + " contains a lone surrogate, which is not"
+                        + " Unicode text; vocab.txt (UTF-8) cannot hold it");
+            }
             vocab[id] = e.getKey();
         }
         JsonNode normalizer = root.path("normalizer");
@@ -71,6 +75,15 @@ record TokenizerFiles(String[] vocab, boolean lowercase, JsonNode stripAccents, 
                 !bertNormalizer || normalizer.path("handle_chinese_chars").asBoolean(true),
                 root.path("decoder").path("cleanup").asBoolean(true),
                 special);
+    }
+
+    private static boolean hasLoneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+            else if (Character.isSurrogate(c)) return true;
+        }
+        return false;
     }
 
     /** Writes the four files into {@code dir}; {@code source} is copied byte for byte. */

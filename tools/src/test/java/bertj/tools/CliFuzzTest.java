@@ -1,0 +1,150 @@
+package bertj.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fuzzing of the CLI's JSON Lines commands (tokenize, encode, embed) through {@link Main#run}, on a tiny model:
+ * the flags and the lines on stdin are mutated. Every run must end with exit code 0, 1 or 2, every stdout line
+ * must be a JSON object (one per input line when the run succeeds), and no exception but a documented one may
+ * reach the user (runs use {@code --debug}, so an escaping exception shows its type on stderr).
+ */
+class CliFuzzTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** What a command may fail with: bad files, impossible requests, bad arguments, bad flags. */
+    private static final Set<String> DOCUMENTED = Set.of("bertj.loader.ModelFormatException", "bertj.tools.onnx.OnnxFormatException",
+            "bertj.tokenizer.TokenizerException", "java.lang.IllegalArgumentException");
+    /** The first line of a stack trace printed by --debug (not a "Caused by:" line). */
+    private static final Pattern TRACE_START = Pattern.compile("^([\\w$]+(?:\\.[\\w$]+)+(?:Exception|Error))(?::.*)?$");
+    private static final List<String> WORDS = List.of("tokenize", "encode", "embed", "--max-length", "--truncation", "--padding",
+            "--stride", "--all-layers", "--truncate", "--pooling", "--normalize", "--no-normalize", "longest_first", "only_first",
+            "only_second", "longest", "max_length", "cls", "mean", "max", "0", "-1", "1", "2", "63", "64", "65", "2147483647",
+            "--", "-", "text", "text_pair", "{\"text\": \"a b c\"}", "{\"text\": \"x\", \"text_pair\": \"y\"}");
+
+    private static final int MAX_COMMAND_LINE_BYTES = 256;
+
+    private FuzzHarness.Scratch scratch;
+    private Path model;
+
+    @BeforeEach
+    void createModel() throws IOException, URISyntaxException {
+        scratch = FuzzHarness.scratch();
+        // tiny-bert with the first 3000 tokens of its vocabulary, so that each run loads in a few milliseconds
+        Path source = Path.of(CliFuzzTest.class.getResource("/models/tiny-bert/config.json").toURI()).getParent();
+        model = Files.createDirectories(scratch.dir().resolve("tiny-bert"));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer_config.json")) Files.copy(source.resolve(f), model.resolve(f));
+        List<String> vocab = Files.readAllLines(source.resolve("vocab.txt")).subList(0, 3000);
+        Files.write(model.resolve("vocab.txt"), vocab);
+    }
+
+    @AfterEach
+    void deleteModel() throws IOException {
+        scratch.close();
+    }
+
+    @Test
+    void jsonLinesCommands() {
+        String lines = """
+                {"text": "Hello, world! unaffable"}
+                {"text": "A man is playing a guitar.", "text_pair": "Someone is making music."}
+                {"text": ""}
+                {"text": "Caf\\u00e9 d\\u00e9j\\u00e0 vu \\u6771\\u4eac \\ud83d\\ude00"}
+                {"text": null}
+                """;
+        List<byte[]> seeds = new ArrayList<>();
+        for (String args : List.of("tokenize", "tokenize --max-length 8 --stride 2", "tokenize --padding longest",
+                "tokenize --padding max_length --max-length 12 --truncation only_second", "encode", "encode --all-layers --max-length 16",
+                "encode --truncate", "embed --pooling mean --normalize", "embed")) {
+            seeds.add(FuzzMutator.join(List.of(args.getBytes(StandardCharsets.UTF_8), lines.getBytes(StandardCharsets.UTF_8))));
+        }
+        FuzzMutator m = new FuzzMutator(WORDS);
+        FuzzHarness.Mutator stdin = (r, in, pool) -> mutateLines(m, r, in, pool);
+        FuzzHarness.run("cli-json-lines", seeds, FuzzMutator.perPart(List.of(m::bytes, stdin)), this::runCli, t -> false)
+                .assertNoFailures();
+    }
+
+    /** Most of the time one line changed as JSON; else lines dropped, repeated or added, or bytes changed. */
+    private static byte[] mutateLines(FuzzMutator m, Random r, byte[] input, List<byte[]> pool) {
+        List<byte[]> lines = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= input.length; i++) {
+            if (i == input.length || input[i] == '\n') {
+                lines.add(Arrays.copyOfRange(input, start, i));
+                start = i + 1;
+            }
+        }
+        int at = r.nextInt(lines.size());
+        switch (r.nextInt(6)) {
+            case 0, 1, 2 -> lines.set(at, m.json(r, lines.get(at), pool));
+            case 3 -> lines.add(at, r.nextBoolean() ? lines.get(at) : JSON.createObjectNode()
+                    .put("text", FuzzMutator.randomString(r, r.nextInt(10) == 0 ? 20_000 : 200)).toString().getBytes(StandardCharsets.UTF_8));
+            case 4 -> { if (lines.size() > 1) lines.remove(at); }
+            default -> { return m.bytes(r, input, pool); }
+        }
+        byte[] out = new byte[0];
+        for (int i = 0; i < lines.size(); i++) out = FuzzMutator.concat(i == 0 ? out : FuzzMutator.concat(out, new byte[] {'\n'}), lines.get(i));
+        return out;
+    }
+
+    /** Runs {@code bertj ARGS MODEL --debug} with the lines on stdin and checks what the user sees. */
+    private void runCli(byte[] input) throws IOException {
+        List<byte[]> parts = FuzzMutator.split(input);
+        List<String> args = new ArrayList<>();
+        // a command line of reasonable length: picocli's suggestions for a 20 kB unknown flag cost 200 MB
+        byte[] flags = Arrays.copyOf(parts.get(0), Math.min(parts.get(0).length, MAX_COMMAND_LINE_BYTES));
+        for (String a : new String(flags, StandardCharsets.UTF_8).split(" ")) if (!a.isEmpty()) args.add(a);
+        args.add(model.toString());
+        args.add("--debug");
+        byte[] stdin = parts.size() > 1 ? parts.get(1) : new byte[0];
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(args.toArray(String[]::new), new ByteArrayInputStream(stdin), new PrintWriter(out), new PrintWriter(err));
+
+        String stderr = err.toString();
+        if (code < 0 || code > 2) throw new AssertionError("exit code " + code + ", stderr: " + stderr);
+        for (String line : stderr.lines().toList()) {
+            Matcher trace = TRACE_START.matcher(line);
+            if (trace.matches() && !DOCUMENTED.contains(trace.group(1)) && !trace.group(1).startsWith("picocli.CommandLine$")) {
+                throw new AssertionError(trace.group(1) + " reached the user: " + abbreviate(stderr));
+            }
+        }
+        if (code == Main.ERROR && !stderr.lines().reduce((a, b) -> b).orElse("").startsWith("bertj: ")) {
+            throw new AssertionError("exit code 1 without a 'bertj: ' message last on stderr: " + abbreviate(stderr));
+        }
+        List<String> stdout = out.toString().lines().toList();
+        // --help and --version (also as -h, -V, or in a cluster of short options) print text, not JSON
+        if (!stdout.isEmpty() && (stdout.getFirst().startsWith("bertj ") || stdout.getFirst().startsWith("Usage: "))) return;
+        for (String line : stdout) {
+            JsonNode node = JSON.readTree(line);
+            if (node == null || !node.isObject()) throw new AssertionError("stdout line is not a JSON object: " + abbreviate(line));
+        }
+        long inputLines = new BufferedReader(new StringReader(new String(stdin, StandardCharsets.UTF_8))).lines().count();
+        boolean readsStdin = !args.isEmpty() && List.of("tokenize", "encode").contains(args.getFirst());
+        if (code == Main.OK && readsStdin && stdout.size() != inputLines) {
+            throw new AssertionError(inputLines + " input lines but " + stdout.size() + " output lines");
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 2000 ? s : s.substring(0, 2000) + "...";
+    }
+}
