@@ -8,7 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * LayerNorm over the last dimension, as {@code torch.nn.LayerNorm}: two passes, {@code mean}, then the
@@ -83,7 +82,8 @@ public final class Norms {
     }
 
     /**
-     * One row at byte offset {@code off}. Sums use LANES partial sums (pairwise-like rounding error). Each
+     * One row at byte offset {@code off}. Sums use LANES partial sums (pairwise-like rounding error), added
+     * up in lane order so that a row gives the same bits before and after JIT compilation. Each
      * pass is its own method: one method holding all three was too large for C1's register allocator, and
      * the JIT then left it unoptimised, a hundred times slower.
      */
@@ -107,7 +107,7 @@ public final class Norms {
             v.intoMemorySegment(out, at, ORDER);
             sum = sum.add(v);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = VectorSupport.sumLanes(sum);
         if (bound < cols) {
             VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
             long at = off + 4L * bound;
@@ -116,7 +116,9 @@ public final class Norms {
                 v = v.add(FloatVector.fromMemorySegment(FLOATS, residual, at, ORDER, tail));
             }
             v.intoMemorySegment(out, at, ORDER, tail);
-            total += v.reduceLanes(VectorOperators.ADD, tail);
+            for (int lane = 0; lane < cols - bound; lane++) {
+                total += v.lane(lane); // in lane order, as sumLanes
+            }
         }
         return total;
     }
@@ -129,11 +131,14 @@ public final class Norms {
             FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, off + 4L * c, ORDER).sub(mean);
             squares = d.fma(d, squares);
         }
-        float total = squares.reduceLanes(VectorOperators.ADD);
+        float total = VectorSupport.sumLanes(squares);
         if (bound < cols) {
             VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
             FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, off + 4L * bound, ORDER, tail).sub(mean);
-            total += d.mul(d).reduceLanes(VectorOperators.ADD, tail);
+            FloatVector square = d.mul(d);
+            for (int lane = 0; lane < cols - bound; lane++) {
+                total += square.lane(lane);
+            }
         }
         return total;
     }

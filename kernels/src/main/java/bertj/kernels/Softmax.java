@@ -100,7 +100,7 @@ public final class Softmax {
             e.intoMemorySegment(x, at, ORDER);
             sum = sum.add(e);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = VectorSupport.sumLanes(sum); // a fixed order: the same result before and after JIT
         for (int c = bound; c < cols; c++) {
             float e = (float) Math.exp(x.get(FLOAT, xOff + 4L * c) - rowMax);
             x.set(FLOAT, xOff + 4L * c, e);
