@@ -45,7 +45,10 @@ final class VectorMath {
     static final float EXP_C2 = 0.4999999f, EXP_C3 = 0.1666642f, EXP_C4 = 0.041668225f,
             EXP_C5 = 0.008374816f, EXP_C6 = 0.0013836842f;
 
-    /** e^x. NaN stays NaN, -inf and x < -104 give 0, +inf and x > 88.72 give +inf; subnormal results are kept. */
+    /**
+     * e^x. NaN stays NaN, -inf and x < -104 give 0, +inf and x > 88.72 give +inf; subnormal results are
+     * kept. The loops below and {@link Softmax} write this same sequence out in place (see there why).
+     */
     static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(EXP_MIN_ARG).min(EXP_MAX_ARG);
         FloatVector n = xc.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
@@ -74,15 +77,13 @@ final class VectorMath {
             ERFC_Q3 = 0.05990121f, ERFC_Q4 = -0.032327097f, ERFC_Q5 = -0.15254745f, ERFC_Q6 = -0.33772692f,
             ERFC_Q7 = 0.56340367f, ERFC_Q8 = -0.21554059f;
 
-
-
-    // The functions below are loops over a range of a segment, with the whole computation written out in
-    // the loop body: every helper (exp, the erf/erfc polynomials) is expanded in place by a generator
-    // rather than called. A call that passes vectors must be inlined by C2, or every vector crossing it is
-    // boxed on the heap (10 to 100 times slower), and C2 gives up inlining such helpers once a method
-    // grows past its node budget (NodeCountInliningCutoff) or when the helper was compiled on its own
-    // first. The Vector API's own methods are force-inlined, so straight-line code is safe. The last
-    // count % LANES elements go through the double scalar function that the vector one approximates.
+    // The functions below are loops over a range of a segment, with the whole computation in the loop
+    // body: exp and the erf/erfc polynomials are written out in place (mechanically, the same sequences
+    // as exp above) rather than called. A call that passes vectors must be inlined by C2, or every vector
+    // crossing it is boxed on the heap (10 to 100 times slower), and C2 gives up inlining such helpers
+    // once a method grows past its node budget (NodeCountInliningCutoff) or when the helper was compiled
+    // on its own first. The Vector API's own methods are force-inlined, so straight-line code is safe.
+    // The last count % LANES elements go through the double scalar function the vector one approximates.
 
     private static final float SQRT1_2 = 0.70710678118654752f;
     private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
