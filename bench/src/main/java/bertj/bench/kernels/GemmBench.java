@@ -105,7 +105,7 @@ public final class GemmBench {
             Arrays.sort(seconds);
             double median = seconds[samples / 2];
             return String.format(Locale.ROOT,
-                    "bertj Linear m=%d k=%d n=%d threads=%d (%d-bit vectors): %.1f us, weights %.1f MB x %d copies "
+                    "bertj Linear m=%d k=%d n=%d threads=%d (%d-bit vectors): %.1f us, weights %.2f MB x %d copies "
                             + "packed at %.1f GB/s, streamed at %.1f GB/s, best %.1f GFLOP/s, median GFLOP/s: %.1f",
                     m, k, n, threads, VectorSupport.vectorBits(), median * 1e6, weightBytes / 1e6, copies,
                     weightBytes * copies / packSeconds / 1e9, weightBytes / median / 1e9, flops / seconds[0] / 1e9,
