@@ -20,8 +20,11 @@ import java.lang.foreign.ValueLayout;
 public final class Linear {
     /** k per block: a panel slice of K_BLOCK x WIDTH floats (16 KB with AVX2) stays in L1. */
     static final int K_BLOCK = PackedLinear.K_BLOCK;
-    /** Rows per task: the interleaved x block (ROW_BLOCK x K_BLOCK floats, 128 KB) stays in L2. */
-    static final int ROW_BLOCK = 128;
+    /**
+     * Rows per task: the interleaved x block (ROW_BLOCK x K_BLOCK floats, 256 KB) stays in L2 (512 KB on
+     * Zen 3) and each panel slice is reused by 64 tiles. 256 measured up to 8% faster than 128 at m = 512.
+     */
+    static final int ROW_BLOCK = 256;
     /** Up to this many tiles per panel slice (16 rows), the first tile streams the slice from memory. */
     static final int STREAMED_TILES = 4;
     /** Work per task worth a hand-off to another thread, in multiply-adds. */
