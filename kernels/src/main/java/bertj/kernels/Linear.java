@@ -12,10 +12,14 @@ import java.lang.foreign.ValueLayout;
  * handed to the pool. A task walks k in blocks of {@link #K_BLOCK}: it interleaves its rows of x for that
  * block into a heap array (reused by every panel), copies each panel's k-slice (K_BLOCK x 16 floats,
  * L1-sized) to a heap array and runs the {@link GemmKernel} tile over its rows; later k blocks accumulate
- * into y.
- * Bias is the accumulators' starting value; the activation runs over the task's block of y once it is
+ * into y. The copy is what makes the inner loop free of bounds checks (see GemmKernel); with few rows the
+ * first tile reads the slice from the packed weights itself, so that the memory stream overlaps the
+ * arithmetic, and with many rows the next slice is copied in pieces between tiles.
+ *
+ * <p>Bias is the accumulators' starting value; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to 16) the layer is bound by reading the weights,
- * and the tasks split N so that both cores stream them.
+ * and the tasks split N so that both cores stream them. Each output element is one chain of FMAs over k
+ * in order, whatever the threads and the split: results do not depend on the pool.
  */
 public final class Linear {
     /** k per block: a panel slice of K_BLOCK x WIDTH floats (16 KB with AVX2) stays in L1. */
