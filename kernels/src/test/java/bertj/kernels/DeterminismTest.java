@@ -62,4 +62,29 @@ class DeterminismTest {
             }
         }
     }
+
+    @Test
+    void linearGivesTheSameBitsOnEveryPoolSize() {
+        Random random = new Random(23);
+        int m = 37;
+        int k = 300;
+        int n = 101;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment x = TestData.uniform(arena, random, (long) m * k, -1, 1);
+            PackedLinear w = PackedLinear.pack(TestData.uniform(arena, random, (long) n * k, -1, 1),
+                    TestData.uniform(arena, random, n, -1, 1), n, k, arena);
+            MemorySegment first = null;
+            for (int threads = 1; threads <= 4; threads++) {
+                try (ThreadPool pool = new ThreadPool(threads)) {
+                    MemorySegment y = TestData.zeros(arena, (long) m * n);
+                    Linear.forward(pool, x, m, w, y, Activation.GELU_ERF);
+                    if (first == null) {
+                        first = y;
+                    } else {
+                        assertEquals(-1, first.mismatch(y), threads + " threads differ from one");
+                    }
+                }
+            }
+        }
+    }
 }
