@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A Hugging Face BERT model directory, ready to use: tokenizer, encoder and whatever task head the
@@ -35,6 +36,8 @@ public final class Bert implements AutoCloseable {
     public static final int MAX_ANSWER_TOKENS = 15;
     /** Window and overlap, in tokens, for question answering over long contexts (the pipeline's defaults). */
     public static final int QA_WINDOW = 384, QA_STRIDE = 128;
+    /** Question answering windows run through the encoder together. */
+    private static final int QA_BATCH = 32;
 
     private final BertModel model;
     private final BertTokenizer tokenizer;
@@ -44,6 +47,8 @@ public final class Bert implements AutoCloseable {
     private final String[] labels;
     private final boolean tokenClassifier; // "classifier" labels tokens, not sequences
     private final int maxLength;
+    /** Calls in progress: close() waits for them, since heads read the model's mapped weights after the encoder. */
+    private final CallGuard guard = new CallGuard("Bert");
 
     private Bert(BertModel model) {
         this.model = model;
@@ -63,17 +68,37 @@ public final class Bert implements AutoCloseable {
 
     /** Loads a model directory, running on one thread per core. */
     public static Bert load(Path directory) {
-        return new Bert(BertModel.load(directory));
+        return of(BertModel.load(directory));
     }
 
     /** Loads a model directory that runs its kernels on {@code pool} (not closed with the model). */
     public static Bert load(Path directory, ThreadPool pool) {
-        return new Bert(BertModel.load(directory, pool));
+        return of(BertModel.load(directory, pool));
     }
 
     /** Loads a model directory that runs the given kernel implementation on {@code pool}. */
     public static Bert load(Path directory, ThreadPool pool, KernelMode mode) {
-        return new Bert(BertModel.load(directory, pool, mode));
+        return of(BertModel.load(directory, pool, mode));
+    }
+
+    /** The model with its tokenizer and heads; the model is closed if they cannot be read. */
+    static Bert of(BertModel model) {
+        try {
+            return new Bert(model);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** Runs one public call inside the guard; public methods call each other only through their unguarded bodies. */
+    private <T> T call(Supplier<T> body) {
+        guard.enter();
+        try {
+            return body.get();
+        } finally {
+            guard.exit();
+        }
     }
 
     public BertModel model() {
@@ -101,8 +126,10 @@ public final class Bert implements AutoCloseable {
 
     /** Tokenizes texts (and optional pairs, null for none) without truncation and runs the encoder. */
     public Encoded encode(List<String> texts, List<String> pairs, boolean allHiddenStates) {
-        List<Encoding> encodings = tokenizer.encodeBatch(texts, pairs, EncodeOptions.DEFAULT);
-        return new Encoded(encodings, model.forward(toInput(encodings), allHiddenStates, false));
+        return call(() -> {
+            List<Encoding> encodings = tokenizer.encodeBatch(texts, pairs, EncodeOptions.DEFAULT);
+            return new Encoded(encodings, model.forward(toInput(encodings), allHiddenStates, false));
+        });
     }
 
     /** Encodings and the encoder's output for them, in the same order. */
@@ -122,6 +149,10 @@ public final class Bert implements AutoCloseable {
 
     /** Sentence embeddings, truncated to {@link #maxLength()} tokens as sentence-transformers does. */
     public float[][] embed(List<String> texts, Pooling mode, boolean normalize) {
+        return call(() -> embedBatches(texts, mode, normalize));
+    }
+
+    private float[][] embedBatches(List<String> texts, Pooling mode, boolean normalize) {
         List<Encoding> encodings = tokenizer.encodeBatch(texts, null, truncated(maxLength));
         float[][] out = new float[texts.size()][];
         // Sequences of similar token counts share a batch, so little work goes to padding.
@@ -172,8 +203,12 @@ public final class Bert implements AutoCloseable {
      * Input longer than {@link #maxLength()} tokens is an IllegalArgumentException unless {@code truncate}.
      */
     public Classification classify(String text, String pair, boolean truncate) {
+        return call(() -> classifyOne(text, pair, truncate));
+    }
+
+    private Classification classifyOne(String text, String pair, boolean truncate) {
         Encoding encoding = encodeWithin(text, pair, truncate);
-        float[] logits = sequenceLogits(toInput(List.of(encoding)))[0];
+        float[] logits = sequenceLogitsOf(toInput(List.of(encoding)))[0];
         double[] probs = softmax(logits);
         Map<String, Double> byLabel = new LinkedHashMap<>();
         int best = 0;
@@ -186,6 +221,10 @@ public final class Bert implements AutoCloseable {
 
     /** Sequence classification logits [batch][labels] of a padded batch. */
     public float[][] sequenceLogits(BertInput input) {
+        return call(() -> sequenceLogitsOf(input));
+    }
+
+    private float[][] sequenceLogitsOf(BertInput input) {
         requireHead(classifier != null && !tokenClassifier && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
         return classifier.apply(model.forward(input).poolerOutput());
     }
@@ -202,13 +241,19 @@ public final class Bert implements AutoCloseable {
 
     /** As {@link #entities(String)}; input longer than {@link #maxLength()} tokens is cut when {@code truncate}, else refused. */
     public List<Entity> entities(String text, boolean truncate) {
-        Encoding encoding = encodeWithin(text, null, truncate);
-        float[][] logits = tokenLogits(toInput(List.of(encoding)))[0];
-        return TokenGrouping.entities(text, encoding, logits, labels);
+        return call(() -> {
+            Encoding encoding = encodeWithin(text, null, truncate);
+            float[][] logits = tokenLogitsOf(toInput(List.of(encoding)))[0];
+            return TokenGrouping.entities(text, encoding, logits, labels);
+        });
     }
 
     /** Token classification logits [batch][seq][labels] of a padded batch. */
     public float[][][] tokenLogits(BertInput input) {
+        return call(() -> tokenLogitsOf(input));
+    }
+
+    private float[][][] tokenLogitsOf(BertInput input) {
         requireHead(classifier != null && tokenClassifier, "token classification", "classifier.weight and architectures BertForTokenClassification");
         return perToken(classifier, model.forward(input));
     }
@@ -220,23 +265,35 @@ public final class Bert implements AutoCloseable {
      * overlapping windows when the context is long.
      */
     public Answer answer(String question, String context) {
+        return call(() -> answerOne(question, context));
+    }
+
+    private Answer answerOne(String question, String context) {
         int window = Math.min(QA_WINDOW, maxLength);
         Encoding first = tokenizer.encode(question, context, EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.ONLY_SECOND, window)
                 .withStride(Math.min(QA_STRIDE, window / 2)).withReturnOverflowing(true));
         List<Encoding> windows = new ArrayList<>();
         windows.add(first);
         windows.addAll(first.overflowing());
-        float[][][] logits = spanLogits(toInput(windows));
         Answer best = null;
-        for (int w = 0; w < windows.size(); w++) {
-            Answer candidate = SpanSearch.best(context, windows.get(w), logits[w], MAX_ANSWER_TOKENS);
-            if (candidate != null && (best == null || candidate.score() > best.score())) best = candidate;
+        // A batch of windows at a time: a long context needs no more working memory than a short one.
+        for (int from = 0; from < windows.size(); from += QA_BATCH) {
+            List<Encoding> batch = windows.subList(from, Math.min(windows.size(), from + QA_BATCH));
+            float[][][] logits = spanLogitsOf(toInput(batch));
+            for (int w = 0; w < batch.size(); w++) {
+                Answer candidate = SpanSearch.best(context, batch.get(w), logits[w], MAX_ANSWER_TOKENS);
+                if (candidate != null && (best == null || candidate.score() > best.score())) best = candidate;
+            }
         }
         return best != null ? best : new Answer("", 0, 0, 0);
     }
 
     /** Question answering logits [batch][seq][2] of a padded batch: start logit, then end logit. */
     public float[][][] spanLogits(BertInput input) {
+        return call(() -> spanLogitsOf(input));
+    }
+
+    private float[][][] spanLogitsOf(BertInput input) {
         requireHead(qaOutputs != null, "question answering", "qa_outputs.weight");
         return perToken(qaOutputs, model.forward(input));
     }
@@ -319,8 +376,9 @@ public final class Bert implements AutoCloseable {
         }
     }
 
+    /** Waits for calls in progress (they finish normally), then frees the model; later calls get IllegalStateException. */
     @Override
     public void close() {
-        model.close();
+        if (guard.closeAndAwait()) model.close();
     }
 }

@@ -49,8 +49,11 @@ public final class BertModel implements AutoCloseable {
             Ops ops = new Ops(pool, mode);
             weights = new Weights(checkpoint, weightsArena, ops);
             embeddings = new BertEmbeddings(config, weights);
-            layers = new BertLayer[config.numHiddenLayers()];
-            for (int i = 0; i < layers.length; i++) layers[i] = new BertLayer(config, weights, ops, i);
+            // Layer by layer: a num_hidden_layers beyond the checkpoint fails at its first missing tensor instead
+            // of sizing an array by the config's number.
+            List<BertLayer> stack = new ArrayList<>();
+            for (int i = 0; i < config.numHiddenLayers(); i++) stack.add(new BertLayer(config, weights, ops, i));
+            layers = stack.toArray(new BertLayer[0]);
             pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights, ops) : null;
         } catch (RuntimeException e) {
             weightsArena.close();

@@ -1,0 +1,299 @@
+package bertj.engine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+/**
+ * Seeded random-mutation fuzzing under JUnit, bounded by executions and by time.
+ *
+ * <p>Every input must end in a result or in an exception the target documents, with a message. Anything else
+ * is a failure: another exception or an {@link Error}, a run longer than {@link #HANG_MILLIS}, or a heap
+ * allocation far beyond what the input's size explains (a length or count read from the file and trusted).
+ * Failures are told apart by exception type and throwing frame, saved under {@code target/fuzz-failures/TARGET/},
+ * and reported together at the end of the run. The inputs kept in {@code src/test/resources/fuzz-corpus/TARGET/}
+ * (crashers once found, now fixed) are replayed before any mutation on every run.
+ *
+ * <p>The normal build spends about {@link #DEFAULT_MILLIS} ms and at most {@link #DEFAULT_EXECUTIONS} executions
+ * on each target. {@code -Dbertj.fuzz.seconds=N} gives each target N seconds and no execution limit;
+ * {@code -Dbertj.fuzz.seed=S} starts another random sequence (the default is fixed, so a normal run is
+ * repeatable up to where its time runs out).
+ */
+final class FuzzHarness {
+    static final long DEFAULT_MILLIS = 1500;
+    static final long DEFAULT_EXECUTIONS = 20_000;
+    /** Longer than any input of these targets needs by orders of magnitude, even on a loaded machine. */
+    static final long HANG_MILLIS = 20_000;
+    /** Heap allowance per input: a fixed amount plus this many bytes per input byte. */
+    static final long ALLOCATION_BASE = 64L << 20, ALLOCATION_PER_BYTE = 512;
+    /** Mutants larger than this are cut, to keep executions fast. */
+    static final int MAX_INPUT_BYTES = 1 << 20;
+    /** A message may quote its input, but not run to many times its size (a sign of runaway formatting). */
+    static final int MAX_MESSAGE_CHARS = 4000, MESSAGE_CHARS_PER_INPUT_BYTE = 16;
+
+    /** The code under test; returns normally or throws. */
+    interface Target {
+        void run(byte[] input) throws Exception;
+    }
+
+    /** Makes a new input from a parent, with the pool of earlier inputs for splicing. */
+    interface Mutator {
+        byte[] mutate(Random random, byte[] parent, List<byte[]> pool);
+    }
+
+    /** One distinct failure: what went wrong, the first input that showed it, and where that input was saved. */
+    record Failure(String signature, String detail, byte[] input, Path saved) {
+    }
+
+    /** What a run did; {@link #assertNoFailures()} fails the test if it found anything. */
+    record Report(String target, long executions, long accepted, long rejected, long millis, List<Failure> failures) {
+        void assertNoFailures() {
+            if (failures.isEmpty()) return;
+            StringBuilder sb = new StringBuilder("fuzz target " + target + ": " + failures.size() + " distinct failure(s)");
+            for (Failure f : failures) sb.append("\n- ").append(f.signature).append(" (input saved as ").append(f.saved).append(")\n  ").append(f.detail);
+            sb.append("\nOnce fixed, copy each saved input to src/test/resources/fuzz-corpus/").append(target).append("/ so every run replays it.");
+            throw new AssertionError(sb.toString());
+        }
+    }
+
+    private FuzzHarness() {
+    }
+
+    /**
+     * Runs {@code target} on the kept corpus, the seeds, then mutants of them until the budget is spent.
+     *
+     * @param documented the exceptions an input may end in (their message is also checked)
+     */
+    static Report run(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
+        String replayFile = System.getProperty("bertj.fuzz.replay");
+        if (replayFile != null) return replay(target, Path.of(replayFile), code);
+        long millis = Long.getLong("bertj.fuzz.seconds", 0) > 0 ? Long.getLong("bertj.fuzz.seconds") * 1000 : DEFAULT_MILLIS;
+        long maxExecutions = Long.getLong("bertj.fuzz.seconds", 0) > 0 ? Long.MAX_VALUE : DEFAULT_EXECUTIONS;
+        long seed = Long.getLong("bertj.fuzz.seed", 0x5EED_BE27L) ^ target.hashCode();
+        List<byte[]> replay = new ArrayList<>(corpus(target));
+        replay.addAll(seeds);
+        Loop loop = new Loop(target, replay, mutator, code, documented, new Random(seed), millis, maxExecutions);
+        // a thread of its own, so that a hang can be reported (it is left running: Java cannot stop it)
+        Thread worker = new Thread(null, loop, "fuzz-" + target, 64L << 20);
+        worker.setDaemon(true);
+        worker.start();
+        try {
+            while (worker.isAlive()) {
+                worker.join(100);
+                long started = loop.startedNanos;
+                if (worker.isAlive() && started != 0 && System.nanoTime() - started > HANG_MILLIS * 1_000_000) {
+                    byte[] input = loop.current;
+                    StringBuilder where = new StringBuilder("no result after " + HANG_MILLIS + " ms; worker at:");
+                    for (StackTraceElement e : worker.getStackTrace()) where.append("\n    at ").append(e);
+                    loop.record("hang", where.toString(), input);
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while fuzzing " + target, e);
+        }
+        Report report = new Report(target, loop.executions, loop.accepted, loop.rejected,
+                (System.nanoTime() - loop.startNanos) / 1_000_000, List.copyOf(loop.failures.values()));
+        System.out.printf("fuzz %-24s %8d executions in %6.1f s: %d accepted, %d rejected with a documented exception, "
+                        + "%d distinct failures%n", target, report.executions(), report.millis() / 1000.0,
+                report.accepted(), report.rejected(), report.failures().size());
+        return report;
+    }
+
+    /**
+     * {@code -Dbertj.fuzz.replay=FILE}: runs the target on that one input in the calling thread and lets whatever
+     * it throws propagate, with its whole stack trace (together with {@code -Dtest=Class#method}).
+     */
+    private static Report replay(String target, Path file, Target code) {
+        try {
+            code.run(Files.readAllBytes(file));
+        } catch (Throwable t) {
+            throw new AssertionError("fuzz target " + target + " on " + file + ": " + t, t);
+        }
+        System.out.printf("fuzz %-24s %s: accepted%n", target, file);
+        return new Report(target, 1, 1, 0, 0, List.of());
+    }
+
+    /** The inputs kept under src/test/resources/fuzz-corpus/TARGET/, in name order. */
+    static List<byte[]> corpus(String target) {
+        URL dir = FuzzHarness.class.getResource("/fuzz-corpus/" + target);
+        if (dir == null) return List.of();
+        try (Stream<Path> files = Files.list(Path.of(dir.toURI()))) {
+            List<byte[]> out = new ArrayList<>();
+            for (Path f : files.sorted().toList()) out.add(Files.readAllBytes(f));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /** Heap bytes allocated so far by the calling thread. */
+    static long allocatedBytes() {
+        return THREADS.getCurrentThreadAllocatedBytes();
+    }
+
+    /**
+     * A directory for the files a target writes on every execution, deleted by {@link Scratch#close()}: in
+     * /dev/shm when the machine has one, since rewriting a file on disk costs milliseconds (20 times the parse).
+     */
+    static Scratch scratch() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Path base = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        return new Scratch(Files.createTempDirectory(base, "bertj-fuzz-"));
+    }
+
+    record Scratch(Path dir) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static final class Loop implements Runnable {
+        private final String target;
+        private final List<byte[]> replay;
+        private final List<byte[]> pool;
+        private final Mutator mutator;
+        private final Target code;
+        private final Predicate<Throwable> documented;
+        private final Random random;
+        private final long millis;
+        private final long maxExecutions;
+        final long startNanos = System.nanoTime();
+        final Map<String, Failure> failures = new LinkedHashMap<>();
+        volatile long startedNanos;
+        volatile byte[] current;
+        volatile long executions, accepted, rejected;
+
+        Loop(String target, List<byte[]> replay, Mutator mutator, Target code,
+             Predicate<Throwable> documented, Random random, long millis, long maxExecutions) {
+            this.target = target;
+            this.replay = replay;
+            this.pool = new ArrayList<>(replay);
+            this.mutator = mutator;
+            this.code = code;
+            this.documented = documented;
+            this.random = random;
+            this.millis = millis;
+            this.maxExecutions = maxExecutions;
+        }
+
+        @Override
+        public void run() {
+            for (byte[] input : replay) execute(input);
+            long deadline = startNanos + millis * 1_000_000;
+            while (executions < maxExecutions && System.nanoTime() < deadline && !pool.isEmpty()) {
+                byte[] parent = pool.get(random.nextInt(pool.size()));
+                byte[] input;
+                try {
+                    input = mutator.mutate(random, parent, pool);
+                } catch (RuntimeException | StackOverflowError e) {
+                    continue; // the mutator's own trouble (e.g. a parent too deeply nested to parse) is not a finding
+                }
+                if (input.length > MAX_INPUT_BYTES) input = java.util.Arrays.copyOf(input, MAX_INPUT_BYTES);
+                if (execute(input) && pool.size() < 512) pool.add(input); // valid inputs breed deeper ones
+            }
+        }
+
+        /** Runs one input; true when it was accepted. */
+        private boolean execute(byte[] input) {
+            current = input;
+            long before = allocatedBytes();
+            startedNanos = System.nanoTime();
+            Throwable thrown = null;
+            try {
+                code.run(input);
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            startedNanos = 0;
+            long allocated = allocatedBytes() - before;
+            executions++;
+            long allowance = ALLOCATION_BASE + ALLOCATION_PER_BYTE * input.length;
+            if (allocated > allowance) {
+                record("allocation", "allocated " + (allocated >> 20) + " MiB of heap for a " + input.length + "-byte input"
+                        + (thrown == null ? "" : ", then " + stackTrace(thrown)), input);
+                return false;
+            }
+            if (thrown == null) {
+                accepted++;
+                return true;
+            }
+            String message = thrown.getMessage();
+            if (!documented.test(thrown)) {
+                record(thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown), input);
+            } else if (message == null || message.isBlank()) {
+                record("no message: " + thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown), input);
+            } else if (message.length() > MAX_MESSAGE_CHARS + MESSAGE_CHARS_PER_INPUT_BYTE * (long) input.length) {
+                record("message many times longer than its input: " + thrown.getClass().getName() + " at " + firstFrame(thrown),
+                        message.length() + " chars: " + message.substring(0, 300) + "...", input);
+            } else {
+                rejected++;
+            }
+            return false;
+        }
+
+        synchronized void record(String signature, String detail, byte[] input) {
+            if (failures.containsKey(signature)) return;
+            Path dir = Path.of("target", "fuzz-failures", target);
+            Path saved = dir.resolve(sha1(input) + ".bin");
+            try {
+                Files.createDirectories(dir);
+                Files.write(saved, input);
+                Files.write(dir.resolve(sha1(input) + ".txt"), (signature + "\n" + detail + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                saved = Path.of("(not saved: " + e.getMessage() + ")");
+            }
+            failures.put(signature, new Failure(signature, detail, input, saved));
+        }
+    }
+
+    /** The innermost frame in bertj's main code (not this harness or a test), else the top frame. */
+    static String firstFrame(Throwable t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            String c = e.getClassName();
+            if (c.startsWith("bertj.") && !c.contains("Fuzz") && !c.endsWith("Test")) return e.toString();
+        }
+        return t.getStackTrace().length > 0 ? t.getStackTrace()[0].toString() : "?";
+    }
+
+    private static String stackTrace(Throwable t) {
+        StringWriter w = new StringWriter();
+        t.printStackTrace(new PrintWriter(w));
+        String s = w.toString();
+        return s.length() > 3000 ? s.substring(0, 3000) + "..." : s;
+    }
+
+    private static String sha1(byte[] input) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(input)).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
