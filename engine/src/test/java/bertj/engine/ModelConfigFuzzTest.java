@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.kernels.ThreadPool;
 import bertj.loader.ModelFormatException;
+import bertj.testsupport.FuzzHarness;
+import bertj.testsupport.FuzzMutator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,6 +2,8 @@ package bertj.loader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import bertj.testsupport.FuzzHarness;
+import bertj.testsupport.FuzzMutator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

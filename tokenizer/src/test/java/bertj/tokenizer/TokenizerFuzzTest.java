@@ -3,6 +3,8 @@ package bertj.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import bertj.testsupport.FuzzHarness;
+import bertj.testsupport.FuzzMutator;
 import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import com.fasterxml.jackson.databind.JsonNode;

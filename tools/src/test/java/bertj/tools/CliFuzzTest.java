@@ -1,5 +1,7 @@
 package bertj.tools;
 
+import bertj.testsupport.FuzzHarness;
+import bertj.testsupport.FuzzMutator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;

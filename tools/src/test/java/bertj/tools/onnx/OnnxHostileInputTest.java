@@ -3,7 +3,7 @@ package bertj.tools.onnx;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import bertj.tools.FuzzHarness;
+import bertj.testsupport.FuzzHarness;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

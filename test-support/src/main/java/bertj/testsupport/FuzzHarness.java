@@ -1,4 +1,4 @@
-package bertj.tools;
+package bertj.testsupport;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -30,6 +30,11 @@ import java.util.stream.Stream;
  * Failures are told apart by exception type and throwing frame, saved under {@code target/fuzz-failures/TARGET/},
  * and reported together at the end of the run. The inputs kept in {@code src/test/resources/fuzz-corpus/TARGET/}
  * (crashers once found, now fixed) are replayed before any mutation on every run.
+ *
+ * <p>Both paths belong to the module whose tests call the harness: the corpus is looked up on the test class path
+ * as the resource {@code /fuzz-corpus/TARGET} (this module has none of its own), and failures are written relative
+ * to the working directory, which Surefire sets to the module's directory. This class lives in bertj-test-support,
+ * which loader, tokenizer, engine and tools use with test scope only.
  *
  * <p>The normal build spends about {@link #DEFAULT_MILLIS} ms and at most {@link #DEFAULT_EXECUTIONS} executions
  * on each target. {@code -Dbertj.fuzz.seconds=N} gives each target N seconds and no execution limit;
@@ -132,7 +137,7 @@ public final class FuzzHarness {
         return new Report(target, 1, 1, 0, 0, List.of());
     }
 
-    /** The inputs kept under src/test/resources/fuzz-corpus/TARGET/, in name order. */
+    /** The inputs kept under the calling module's src/test/resources/fuzz-corpus/TARGET/, in name order. */
     static List<byte[]> corpus(String target) {
         URL dir = FuzzHarness.class.getResource("/fuzz-corpus/" + target);
         if (dir == null) return List.of();

@@ -1,4 +1,4 @@
-package bertj.tokenizer;
+package bertj.testsupport;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -29,8 +29,8 @@ import java.util.Random;
  * duplicated keys, deep nesting, huge numbers, long strings, subtrees moved elsewhere), line-level for
  * vocab.txt, and per part for inputs made of several files ({@link #join}).
  */
-final class FuzzMutator {
-    static final long[] INTERESTING_INTEGERS = {0, 1, -1, 2, 3, 7, 8, 16, 64, 127, 128, 255, 256, 512, 1024, 4096, 32767, 32768,
+public final class FuzzMutator {
+    public static final long[] INTERESTING_INTEGERS = {0, 1, -1, 2, 3, 7, 8, 16, 64, 127, 128, 255, 256, 512, 1024, 4096, 32767, 32768,
             65535, 65536, Integer.MAX_VALUE, 1L << 31, 0xFFFF_FFFFL, 1L << 32, 1L << 40, 1L << 53, 1L << 62, Long.MAX_VALUE,
             Long.MIN_VALUE, Integer.MIN_VALUE, -2, -128, 100_000_001};
     static final String[] INTERESTING_NUMBERS = {"0", "-0", "1", "-1", "2", "3", "0.5", "-0.5", "1.0", "1e-12", "1e-400", "1e308",
@@ -58,14 +58,14 @@ final class FuzzMutator {
     /** Words of the format under test (field names, dtype names, file names) to insert as keys and values. */
     private final List<String> words;
 
-    FuzzMutator(List<String> words) {
+    public FuzzMutator(List<String> words) {
         this.words = List.copyOf(words);
     }
 
     // ------------------------------------------------------------------ bytes
 
     /** One to four byte-level mutations. */
-    byte[] bytes(Random r, byte[] input, List<byte[]> pool) {
+    public byte[] bytes(Random r, byte[] input, List<byte[]> pool) {
         byte[] b = input;
         for (int n = 1 + r.nextInt(4); n > 0; n--) b = byteMutation(r, b, pool);
         return b;
@@ -154,7 +154,7 @@ final class FuzzMutator {
     // ------------------------------------------------------------------ JSON
 
     /** One to three changes to the JSON tree, sometimes followed by a byte mutation; bytes alone if it does not parse. */
-    byte[] json(Random r, byte[] input, List<byte[]> pool) {
+    public byte[] json(Random r, byte[] input, List<byte[]> pool) {
         JsonNode root;
         try {
             root = MAPPER.readTree(input);
@@ -305,7 +305,7 @@ final class FuzzMutator {
     }
 
     /** The tree as JSON text. */
-    static byte[] toJson(JsonNode root) {
+    public static byte[] toJson(JsonNode root) {
         return write(root, null);
     }
 
@@ -344,7 +344,7 @@ final class FuzzMutator {
     // ------------------------------------------------------------------ lines
 
     /** Line-level changes for vocab.txt-like files, sometimes followed by a byte mutation. */
-    byte[] lines(Random r, byte[] input, List<byte[]> pool) {
+    public byte[] lines(Random r, byte[] input, List<byte[]> pool) {
         List<String> lines = new ArrayList<>(Arrays.asList(new String(input, StandardCharsets.UTF_8).split("\n", -1)));
         for (int n = 1 + r.nextInt(3); n > 0; n--) {
             int at = r.nextInt(lines.size() + 1);
@@ -365,13 +365,13 @@ final class FuzzMutator {
     // ------------------------------------------------------------------ inputs of several files
 
     /** Several files as one input; a mutation changes one of them. */
-    static byte[] join(List<byte[]> parts) {
+    public static byte[] join(List<byte[]> parts) {
         byte[] out = new byte[0];
         for (int i = 0; i < parts.size(); i++) out = concat(i == 0 ? out : concat(out, SEPARATOR), parts.get(i));
         return out;
     }
 
-    static List<byte[]> split(byte[] input) {
+    public static List<byte[]> split(byte[] input) {
         List<byte[]> parts = new ArrayList<>();
         int start = 0;
         for (int i = 0; i + SEPARATOR.length <= input.length; i++) {
@@ -386,7 +386,7 @@ final class FuzzMutator {
     }
 
     /** Mutates one part of a multi-file input with that part's mutator. */
-    static FuzzHarness.Mutator perPart(List<FuzzHarness.Mutator> mutators) {
+    public static FuzzHarness.Mutator perPart(List<FuzzHarness.Mutator> mutators) {
         return (r, input, pool) -> {
             List<byte[]> parts = new ArrayList<>(split(input));
             int i = r.nextInt(Math.min(parts.size(), mutators.size()));
@@ -402,7 +402,7 @@ final class FuzzMutator {
     }
 
     /** Letters, digits, spaces, punctuation, accents, CJK, emoji, controls and lone surrogates. */
-    static String randomString(Random r, int maxLength) {
+    public static String randomString(Random r, int maxLength) {
         String[] alphabet = {"a", "Z", "7", " ", "\t", "\n", ".", ",", "'", "-", "#", "é", "e\u0301", "ß", "İ", "\u4E2D", "\u3042",
                 "\uD83D\uDE00", "\u0000", "\u001F", "\u007F", "\u200B", "\uFEFF", "\uD800", "\uDC00", "\uFFFF", "\u0E01"};
         int n = maxLength == 0 ? 0 : r.nextInt(maxLength + 1);
@@ -411,15 +411,15 @@ final class FuzzMutator {
         return sb.toString();
     }
 
-    static <T> T pick(Random r, T[] values) {
+    public static <T> T pick(Random r, T[] values) {
         return values[r.nextInt(values.length)];
     }
 
-    static long pick(Random r, long[] values) {
+    public static long pick(Random r, long[] values) {
         return values[r.nextInt(values.length)];
     }
 
-    static byte[] concat(byte[] a, byte[] b) {
+    public static byte[] concat(byte[] a, byte[] b) {
         byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
