@@ -1,11 +1,13 @@
 package bertj.kernels;
 
-import static bertj.kernels.GemmKernel.ROWS;
-import static bertj.kernels.GemmKernel.WIDTH;
+import static bertj.kernels.VectorSupport.FLOATS;
+import static bertj.kernels.VectorSupport.LANES;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Multi-head self-attention on the fused QKV projection:
@@ -13,41 +15,47 @@ import java.lang.foreign.ValueLayout;
  * (no dropout: inference).
  *
  * <p>Layout. {@code qkv} is {@code [batch * seqLen, 3 * hidden]} with each row {@code [Q | K | V]}, and
- * head h owning columns {@code h*d .. (h+1)*d} of each part. Q, K and V are read in place; per
- * (sequence, head) task the kernel copies that head's Q (interleaved for the micro-kernel), K^T and V (as
- * 16-wide panels) into per-thread heap scratch: {@code O(seqLen * d)} floats, small next to the
- * {@code O(seqLen^2 * d)} products. The scores live in a per-thread native buffer of seqLen^2 floats
- * (allocated once per thread in an automatic arena, grown when a longer sequence comes), where the softmax
- * runs in place. Both products use the {@link GemmKernel} of {@link Linear}.
+ * head h owning columns {@code h*d .. (h+1)*d} of each part. One task per (sequence, head) copies that
+ * head's Q (row-major), K^T and V (as {@link #WIDTH}-wide panels) into per-thread heap scratch:
+ * {@code O(seqLen * d)} floats, small next to the {@code O(seqLen^2 * d)} products. Then, per tile of
+ * {@link #ROWS} queries, it computes the tile's scores, their softmax and the tile's output, all in a
+ * ROWS x seqLen heap array that stays in L1: the seqLen x seqLen matrix is never materialised. Everything
+ * the inner loops read is a heap array, where C2 hoists the bounds checks out of the loop.
  *
  * <p>Every query row is computed, padded ones included (their keys are masked like any other row's). A
  * sequence masked everywhere with float32's minimum attends uniformly, as in PyTorch.
  */
 public final class Attention {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Queries per tile. */
+    static final int ROWS = 4;
+    /** Keys per score panel and output columns per panel: two vectors. */
+    static final int WIDTH = 2 * LANES;
 
     private Attention() {}
 
     /** Per-thread buffers, reused across calls and grown when needed. */
     private static final class Scratch {
-        float[] queries = new float[0];
-        float[] keyPanels = new float[0];
-        float[] valuePanels = new float[0];
-        float[] probabilities = new float[0];
-        float[] row = new float[0];
-        MemorySegment scores = MemorySegment.NULL;
+        float[] queries = new float[0];      // [seqLen rounded up to ROWS][d], padding rows zero
+        float[] keyPanels = new float[0];    // [key panel][c][WIDTH]
+        float[] valuePanels = new float[0];  // [column panel][j][WIDTH]
+        float[] scores = new float[0];       // [ROWS][seqLen rounded up to WIDTH]: scores, then probabilities
+        float[] mask = new float[0];         // [seqLen]
+        float[] key = new float[0];          // [d]
+        float[] probabilities = new float[0]; // [seqLen], one row of probabilities when they are asked for
+        final float[] inverseSums = new float[ROWS];
 
         void ensure(int seqLen, int headSize) {
             int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
             int valuePanelCount = (headSize + WIDTH - 1) / WIDTH;
-            queries = grow(queries, seqLen * headSize);
+            queries = grow(queries, (seqLen + ROWS) * headSize);
             keyPanels = grow(keyPanels, keyPanelCount * WIDTH * headSize);
             valuePanels = grow(valuePanels, valuePanelCount * WIDTH * seqLen);
-            probabilities = grow(probabilities, seqLen * seqLen);
-            row = grow(row, Math.max(seqLen, headSize));
-            if (scores.byteSize() < 4L * seqLen * seqLen) {
-                scores = Arena.ofAuto().allocate(4L * seqLen * seqLen, 64);
-            }
+            scores = grow(scores, ROWS * keyPanelCount * WIDTH);
+            mask = grow(mask, seqLen);
+            key = grow(key, headSize);
+            probabilities = grow(probabilities, seqLen);
         }
 
         private static float[] grow(float[] array, int length) {
@@ -93,55 +101,171 @@ public final class Attention {
         long firstRow = (long) b * seqLen * qkvStride;
         Scratch s = SCRATCH.get();
         s.ensure(seqLen, d);
+        float[] queries = s.queries;
+        float[] keyPanels = s.keyPanels;
+        float[] valuePanels = s.valuePanels;
+        float[] scores = s.scores;
 
-        // Q, interleaved in tiles of ROWS query rows: [c][r].
-        Linear.interleaveRows(qkv, firstRow + (long) h * d, qkvStride, seqLen, d, s.queries, s.row);
-        // K^T in panels of WIDTH keys: keyPanels[panel][c][key % WIDTH]. Padding keys of the last panel keep
-        // stale values: their score columns are computed but never stored.
-        for (int j = 0; j < seqLen; j++) {
-            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + j * qkvStride + hidden + (long) h * d), s.row, 0, d);
-            int at = j / WIDTH * WIDTH * d + j % WIDTH;
-            for (int c = 0; c < d; c++, at += WIDTH) {
-                s.keyPanels[at] = s.row[c];
-            }
-        }
-        // V in panels of WIDTH columns: valuePanels[panel][j][c % WIDTH].
-        for (int j = 0; j < seqLen; j++) {
-            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + j * qkvStride + 2L * hidden + (long) h * d), s.row, 0, d);
-            for (int c0 = 0; c0 < d; c0 += WIDTH) {
-                System.arraycopy(s.row, c0, s.valuePanels, c0 * seqLen + j * WIDTH, Math.min(WIDTH, d - c0));
-            }
-        }
-
-        // scores[i, j] = q_i . k_j, then softmax(scores / sqrt(d) + mask) row by row.
-        MemorySegment scores = s.scores;
-        long scoreStride = 4L * seqLen;
-        for (int i = 0; i < seqLen; i += ROWS) {
-            int rows = Math.min(ROWS, seqLen - i);
-            for (int j0 = 0; j0 < seqLen; j0 += WIDTH) {
-                GemmKernel.tile(rows, s.queries, i * d, s.keyPanels, j0 * d, d, null, 0, false,
-                        scores, i * scoreStride + 4L * j0, scoreStride, Math.min(WIDTH, seqLen - j0));
-            }
-        }
-        float scale = (float) (1 / Math.sqrt(d));
+        // Q row-major [i][c], rows up to a whole tile zero. K^T in panels of WIDTH keys:
+        // keyPanels[panel][c][key % WIDTH], missing keys of the last panel zero. V in panels of WIDTH
+        // columns: valuePanels[panel][j][c % WIDTH].
         for (int i = 0; i < seqLen; i++) {
-            Softmax.row(scores, i * scoreStride, seqLen, mask, 4L * b * seqLen, scale);
+            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + i * qkvStride + (long) h * d), queries, i * d, d);
         }
-        if (probs != null) {
-            long headOffset = ((long) b * heads + h) * seqLen * seqLen;
-            MemorySegment.copy(scores, 0, probs, 4 * headOffset, 4L * seqLen * seqLen);
+        int tiledRows = (seqLen + ROWS - 1) / ROWS * ROWS;
+        Arrays.fill(queries, seqLen * d, tiledRows * d, 0f);
+        int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
+        Arrays.fill(keyPanels, (keyPanelCount - 1) * WIDTH * d, keyPanelCount * WIDTH * d, 0f);
+        float[] key = s.key;
+        for (int j = 0; j < seqLen; j++) {
+            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + j * qkvStride + hidden + (long) h * d), key, 0, d);
+            for (int c = 0, at = j / WIDTH * WIDTH * d + j % WIDTH; c < d; c++, at += WIDTH) {
+                keyPanels[at] = key[c];
+            }
+        }
+        for (int j = 0; j < seqLen; j++) {
+            long value = 4 * (firstRow + j * qkvStride + 2L * hidden + (long) h * d);
+            for (int c0 = 0; c0 < d; c0 += WIDTH) {
+                MemorySegment.copy(qkv, FLOAT, value + 4L * c0, valuePanels, c0 * seqLen + j * WIDTH,
+                        Math.min(WIDTH, d - c0));
+            }
+        }
+        float[] maskRow = null;
+        if (mask != null) {
+            maskRow = s.mask;
+            MemorySegment.copy(mask, FLOAT, 4L * b * seqLen, maskRow, 0, seqLen);
         }
 
-        // out[i, h*d + c] = sum_j p[i, j] v_j[c].
-        Linear.interleaveRows(scores, 0, seqLen, seqLen, seqLen, s.probabilities, s.row);
+        float scale = (float) (1 / Math.sqrt(d));
+        int scoreStride = keyPanelCount * WIDTH;
         long outStride = 4L * hidden;
         long outFirst = 4L * ((long) b * seqLen * hidden + (long) h * d);
+        long probsFirst = ((long) b * heads + h) * seqLen * seqLen;
         for (int i = 0; i < seqLen; i += ROWS) {
             int rows = Math.min(ROWS, seqLen - i);
-            for (int c0 = 0; c0 < d; c0 += WIDTH) {
-                GemmKernel.tile(rows, s.probabilities, i * seqLen, s.valuePanels, c0 * seqLen, seqLen, null, 0,
-                        false, out, outFirst + i * outStride + 4L * c0, outStride, Math.min(WIDTH, d - c0));
+            for (int p = 0; p < keyPanelCount; p++) {
+                scoreTile(queries, i * d, d, keyPanels, p * WIDTH * d, scores, p * WIDTH, scoreStride);
             }
+            // Softmax without its division: the output rows are divided by the sums instead (d values per
+            // row rather than seqLen).
+            float[] inverseSums = s.inverseSums;
+            for (int r = 0; r < rows; r++) {
+                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, seqLen, maskRow, 0, scale);
+                if (probs != null) {
+                    float[] row = s.probabilities;
+                    System.arraycopy(scores, r * scoreStride, row, 0, seqLen);
+                    Softmax.scale(row, 0, seqLen, inverseSums[r]);
+                    MemorySegment.copy(row, 0, probs, FLOAT, 4 * (probsFirst + (long) (i + r) * seqLen), seqLen);
+                }
+            }
+            for (int c0 = 0; c0 < d; c0 += WIDTH) {
+                outputTile(rows, scores, scoreStride, valuePanels, c0 * seqLen, seqLen, inverseSums, out,
+                        outFirst + i * outStride + 4L * c0, outStride, Math.min(WIDTH, d - c0));
+            }
+        }
+    }
+
+    /**
+     * {@code scores[r][j0 + c] = q_r . k_(j0 + c)} for the ROWS query rows at {@code q[qBase ..]} (row-major,
+     * {@code d} apart) and the WIDTH keys of one K^T panel ({@code [d][WIDTH]} at {@code kt[ktBase ..]}).
+     */
+    private static void scoreTile(float[] q, int qBase, int d, float[] kt, int ktBase, float[] scores, int sBase,
+            int sStride) {
+        FloatVector c00 = FloatVector.zero(FLOATS);
+        FloatVector c01 = FloatVector.zero(FLOATS);
+        FloatVector c10 = FloatVector.zero(FLOATS);
+        FloatVector c11 = FloatVector.zero(FLOATS);
+        FloatVector c20 = FloatVector.zero(FLOATS);
+        FloatVector c21 = FloatVector.zero(FLOATS);
+        FloatVector c30 = FloatVector.zero(FLOATS);
+        FloatVector c31 = FloatVector.zero(FLOATS);
+        int q0 = qBase;
+        int q1 = qBase + d;
+        int q2 = qBase + 2 * d;
+        int q3 = qBase + 3 * d;
+        for (int c = 0; c < d; c++) {
+            int kc = ktBase + c * WIDTH;
+            FloatVector k0 = FloatVector.fromArray(FLOATS, kt, kc);
+            FloatVector k1 = FloatVector.fromArray(FLOATS, kt, kc + LANES);
+            FloatVector a = FloatVector.broadcast(FLOATS, q[q0 + c]);
+            c00 = a.fma(k0, c00);
+            c01 = a.fma(k1, c01);
+            a = FloatVector.broadcast(FLOATS, q[q1 + c]);
+            c10 = a.fma(k0, c10);
+            c11 = a.fma(k1, c11);
+            a = FloatVector.broadcast(FLOATS, q[q2 + c]);
+            c20 = a.fma(k0, c20);
+            c21 = a.fma(k1, c21);
+            a = FloatVector.broadcast(FLOATS, q[q3 + c]);
+            c30 = a.fma(k0, c30);
+            c31 = a.fma(k1, c31);
+        }
+        c00.intoArray(scores, sBase);
+        c01.intoArray(scores, sBase + LANES);
+        c10.intoArray(scores, sBase + sStride);
+        c11.intoArray(scores, sBase + sStride + LANES);
+        c20.intoArray(scores, sBase + 2 * sStride);
+        c21.intoArray(scores, sBase + 2 * sStride + LANES);
+        c30.intoArray(scores, sBase + 3 * sStride);
+        c31.intoArray(scores, sBase + 3 * sStride + LANES);
+    }
+
+    /**
+     * {@code out[r][c] = scale[r] sum_(j < seqLen) p[r][j] v_j[c]} for the first {@code rows} of the ROWS
+     * rows of {@code p} ({@code p[r * pStride + j]}) and the {@code cols} columns of one V panel ({@code [seqLen][WIDTH]} at
+     * {@code v[vBase ..]}), stored at byte offset {@code outOff} of {@code out}, rows {@code outStride} bytes
+     * apart. Rows beyond {@code rows} are computed from whatever the scratch holds and not stored.
+     */
+    private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int seqLen, float[] scale,
+            MemorySegment out, long outOff, long outStride, int cols) {
+        FloatVector c00 = FloatVector.zero(FLOATS);
+        FloatVector c01 = FloatVector.zero(FLOATS);
+        FloatVector c10 = FloatVector.zero(FLOATS);
+        FloatVector c11 = FloatVector.zero(FLOATS);
+        FloatVector c20 = FloatVector.zero(FLOATS);
+        FloatVector c21 = FloatVector.zero(FLOATS);
+        FloatVector c30 = FloatVector.zero(FLOATS);
+        FloatVector c31 = FloatVector.zero(FLOATS);
+        int p1 = pStride;
+        int p2 = 2 * pStride;
+        int p3 = 3 * pStride;
+        for (int j = 0; j < seqLen; j++) {
+            int vj = vBase + j * WIDTH;
+            FloatVector v0 = FloatVector.fromArray(FLOATS, v, vj);
+            FloatVector v1 = FloatVector.fromArray(FLOATS, v, vj + LANES);
+            FloatVector a = FloatVector.broadcast(FLOATS, p[j]);
+            c00 = a.fma(v0, c00);
+            c01 = a.fma(v1, c01);
+            a = FloatVector.broadcast(FLOATS, p[p1 + j]);
+            c10 = a.fma(v0, c10);
+            c11 = a.fma(v1, c11);
+            a = FloatVector.broadcast(FLOATS, p[p2 + j]);
+            c20 = a.fma(v0, c20);
+            c21 = a.fma(v1, c21);
+            a = FloatVector.broadcast(FLOATS, p[p3 + j]);
+            c30 = a.fma(v0, c30);
+            c31 = a.fma(v1, c31);
+        }
+        store(c00.mul(scale[0]), c01.mul(scale[0]), out, outOff, cols);
+        if (rows > 1) {
+            store(c10.mul(scale[1]), c11.mul(scale[1]), out, outOff + outStride, cols);
+        }
+        if (rows > 2) {
+            store(c20.mul(scale[2]), c21.mul(scale[2]), out, outOff + 2 * outStride, cols);
+        }
+        if (rows > 3) {
+            store(c30.mul(scale[3]), c31.mul(scale[3]), out, outOff + 3 * outStride, cols);
+        }
+    }
+
+    /** Stores the first {@code cols} of the WIDTH columns {@code [lo | hi]} at byte offset {@code off}. */
+    private static void store(FloatVector lo, FloatVector hi, MemorySegment out, long off, int cols) {
+        if (cols == WIDTH) {
+            lo.intoMemorySegment(out, off, ORDER);
+            hi.intoMemorySegment(out, off + 4L * LANES, ORDER);
+        } else {
+            lo.intoMemorySegment(out, off, ORDER, FLOATS.indexInRange(0, cols));
+            hi.intoMemorySegment(out, off + 4L * LANES, ORDER, FLOATS.indexInRange(LANES, cols));
         }
     }
 

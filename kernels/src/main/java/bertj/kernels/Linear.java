@@ -8,11 +8,11 @@ import java.lang.foreign.ValueLayout;
 /**
  * {@code y[m, n] = act(x[m, k] . W[n, k]^T + b)}: the Linear layer, on weights packed by {@link PackedLinear}.
  *
- * <p>Blocking: the output is cut into tasks of up to {@link #ROW_BLOCK} rows x a run of weight panels,
- * handed to the pool. A task walks k in blocks of {@link #K_BLOCK}: it interleaves its rows of x for that
- * block into a heap array (reused by every panel), copies each panel's k-slice (K_BLOCK x 16 floats,
- * L1-sized) to a heap array and runs the {@link GemmKernel} tile over its rows; later k blocks accumulate
- * into y. The copy is what makes the inner loop free of bounds checks (see GemmKernel); with few rows the
+ * <p>Blocking: the caller first interleaves x, once, into a heap array that every task reads (tiles of
+ * {@link GemmKernel#ROWS} rows, {@code [k][row]}). The output is cut into tasks of up to {@link #ROW_BLOCK}
+ * rows x a run of weight panels, handed to the pool. A task walks k in blocks of {@link #K_BLOCK}: it
+ * copies each panel's k-slice (K_BLOCK x 16 floats, L1-sized) to a heap array and runs the
+ * {@link GemmKernel} tile over its rows; later k blocks accumulate into y. The copy is what makes the inner loop free of bounds checks (see GemmKernel); with few rows the
  * first tile reads the slice from the packed weights itself, so that the memory stream overlaps the
  * arithmetic, and with many rows the next slice is copied in pieces between tiles.
  *
@@ -25,12 +25,14 @@ public final class Linear {
     /** k per block: a panel slice of K_BLOCK x WIDTH floats (16 KB with AVX2) stays in L1. */
     static final int K_BLOCK = PackedLinear.K_BLOCK;
     /**
-     * Rows per task: the interleaved x block (ROW_BLOCK x K_BLOCK floats, 256 KB) stays in L2 (512 KB on
+     * Rows per task: the x rows of one k block (ROW_BLOCK x K_BLOCK floats, 256 KB) stay in L2 (512 KB on
      * Zen 3) and each panel slice is reused by 64 tiles. 256 measured up to 8% faster than 128 at m = 512.
      */
     static final int ROW_BLOCK = 256;
     /** Up to this many tiles per panel slice (16 rows), the first tile streams the slice from memory. */
     static final int STREAMED_TILES = 4;
+    /** Largest copy of x made per call, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
+    static long xCopyFloats = 1L << 24;
     /** Work per task worth a hand-off to another thread, in multiply-adds. */
     private static final long MIN_TASK_MACS = 1L << 16;
 
@@ -43,15 +45,24 @@ public final class Linear {
 
     /** Per-thread buffers, grown on demand and then reused: no allocation per call in the steady state. */
     private static final class Scratch {
-        float[] xBlock = new float[ROW_BLOCK * K_BLOCK];
+        /** The caller's copy of x, read by every task of its call. */
+        float[] x = new float[0];
+        private float[] row = new float[0];
         /** Two panel slices: the one being computed and the next one being copied in. */
         final float[][] panels = {new float[K_BLOCK * WIDTH], new float[K_BLOCK * WIDTH]};
-        final float[] row = new float[K_BLOCK];
 
-        void ensure(int rows) {
-            if (xBlock.length < rows * K_BLOCK) {
-                xBlock = new float[rows * K_BLOCK];
+        float[] x(int floats) {
+            if (x.length < floats) {
+                x = new float[floats];
             }
+            return x;
+        }
+
+        float[] row(int floats) {
+            if (row.length < floats) {
+                row = new float[floats];
+            }
+            return row;
         }
     }
 
@@ -83,15 +94,32 @@ public final class Linear {
             pool.requireAccessible("x", x);
             pool.requireAccessible("y", y);
         }
+        // Rows in chunks whose copy of x stays within xCopyFloats.
+        int chunkRows = (int) Math.max(ROW_BLOCK, xCopyFloats / k / ROW_BLOCK * ROW_BLOCK);
+        for (int r = 0; r < m; r += chunkRows) {
+            int rows = Math.min(chunkRows, m - r);
+            forwardRows(pool, x.asSlice(4L * r * k, 4L * rows * k), rows, w, y.asSlice(4L * r * n, 4L * rows * n), act);
+        }
+    }
+
+    private static void forwardRows(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y,
+            Activation act) {
+        int k = w.k();
         int rowBlock = Math.min(m, ROW_BLOCK);
         int rowBlocks = (m + rowBlock - 1) / rowBlock;
         int panels = w.panels();
         int panelsPerTask = panelsPerTask(pool.threads(), rowBlocks, panels, (long) rowBlock * k * WIDTH);
         int panelRuns = (panels + panelsPerTask - 1) / panelsPerTask;
+        // x is interleaved once per call, for every task (m x k copies, next to m x k x n products): the
+        // kernel's loads from a heap array have their bounds checks hoisted out of the loop. The pool's
+        // hand-off publishes the array to the workers.
+        Scratch s = SCRATCH.get();
+        float[] xCopy = s.x(m * k);
+        interleaveRows(x, 0, k, m, k, xCopy, s.row(k));
         pool.parallelFor(rowBlocks * panelRuns, task -> {
             int r0 = task / panelRuns * rowBlock;
             int p0 = task % panelRuns * panelsPerTask;
-            computeBlock(x, w, y, act, r0, Math.min(m, r0 + rowBlock), p0, Math.min(panels, p0 + panelsPerTask));
+            computeBlock(xCopy, w, y, act, r0, Math.min(m, r0 + rowBlock), p0, Math.min(panels, p0 + panelsPerTask));
         });
     }
 
@@ -114,7 +142,7 @@ public final class Linear {
     }
 
     /** Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. */
-    private static void computeBlock(MemorySegment x, PackedLinear w, MemorySegment y, Activation act,
+    private static void computeBlock(float[] x, PackedLinear w, MemorySegment y, Activation act,
             int r0, int r1, int p0, int p1) {
         int n = w.n();
         int k = w.k();
@@ -122,15 +150,12 @@ public final class Linear {
         int rows = r1 - r0;
         int tiles = (rows + ROWS - 1) / ROWS;
         Scratch s = SCRATCH.get();
-        s.ensure(rows);
-        float[] xBlock = s.xBlock;
         float[] bias = w.bias();
         MemorySegment packed = w.packed();
         for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
             int kLen = Math.min(K_BLOCK, k - k0);
             int sliceFloats = kLen * WIDTH;
             boolean accumulate = k0 > 0;
-            interleaveRows(x, (long) r0 * k + k0, k, rows, kLen, xBlock, s.row);
             // The task's panel slices of this k block are consecutive in memory: one sequential stream.
             if (tiles <= STREAMED_TILES) {
                 // Few rows (bound by memory bandwidth): the first tile of each slice reads it from the packed
@@ -139,12 +164,12 @@ public final class Linear {
                     int c0 = p * WIDTH;
                     int cols = Math.min(WIDTH, n - c0);
                     float[] panel = s.panels[0];
-                    GemmKernel.streamTile(Math.min(ROWS, rows), xBlock, 0, packed, w.sliceOffset(k0, p),
+                    GemmKernel.streamTile(Math.min(ROWS, rows), x, r0 * k + k0 * Math.min(ROWS, rows), packed, w.sliceOffset(k0, p),
                             tiles > 1 ? panel : null, kLen, bias, c0, accumulate, y, r0 * yStride + 4L * c0,
                             yStride, cols);
                     for (int t = 1; t < tiles; t++) {
                         int r = r0 + t * ROWS;
-                        GemmKernel.tile(Math.min(ROWS, r1 - r), xBlock, t * ROWS * kLen, panel, 0, kLen, bias, c0,
+                        GemmKernel.tile(Math.min(ROWS, r1 - r), x, r * k + k0 * Math.min(ROWS, r1 - r), panel, 0, kLen, bias, c0,
                                 accumulate, y, r * yStride + 4L * c0, yStride, cols);
                     }
                 }
@@ -162,7 +187,7 @@ public final class Linear {
                 int cols = Math.min(WIDTH, n - c0);
                 for (int t = 0; t < tiles; t++) {
                     int r = r0 + t * ROWS;
-                    GemmKernel.tile(Math.min(ROWS, r1 - r), xBlock, t * ROWS * kLen, panel, 0, kLen, bias, c0,
+                    GemmKernel.tile(Math.min(ROWS, r1 - r), x, r * k + k0 * Math.min(ROWS, r1 - r), panel, 0, kLen, bias, c0,
                             accumulate, y, r * yStride + 4L * c0, yStride, cols);
                     int from = t * piece;
                     if (nextOffset >= 0 && from < sliceFloats) {

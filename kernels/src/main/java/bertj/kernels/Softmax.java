@@ -16,7 +16,6 @@ import static bertj.kernels.VectorSupport.LANES;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -29,7 +28,6 @@ import jdk.incubator.vector.VectorOperators;
  * NaN anywhere in a row makes the row NaN.
  */
 public final class Softmax {
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private Softmax() {}
@@ -50,36 +48,62 @@ public final class Softmax {
         }
     }
 
+    /** Per-thread copy of a row: the vector code runs on heap arrays, where loads need no bounds check per access. */
+    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[2][0]);
+
     /**
      * Softmax of one row in place: {@code x = softmax(scale * x + mask)}, at byte offsets {@code xOff} and
-     * {@code maskOff}; {@code mask} may be null. The exponential is written out in the loop (see VectorMath
-     * on why); the last {@code cols % LANES} entries take the scalar path, in float as the vector one, with
-     * e^x from Math.exp.
+     * {@code maskOff}; {@code mask} may be null. Runs {@link #exponentials} and {@link #scale} on a heap copy
+     * of the row.
      */
     static void row(MemorySegment x, long xOff, int cols, MemorySegment mask, long maskOff, float scale) {
+        float[][] buffers = ROW.get();
+        if (buffers[0].length < cols) {
+            buffers[0] = new float[cols];
+            buffers[1] = new float[cols];
+        }
+        float[] values = buffers[0];
+        float[] maskValues = mask == null ? null : buffers[1];
+        MemorySegment.copy(x, FLOAT, xOff, values, 0, cols);
+        if (mask != null) {
+            MemorySegment.copy(mask, FLOAT, maskOff, maskValues, 0, cols);
+        }
+        float total = exponentials(values, 0, cols, maskValues, 0, scale);
+        scale(values, 0, cols, 1f / total);
+        MemorySegment.copy(values, 0, x, FLOAT, xOff, cols);
+    }
+
+    /**
+     * The unnormalised softmax of one row, in place: {@code x = e^(v - max v)} with {@code v = scale * x + mask}
+     * ({@code x[xOff ..]}, {@code mask[maskOff ..]} or null), returning the sum of the exponentials; a softmax
+     * divides by it ({@link #scale}), attention folds that into its output. The exponential is written out
+     * in the loop (see VectorMath on why); the last {@code cols % LANES} entries take the scalar path, in
+     * float as the vector one, with e^x from Math.exp.
+     */
+    static float exponentials(float[] x, int xOff, int cols, float[] mask, int maskOff, float scale) {
         int bound = FLOATS.loopBound(cols);
         // Pass 1: scale, add the mask, store back, track the maximum (NaN propagates through max).
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
         for (int c = 0; c < bound; c += LANES) {
-            long at = xOff + 4L * c;
-            FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).mul(scale);
+            int at = xOff + c;
+            FloatVector v = FloatVector.fromArray(FLOATS, x, at).mul(scale);
             if (mask != null) {
-                v = v.add(FloatVector.fromMemorySegment(FLOATS, mask, maskOff + 4L * c, ORDER));
+                v = v.add(FloatVector.fromArray(FLOATS, mask, maskOff + c));
             }
-            v.intoMemorySegment(x, at, ORDER);
+            v.intoArray(x, at);
             max = max.max(v);
         }
         float rowMax = max.reduceLanes(VectorOperators.MAX);
         for (int c = bound; c < cols; c++) {
-            float v = x.get(FLOAT, xOff + 4L * c) * scale + (mask == null ? 0f : mask.get(FLOAT, maskOff + 4L * c));
-            x.set(FLOAT, xOff + 4L * c, v);
+            float v = x[xOff + c] * scale + (mask == null ? 0f : mask[maskOff + c]);
+            x[xOff + c] = v;
             rowMax = Math.max(rowMax, v);
         }
         // Pass 2: e^(x - max) and its sum. A max of +-inf gives NaN (inf - inf), as in PyTorch.
         FloatVector sum = FloatVector.zero(FLOATS);
         for (int c = 0; c < bound; c += LANES) {
-            long at = xOff + 4L * c;
-            FloatVector shifted = FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).sub(rowMax);
+            int at = xOff + c;
+            FloatVector shifted = FloatVector.fromArray(FLOATS, x, at).sub(rowMax);
             // e = e^(shifted), expanded from VectorMath.exp
             FloatVector expArg = shifted.max(EXP_MIN_ARG).min(EXP_MAX_ARG);
             FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
@@ -97,23 +121,27 @@ public final class Softmax {
             FloatVector expScale2 = expInt.sub(expHalf).add(127)
                     .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector e = expPoly.mul(expScale1).mul(expScale2);
-            e.intoMemorySegment(x, at, ORDER);
+            e.intoArray(x, at);
             sum = sum.add(e);
         }
         float total = VectorSupport.sumLanes(sum); // a fixed order: the same result before and after JIT
         for (int c = bound; c < cols; c++) {
-            float e = (float) Math.exp(x.get(FLOAT, xOff + 4L * c) - rowMax);
-            x.set(FLOAT, xOff + 4L * c, e);
+            float e = (float) Math.exp(x[xOff + c] - rowMax);
+            x[xOff + c] = e;
             total += e;
         }
-        // Pass 3: normalise.
-        float inverse = 1f / total;
+        return total;
+    }
+
+    /** {@code x[xOff .. xOff + cols) *= factor}. */
+    static void scale(float[] x, int xOff, int cols, float factor) {
+        int bound = FLOATS.loopBound(cols);
         for (int c = 0; c < bound; c += LANES) {
-            long at = xOff + 4L * c;
-            FloatVector.fromMemorySegment(FLOATS, x, at, ORDER).mul(inverse).intoMemorySegment(x, at, ORDER);
+            int at = xOff + c;
+            FloatVector.fromArray(FLOATS, x, at).mul(factor).intoArray(x, at);
         }
         for (int c = bound; c < cols; c++) {
-            x.set(FLOAT, xOff + 4L * c, x.get(FLOAT, xOff + 4L * c) * inverse);
+            x[xOff + c] = x[xOff + c] * factor;
         }
     }
 

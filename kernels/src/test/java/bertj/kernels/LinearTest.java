@@ -81,6 +81,18 @@ class LinearTest {
     }
 
     @Test
+    void inputsLargerThanOneCopyOfXGoInChunksOfRows() {
+        long saved = Linear.xCopyFloats;
+        Linear.xCopyFloats = 1000; // chunks of ROW_BLOCK rows
+        try {
+            check(single, 2 * Linear.ROW_BLOCK + 37, 40, 33, true, Activation.GELU_ERF, 17);
+            check(two, 3 * Linear.ROW_BLOCK, 24, 16, false, Activation.NONE, 18);
+        } finally {
+            Linear.xCopyFloats = saved;
+        }
+    }
+
+    @Test
     void fusedQkvOfThreePartsEqualsThreeSeparateLayers() {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(42);
