@@ -119,7 +119,7 @@ public final class BenchMain {
         @Option(names = "--runs", paramLabel = "N", defaultValue = "20", description = "Timed runs per engine and configuration (default ${DEFAULT-VALUE}).")
         int runs;
 
-        @Option(names = "--warmup", paramLabel = "N", defaultValue = "5", description = "Untimed runs per engine first (default ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "5", description = "Untimed runs per engine first, and at least 2 s of them (default ${DEFAULT-VALUE}).")
         int warmup;
 
         @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Seed of the token ids (default ${DEFAULT-VALUE}).")
