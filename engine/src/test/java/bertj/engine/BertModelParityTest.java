@@ -13,21 +13,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every hidden state and the pooler of each reference model, on the padded batches the reference
  * was computed on (padded positions included), against the float64 reference.
  *
- * <p>Tolerance 1e-5 absolute, in both kernel modes, with one stated exception: tiny-bert-qa's sharp
- * attention amplifies float32 rounding past 1e-5 for any float32 engine (measured on this fixture:
- * ONNX Runtime 2.1e-5, a plain numpy float32 forward 2.3e-5), so the vector kernels, which accumulate
- * in float, are held there to 2.5e-5; the scalar twins, which accumulate in double, still to 1e-5.
+ * <p>Tolerance 1e-5 absolute, in both kernel modes. tiny-bert-qa's sharp attention amplifies float32
+ * rounding the most: ONNX Runtime lands 2.1e-5 from the reference there and a plain numpy float32 forward
+ * 2.3e-5; bertj's vector kernels 9.5e-6 (attention divides its output rows by the softmax sums instead of
+ * rounding every probability), its scalar twins less.
  */
 class BertModelParityTest {
     static final double TOLERANCE = 1e-5;
-    static final double FLOAT32_AMPLIFIED_TOLERANCE = 2.5e-5;
     static final ThreadPool POOL = new ThreadPool(2);
 
     @ParameterizedTest
     @CsvSource({"tiny-bert,VECTOR", "tiny-bert-seqcls,VECTOR", "tiny-bert-tokcls,VECTOR", "tiny-bert-qa,VECTOR", "tiny-bert-bf16-sharded-legacy,VECTOR",
             "tiny-bert,SCALAR", "tiny-bert-seqcls,SCALAR", "tiny-bert-tokcls,SCALAR", "tiny-bert-qa,SCALAR", "tiny-bert-bf16-sharded-legacy,SCALAR"})
     void everyHiddenStateMatchesTheReference(String name, KernelMode mode) {
-        double tolerance = mode == KernelMode.VECTOR && name.equals("tiny-bert-qa") ? FLOAT32_AMPLIFIED_TOLERANCE : TOLERANCE;
+        double tolerance = TOLERANCE;
         try (Reference ref = new Reference(name); BertModel model = BertModel.load(ref.modelDir, POOL, mode)) {
             int layers = model.config().numHiddenLayers();
             for (String batch : ref.batches()) {
