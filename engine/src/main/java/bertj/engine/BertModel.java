@@ -22,6 +22,12 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 public final class BertModel implements AutoCloseable {
 
+    /**
+     * System property: {@code false} stops the model keeping its packed Linear weights in the cache directory
+     * ({@link CacheDirectory}), which lets the next load map them instead of packing them again.
+     */
+    public static final String PACKED_CACHE_PROPERTY = "bertj.packedCache";
+
     /** Default cap on one call's working memory (batch x sequence activations): 2 GiB. */
     public static final long DEFAULT_MAX_WORKSPACE_BYTES = 2L << 30;
 
@@ -47,7 +53,10 @@ public final class BertModel implements AutoCloseable {
         try {
             BertCheckpoint checkpoint = directory.bertCheckpoint();
             Ops ops = new Ops(pool, mode);
-            weights = new Weights(checkpoint, weightsArena, ops);
+            PackedCache packedCache = mode == KernelMode.VECTOR && !"false".equals(System.getProperty(PACKED_CACHE_PROPERTY))
+                    ? PackedCache.open(CacheDirectory.root(), directory.path(), checkpoint.checkpoint().files(), weightsArena)
+                    : PackedCache.none();
+            weights = new Weights(checkpoint, weightsArena, ops, packedCache);
             embeddings = new BertEmbeddings(config, weights);
             // Layer by layer: a num_hidden_layers beyond the checkpoint fails at its first missing tensor instead
             // of sizing an array by the config's number.
@@ -55,6 +64,7 @@ public final class BertModel implements AutoCloseable {
             for (int i = 0; i < config.numHiddenLayers(); i++) stack.add(new BertLayer(config, weights, ops, i));
             layers = stack.toArray(new BertLayer[0]);
             pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights, ops) : null;
+            packedCache.finish();
         } catch (RuntimeException e) {
             weightsArena.close();
             throw e;

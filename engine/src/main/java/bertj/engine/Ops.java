@@ -51,8 +51,10 @@ final class Ops {
     record LinearWeights(PackedLinear packed, MemorySegment weight, MemorySegment bias, int in, int out) {
     }
 
-    LinearWeights linear(MemorySegment[] weights, MemorySegment[] biases, int in, int out, Arena arena) {
-        if (mode == KernelMode.VECTOR) return new LinearWeights(PackedLinear.pack(weights, biases, in, arena, pool), null, null, in, out);
+    /** {@code key} names the layer in {@code cache} (its weights' prefixes). */
+    LinearWeights linear(String key, MemorySegment[] weights, MemorySegment[] biases, int in, int out, Arena arena,
+                         PackedCache cache) {
+        if (mode == KernelMode.VECTOR) return new LinearWeights(cache.linear(key, weights, biases, in, arena, pool), null, null, in, out);
         if (weights.length == 1) return new LinearWeights(null, weights[0], biases[0], in, out);
         // The scalar twin takes one [out, in] matrix: stack the parts (the fused Q, K, V) once here.
         MemorySegment weight = arena.allocate((long) out * in * Float.BYTES, 64);

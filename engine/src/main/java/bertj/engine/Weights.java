@@ -11,11 +11,13 @@ final class Weights {
     private final BertCheckpoint checkpoint;
     private final Arena arena;
     private final Ops ops;
+    private final PackedCache packedCache;
 
-    Weights(BertCheckpoint checkpoint, Arena arena, Ops ops) {
+    Weights(BertCheckpoint checkpoint, Arena arena, Ops ops, PackedCache packedCache) {
         this.checkpoint = checkpoint;
         this.arena = arena;
         this.ops = ops;
+        this.packedCache = packedCache;
     }
 
     /** A tensor as F32, read in place from the mapped file when it already is F32. */
@@ -44,7 +46,7 @@ final class Weights {
             weights[i] = mapped(prefixes[i] + ".weight", out, in);
             biases[i] = mapped(prefixes[i] + ".bias", out);
         }
-        return ops.linear(weights, biases, in, out * prefixes.length, arena);
+        return ops.linear(String.join("+", prefixes), weights, biases, in, out * prefixes.length, arena, packedCache);
     }
 
     boolean has(String name) {

@@ -134,20 +134,13 @@ public final class PackedLinear {
         // Row r of the concatenation is row (r - partStart[i]) of weights[i].
         MemorySegment[] rowSource = new MemorySegment[n];
         long[] rowOffset = new long[n];
-        float[] bias = new float[panels * WIDTH];
-        boolean hasBias = false;
-        int r = 0;
-        for (int i = 0; i < weights.length; i++) {
-            MemorySegment b = biases == null ? null : biases[i];
+        for (int i = 0, r = 0; i < weights.length; i++) {
             for (int j = 0; j < partRows[i]; j++, r++) {
                 rowSource[r] = weights[i];
                 rowOffset[r] = 4L * j * k;
-                if (b != null) {
-                    bias[r] = b.getAtIndex(FLOAT_ANY_ALIGNMENT, j);
-                }
             }
-            hasBias |= b != null;
         }
+        float[] bias = concatenatedBias(partRows, biases, panels);
 
         int chunks = (panels + PANELS_PER_CHUNK - 1) / PANELS_PER_CHUNK;
         IntConsumer packChunk = chunk -> transposePanels(rowSource, rowOffset, n, k, panels, packed,
@@ -159,7 +152,76 @@ public final class PackedLinear {
         } else {
             pool.parallelFor(chunks, packChunk);
         }
-        return new PackedLinear(n, k, packed, bias, hasBias);
+        return new PackedLinear(n, k, packed, bias, biases != null && Arrays.stream(biases).anyMatch(b -> b != null));
+    }
+
+    /**
+     * Weights already in the packed layout (for example a slice of a mapped file written from
+     * {@link #packedData()} by a build with the same {@link #layout()}), with their biases as {@link #pack} takes
+     * them.
+     *
+     * @param packed   {@link #packedBytes} bytes, read in place; must stay valid while this object is used
+     * @param partRows n of each concatenated part
+     * @param biases   null, or one entry per part: {@code [partRows[i]]} F32 or null
+     */
+    public static PackedLinear ofPacked(MemorySegment packed, int k, int[] partRows, MemorySegment[] biases) {
+        requirePositive("k", k);
+        if (partRows == null || partRows.length == 0 || (biases != null && biases.length != partRows.length)) {
+            throw new IllegalArgumentException("give one part row count per part, and null biases or one per part");
+        }
+        long n = 0;
+        for (int i = 0; i < partRows.length; i++) {
+            requirePositive("partRows[" + i + "]", partRows[i]);
+            n += partRows[i];
+            MemorySegment b = biases == null ? null : biases[i];
+            if (b != null && b.byteSize() != 4L * partRows[i]) {
+                throw new IllegalArgumentException("biases[" + i + "] has " + b.byteSize() + " bytes, expected ["
+                        + partRows[i] + "] F32");
+            }
+        }
+        if (n * k > Integer.MAX_VALUE - (long) WIDTH * k) {
+            throw new IllegalArgumentException("weights of " + n + " x " + k + " are too large");
+        }
+        if (packed == null || packed.byteSize() != packedBytes((int) n, k)) {
+            throw new IllegalArgumentException("packed weights have " + (packed == null ? 0 : packed.byteSize())
+                    + " bytes, expected " + packedBytes((int) n, k) + " for n = " + n + ", k = " + k);
+        }
+        if (!packed.isAccessibleBy(OTHER_THREAD)) {
+            throw new IllegalArgumentException("packed weights are confined to one thread; the pool's threads must "
+                    + "read them");
+        }
+        float[] bias = concatenatedBias(partRows, biases, panelCount((int) n));
+        return new PackedLinear((int) n, k, packed, bias, biases != null && Arrays.stream(biases).anyMatch(b -> b != null));
+    }
+
+    /** Bytes of the packed form of an {@code n x k} weight. */
+    public static long packedBytes(int n, int k) {
+        return 4L * panelCount(n) * WIDTH * k;
+    }
+
+    /**
+     * Names the packed layout: packed data is only valid for a build whose layout string is the same (it
+     * depends on the vector width).
+     */
+    public static String layout() {
+        return "bertj-panels-1 width=" + WIDTH + " kblock=" + K_BLOCK;
+    }
+
+    /** The packed weights ({@link #packedBytes} bytes in the {@link #layout()}), read-only. */
+    public MemorySegment packedData() {
+        return packed.asReadOnly();
+    }
+
+    /** The parts' biases, concatenated and padded to whole panels with zeros. */
+    private static float[] concatenatedBias(int[] partRows, MemorySegment[] biases, int panels) {
+        float[] bias = new float[panels * WIDTH];
+        for (int i = 0, r = 0; i < partRows.length; r += partRows[i], i++) {
+            MemorySegment b = biases == null ? null : biases[i];
+            if (b != null) {
+                MemorySegment.copy(b, FLOAT_ANY_ALIGNMENT, 0, bias, r, partRows[i]);
+            }
+        }
+        return bias;
     }
 
     /** Panels per packing task. */

@@ -128,6 +128,39 @@ class LinearTest {
     }
 
     @Test
+    void weightsPackedEarlierGiveTheSameBitsAsPackingNow() {
+        try (Arena arena = Arena.ofShared()) {
+            Random random = new Random(9);
+            int[] parts = {24, 17};
+            int k = 300;
+            int m = 21;
+            MemorySegment[] weights = new MemorySegment[parts.length];
+            MemorySegment[] biases = new MemorySegment[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                weights[i] = TestData.uniform(arena, random, (long) parts[i] * k, -1, 1);
+                biases[i] = TestData.uniform(arena, random, parts[i], -1, 1);
+            }
+            PackedLinear now = PackedLinear.pack(weights, biases, k, arena);
+            assertEquals(PackedLinear.packedBytes(now.n(), k), now.packedData().byteSize());
+            // As a cache file would hand them back: a copy at another address.
+            MemorySegment stored = TestData.copy(arena, now.packedData());
+            PackedLinear earlier = PackedLinear.ofPacked(stored, k, parts, biases);
+            MemorySegment x = TestData.uniform(arena, random, (long) m * k, -1, 1);
+            MemorySegment y1 = TestData.zeros(arena, (long) m * now.n());
+            MemorySegment y2 = TestData.zeros(arena, (long) m * now.n());
+            Linear.forward(two, x, m, now, y1, Activation.GELU_ERF);
+            Linear.forward(two, x, m, earlier, y2, Activation.GELU_ERF);
+            assertEquals(-1, y1.mismatch(y2));
+
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> PackedLinear.ofPacked(stored.asSlice(4), k, parts, biases));
+            assertContains(e.getMessage(), "expected " + PackedLinear.packedBytes(now.n(), k));
+            assertThrows(IllegalArgumentException.class, () -> PackedLinear.ofPacked(stored, k, new int[] {24, 100}, null));
+            assertThrows(IllegalArgumentException.class, () -> PackedLinear.ofPacked(stored, k, parts, new MemorySegment[1]));
+        }
+    }
+
+    @Test
     void packingOnThePoolGivesTheSameBytes() {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(8);

@@ -1,5 +1,6 @@
 package bertj.tools;
 
+import bertj.engine.CacheDirectory;
 import bertj.loader.ModelDirectory;
 import bertj.loader.ModelFormatException;
 import bertj.tools.onnx.OnnxToHuggingFace;
@@ -18,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -78,18 +78,9 @@ public final class DefaultModel {
         return dir;
     }
 
-    /** The cache root (see the class comment); it need not exist. */
+    /** The cache root (see {@link CacheDirectory}); it need not exist. */
     public static Path cacheRoot() {
-        return cacheRoot(System.getProperty("bertj.cacheDir"), System.getenv(), Path.of(System.getProperty("user.home")));
-    }
-
-    static Path cacheRoot(String property, Map<String, String> env, Path home) {
-        if (property != null && !property.isBlank()) return Path.of(property);
-        String bertjCache = env.get("BERTJ_CACHE");
-        if (bertjCache != null && !bertjCache.isBlank()) return Path.of(bertjCache);
-        String xdg = env.get("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) return Path.of(xdg, "bertj"); // XDG: ignore relative paths
-        return home.resolve(".cache").resolve("bertj");
+        return CacheDirectory.root();
     }
 
     /** Where the converted default model lives; it need not exist yet. */

@@ -13,7 +13,6 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,13 +27,7 @@ class DefaultModelTest {
     Path temp;
 
     @Test
-    void cacheRootPrecedence() {
-        Path home = Path.of("/home/u");
-        assertEquals(Path.of("/p"), DefaultModel.cacheRoot("/p", Map.of("BERTJ_CACHE", "/e", "XDG_CACHE_HOME", "/x"), home));
-        assertEquals(Path.of("/e"), DefaultModel.cacheRoot(null, Map.of("BERTJ_CACHE", "/e", "XDG_CACHE_HOME", "/x"), home));
-        assertEquals(Path.of("/x/bertj"), DefaultModel.cacheRoot("", Map.of("XDG_CACHE_HOME", "/x"), home));
-        assertEquals(Path.of("/home/u/.cache/bertj"), DefaultModel.cacheRoot(null, Map.of("XDG_CACHE_HOME", "relative"), home));
-        assertEquals(Path.of("/home/u/.cache/bertj"), DefaultModel.cacheRoot(null, Map.of(), home));
+    void modelDirectoryUnderTheCacheRoot() {
         assertEquals(Path.of("/p/models/all-MiniLM-L6-v2"), DefaultModel.directory(Path.of("/p")));
     }
 

@@ -1,0 +1,152 @@
+package bertj.engine;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packed-weights cache: the first load writes it, later loads map it, and whatever happens to the file
+ * (truncated, overwritten with junk, the weights changed under it, the cache directory unwritable) a load
+ * gives the same outputs, bit for bit, as packing in memory.
+ */
+class PackedCacheTest {
+    @TempDir
+    Path temp;
+    private String savedCacheDir;
+    private Path model;
+    private Path cacheRoot;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        savedCacheDir = System.getProperty("bertj.cacheDir");
+        cacheRoot = temp.resolve("cache");
+        System.setProperty("bertj.cacheDir", cacheRoot.toString());
+        // A copy of a reference model, so that its weights can be touched.
+        try (Reference ref = new Reference("tiny-bert")) {
+            model = temp.resolve("model");
+            Files.createDirectories(model);
+            try (Stream<Path> files = Files.list(ref.modelDir)) {
+                for (Path f : files.toList()) Files.copy(f, model.resolve(f.getFileName()));
+            }
+        }
+    }
+
+    @AfterEach
+    void restore() {
+        if (savedCacheDir == null) System.clearProperty("bertj.cacheDir");
+        else System.setProperty("bertj.cacheDir", savedCacheDir);
+    }
+
+    @Test
+    void firstLoadWritesTheCacheAndLaterLoadsGiveTheSameBits() throws IOException {
+        float[][][] packedInMemory = withoutCache();
+        assertArrayEquals(packedInMemory, lastHiddenState());
+        Path file = onlyCacheFile();
+        FileTime written = Files.getLastModifiedTime(file);
+        assertArrayEquals(packedInMemory, lastHiddenState());
+        assertEquals(written, Files.getLastModifiedTime(file), "a valid cache is mapped, not written again");
+    }
+
+    @Test
+    void aDamagedCacheIsIgnoredAndWrittenAgain() throws IOException {
+        float[][][] expected = withoutCache();
+        lastHiddenState();
+        Path file = onlyCacheFile();
+        long size = Files.size(file);
+        List<Runnable> damages = List.of(
+                () -> truncate(file, size / 2),
+                () -> truncate(file, 5),
+                () -> overwrite(file, 0, "NOTBERTJ"),
+                () -> overwrite(file, 16, "{\"layout\": 1, \"junk"),
+                () -> overwrite(file, 8, "\u007f\u007f\u007f\u007f\u007f\u007f\u007f\u007f"));
+        for (Runnable damage : damages) {
+            damage.run();
+            assertArrayEquals(expected, lastHiddenState());
+            assertEquals(size, Files.size(onlyCacheFile()), "rewritten whole");
+            FileTime rewritten = Files.getLastModifiedTime(onlyCacheFile());
+            assertArrayEquals(expected, lastHiddenState());
+            assertEquals(rewritten, Files.getLastModifiedTime(onlyCacheFile()), "and valid again");
+        }
+    }
+
+    @Test
+    void changedWeightsAreRepackedNotReadFromTheCache() throws IOException {
+        lastHiddenState();
+        FileTime before = Files.getLastModifiedTime(onlyCacheFile());
+        // Other weights under the same name: the fixture's own file with one float changed, newer.
+        Path weights = model.resolve("model.safetensors");
+        Path changed = temp.resolve("changed.safetensors");
+        Files.copy(weights, changed);
+        try (RandomAccessFile f = new RandomAccessFile(changed.toFile(), "rw")) {
+            f.seek(f.length() - 4);
+            f.writeInt(0x3f800000); // the last float of some tensor changes
+        }
+        Files.move(changed, weights, StandardCopyOption.REPLACE_EXISTING);
+        Files.setLastModifiedTime(weights, FileTime.fromMillis(before.toMillis() + 5000));
+        float[][][] expected = withoutCache();
+        assertArrayEquals(expected, lastHiddenState());
+        assertNotEquals(before, Files.getLastModifiedTime(onlyCacheFile()));
+    }
+
+    @Test
+    void anUnwritableCacheDirectoryOnlyCostsTime() throws IOException {
+        Files.writeString(cacheRoot, "a file where the cache directory should be");
+        assertArrayEquals(withoutCache(), lastHiddenState());
+    }
+
+    private float[][][] lastHiddenState() {
+        try (BertModel m = BertModel.load(model, BertModelParityTest.POOL)) {
+            return m.forward(BertInput.of(new int[] {2, 10, 11, 12, 3}, new int[5])).lastHiddenState();
+        }
+    }
+
+    private float[][][] withoutCache() {
+        System.setProperty(BertModel.PACKED_CACHE_PROPERTY, "false");
+        try {
+            return lastHiddenState();
+        } finally {
+            System.clearProperty(BertModel.PACKED_CACHE_PROPERTY);
+        }
+    }
+
+    private Path onlyCacheFile() throws IOException {
+        try (Stream<Path> files = Files.list(cacheRoot.resolve("packed"))) {
+            List<Path> all = files.toList();
+            assertEquals(1, all.size(), "one cache file: " + all);
+            assertTrue(all.getFirst().toString().endsWith(".bin"));
+            return all.getFirst();
+        }
+    }
+
+    private static void truncate(Path file, long size) {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(size);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void overwrite(Path file, long at, String text) {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            f.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
