@@ -29,8 +29,12 @@ public final class Linear {
      * Zen 3) and each panel slice is reused by 64 tiles. 256 measured up to 8% faster than 128 at m = 512.
      */
     static final int ROW_BLOCK = 256;
-    /** Up to this many tiles per panel slice (16 rows), the first tile streams the slice from memory. */
-    static final int STREAMED_TILES = 4;
+    /**
+     * Up to this many tiles per panel slice (32 rows), the first tile streams the slice from memory. At
+     * m = 32 on one thread that was 15-20% faster than copying the slice in pieces between tiles; at m = 64
+     * and beyond the two were level.
+     */
+    static final int STREAMED_TILES = 8;
     /** Largest copy of x made per call, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
     static long xCopyFloats = 1L << 24;
     /** Interleaving x is split over the pool from this many floats on. */

@@ -43,7 +43,8 @@ class LinearTest {
     @Test
     void everyRowCountAndColumnTail() {
         int[] ns = {1, 3, 15, 16, 17, 31, 33, 47, 49, 64, 65};
-        for (int m = 1; m <= 17; m++) {
+        // Both sides of the streamed / copied panel threshold.
+        for (int m = 1; m <= Linear.ROWS * Linear.STREAMED_TILES + 5; m++) {
             for (int n : ns) {
                 check(single, m, 37, n, true, Activation.NONE, 1000L * m + n);
             }
