@@ -21,6 +21,9 @@ import java.util.Random;
  * <p>As in a real model, where each layer's weights are used once per forward pass, the runs cycle through
  * enough copies of the weights to exceed the caches ({@code --weights-mb}, default 256): at small M the
  * figure is then bound by memory bandwidth, and the line also gives the GB/s of weights streamed.
+ *
+ * <p>{@code --vs-onnxruntime} then times ONNX Runtime's MatMul (MLAS) on the same shape and threads
+ * ({@link OrtMatMulBench}) and prints its line too.
  */
 public final class GemmBench {
     private GemmBench() {}
@@ -32,9 +35,14 @@ public final class GemmBench {
         int threads = 1;
         int weightsMb = 256;
         int samples = 21;
+        boolean vsOnnxRuntime = false;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
+                case "--vs-onnxruntime" -> {
+                    vsOnnxRuntime = true;
+                    continue;
+                }
                 case "--m" -> m = parse("--m", value);
                 case "--k" -> k = parse("--k", value);
                 case "--n" -> n = parse("--n", value);
@@ -53,10 +61,17 @@ public final class GemmBench {
             throw new IllegalArgumentException("--m, --k, --n and --threads must be positive\n" + usage());
         }
         System.out.println(run(m, k, n, threads, weightsMb, samples));
+        if (vsOnnxRuntime) {
+            try {
+                System.out.println(OrtMatMulBench.run(m, k, n, threads, weightsMb, samples));
+            } catch (ai.onnxruntime.OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed on the one-MatMul graph: " + e.getMessage(), e);
+            }
+        }
     }
 
     private static String usage() {
-        return "usage: bertj bench gemm --m M --k K --n N [--threads T] [--weights-mb MB] [--samples S]";
+        return "usage: bertj bench gemm --m M --k K --n N [--threads T] [--weights-mb MB] [--samples S] [--vs-onnxruntime]";
     }
 
     private static int parse(String option, String value) {
