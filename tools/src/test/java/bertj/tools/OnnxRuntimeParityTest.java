@@ -50,9 +50,10 @@ class OnnxRuntimeParityTest {
     static final double HIDDEN_TOLERANCE = 1e-4;
     /**
      * Padded positions of a mostly-padding sequence are ill-conditioned in float32: in the padded batch below
-     * (8 x 92, "a" is 3 tokens), against bertj's double-accumulating scalar twin bertj's SIMD kernels are 9.9e-5 off there and ONNX
-     * Runtime 1.3e-4 (on real tokens 5.1e-6 and 2.5e-6), so the two float32 engines differ by 1.7e-4; ONNX Runtime
-     * disagrees with itself by 1.2e-4 between its ALL_OPT and NO_OPT graphs. A wrong mask is off by far more.
+     * (8 x 92, "a" is 3 tokens), against bertj's double-accumulating scalar twin, bertj's SIMD kernels are 9.9e-5
+     * off there and ONNX Runtime 1.3e-4 (on real tokens 5.1e-6 and 2.5e-6), so the two float32 engines differ by
+     * 1.7e-4; ONNX Runtime disagrees with itself by 1.2e-4 between its ALL_OPT and NO_OPT graphs. A wrong mask is
+     * off by far more.
      */
     static final double PADDED_TOLERANCE = 2.5e-4;
     static final double MIN_COSINE = 0.99999;
