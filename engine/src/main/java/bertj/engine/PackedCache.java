@@ -2,11 +2,11 @@ package bertj.engine;
 
 import bertj.kernels.PackedLinear;
 import bertj.kernels.ThreadPool;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -37,26 +37,28 @@ import java.util.Map;
  * temporary name and moved into place, so a reader never sees half a file. Failing to read or write the cache
  * only costs time: the weights are packed in memory as without it.
  *
- * <p>File: 8 bytes {@code BERTJPK1}, an 8-byte little-endian header length, the header (JSON: layout, sources,
- * entries with their key, part rows, k, offset and size), then each entry's packed
- * data at a 64-byte aligned offset.
+ * <p>File: 8 bytes {@code BERTJPK2}, an 8-byte little-endian header length, the header ({@link DataOutputStream}
+ * encoding: the identity — layout, then per weight file its path, size and modification time — then the entries,
+ * each with its key, part rows, k, offset and size, then the file's length), then each entry's packed data at
+ * a 64-byte aligned offset. A binary header rather than JSON: parsing JSON in a cold JVM took longer than the
+ * rest of the load.
  */
 final class PackedCache {
-    private static final byte[] MAGIC = "BERTJPK1".getBytes(StandardCharsets.US_ASCII);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte[] MAGIC = "BERTJPK2".getBytes(StandardCharsets.US_ASCII);
     private static final ValueLayout.OfLong LENGTH = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final System.Logger LOG = System.getLogger(PackedCache.class.getName());
+    private static final int MAX_HEADER_BYTES = 1 << 24;
 
     private record Entry(String key, int[] partRows, int k, long offset, long bytes) {}
 
     private final Path file;
-    private final ObjectNode identity;
+    private final byte[] identity;
     private final Map<String, Entry> mappedEntries;
     private final MemorySegment mapped;
     private final List<Entry> built = new ArrayList<>();
     private final List<PackedLinear> builtWeights = new ArrayList<>();
 
-    private PackedCache(Path file, ObjectNode identity, Map<String, Entry> mappedEntries, MemorySegment mapped) {
+    private PackedCache(Path file, byte[] identity, Map<String, Entry> mappedEntries, MemorySegment mapped) {
         this.file = file;
         this.identity = identity;
         this.mappedEntries = mappedEntries;
@@ -74,7 +76,7 @@ final class PackedCache {
      */
     static PackedCache open(Path cacheRoot, Path modelDirectory, List<Path> weightFiles, Arena arena) {
         try {
-            ObjectNode identity = identity(modelDirectory, weightFiles);
+            byte[] identity = identity(weightFiles);
             Path file = cacheRoot.resolve("packed").resolve(hash(modelDirectory.toAbsolutePath().normalize().toString()) + ".bin");
             if (Files.isRegularFile(file)) {
                 try {
@@ -131,20 +133,17 @@ final class PackedCache {
     }
 
     private void write(Path temp) throws IOException {
-        // The data starts after the header, whose length depends on the offsets' digits: leave room for the
-        // longest numbers.
-        int slack = 24 * (2 * built.size() + 4);
-        long dataStart = align(MAGIC.length + 8 + JSON.writeValueAsBytes(header(0)).length + slack);
-        ObjectNode header = header(dataStart);
-        byte[] headerBytes = JSON.writeValueAsBytes(header);
-        if (MAGIC.length + 8 + headerBytes.length > dataStart) throw new IOException("header outgrew its space");
-        long end = header.get("data_end").asLong();
+        // The header's length does not depend on the offsets (fixed-size numbers): measure it, then fill it in.
+        long dataStart = align(MAGIC.length + 8 + header(0).length);
+        byte[] header = header(dataStart);
+        long end = dataStart;
+        for (Entry e : built) end = align(end + e.bytes);
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE);
              Arena arena = Arena.ofConfined()) {
             MemorySegment out = channel.map(FileChannel.MapMode.READ_WRITE, 0, end, arena);
             MemorySegment.copy(MAGIC, 0, out, ValueLayout.JAVA_BYTE, 0, MAGIC.length);
-            out.set(LENGTH, MAGIC.length, headerBytes.length);
-            MemorySegment.copy(headerBytes, 0, out, ValueLayout.JAVA_BYTE, MAGIC.length + 8, headerBytes.length);
+            out.set(LENGTH, MAGIC.length, header.length);
+            MemorySegment.copy(header, 0, out, ValueLayout.JAVA_BYTE, MAGIC.length + 8, header.length);
             long at = dataStart;
             for (PackedLinear p : builtWeights) {
                 MemorySegment data = p.packedData();
@@ -155,22 +154,27 @@ final class PackedCache {
         }
     }
 
-    private ObjectNode header(long dataStart) {
-        ObjectNode header = identity.deepCopy();
-        ArrayNode entries = header.putArray("entries");
+    /** Identity, entries at their offsets from {@code dataStart} on, and the file's length. */
+    private byte[] header(long dataStart) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.write(identity);
+        out.writeInt(built.size());
         long at = dataStart;
         for (Entry e : built) {
-            ObjectNode n = entries.addObject();
-            n.put("key", e.key).put("k", e.k).put("offset", at).put("bytes", e.bytes);
-            ArrayNode rows = n.putArray("part_rows");
-            for (int r : e.partRows) rows.add(r);
+            out.writeUTF(e.key);
+            out.writeInt(e.partRows.length);
+            for (int r : e.partRows) out.writeInt(r);
+            out.writeInt(e.k);
+            out.writeLong(at);
+            out.writeLong(e.bytes);
             at = align(at + e.bytes);
         }
-        header.put("data_end", at);
-        return header;
+        out.writeLong(at);
+        return bytes.toByteArray();
     }
 
-    private static PackedCache read(Path file, ObjectNode identity, Arena arena) throws IOException {
+    private static PackedCache read(Path file, byte[] identity, Arena arena) throws IOException {
         MemorySegment mapped;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
@@ -179,43 +183,47 @@ final class PackedCache {
             throw new IOException("not a packed cache file");
         }
         long headerLength = mapped.get(LENGTH, MAGIC.length);
-        if (headerLength <= 0 || headerLength > mapped.byteSize() - MAGIC.length - 8 || headerLength > 1 << 24) {
+        if (headerLength < identity.length || headerLength > mapped.byteSize() - MAGIC.length - 8 || headerLength > MAX_HEADER_BYTES) {
             throw new IOException("bad header length " + headerLength);
         }
-        byte[] headerBytes = mapped.asSlice(MAGIC.length + 8, headerLength).toArray(ValueLayout.JAVA_BYTE);
-        JsonNode header = JSON.readTree(headerBytes);
-        for (String field : List.of("layout", "sources")) {
-            if (!identity.get(field).toString().equals(String.valueOf(header.get(field)))) throw new IOException(field + " changed");
+        byte[] header = mapped.asSlice(MAGIC.length + 8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+        if (!Arrays.equals(header, 0, identity.length, identity, 0, identity.length)) {
+            throw new IOException("made for another layout or other weight files");
         }
-        if (header.path("data_end").asLong(-1) != mapped.byteSize()) throw new IOException("size does not match");
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(header, identity.length, header.length - identity.length));
+        int count = in.readInt();
+        if (count <= 0 || count > 1 << 20) throw new IOException("bad entry count " + count);
         Map<String, Entry> entries = new HashMap<>();
-        for (JsonNode n : header.path("entries")) {
-            JsonNode rows = n.path("part_rows");
-            int[] partRows = new int[rows.size()];
-            for (int i = 0; i < partRows.length; i++) partRows[i] = rows.get(i).asInt();
-            Entry e = new Entry(n.path("key").asText(), partRows, n.path("k").asInt(), n.path("offset").asLong(-1),
-                    n.path("bytes").asLong(-1));
+        for (int i = 0; i < count; i++) {
+            String key = in.readUTF();
+            int parts = in.readInt();
+            if (parts <= 0 || parts > 1 << 10) throw new IOException("bad part count " + parts);
+            int[] partRows = new int[parts];
+            for (int p = 0; p < parts; p++) partRows[p] = in.readInt();
+            Entry e = new Entry(key, partRows, in.readInt(), in.readLong(), in.readLong());
             if (e.offset < MAGIC.length + 8 + headerLength || e.bytes < 0 || e.offset > mapped.byteSize() - e.bytes) {
                 throw new IOException("entry " + e.key + " lies outside the file");
             }
             entries.put(e.key, e);
         }
-        if (entries.isEmpty()) throw new IOException("no entries");
+        if (in.readLong() != mapped.byteSize()) throw new IOException("size does not match");
         return new PackedCache(file, identity, entries, mapped);
     }
 
-    /** What the file must match: the packed layout and each weight file's size and modification time. */
-    private static ObjectNode identity(Path modelDirectory, List<Path> weightFiles) throws IOException {
-        ObjectNode identity = JSON.createObjectNode();
-        identity.put("layout", PackedLinear.layout());
-        ArrayNode sources = identity.putArray("sources");
+    /** What the file must match: the packed layout and each weight file's path, size and modification time. */
+    private static byte[] identity(List<Path> weightFiles) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeUTF(PackedLinear.layout());
+        out.writeInt(weightFiles.size());
         for (Path f : weightFiles) {
             BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
-            sources.addObject().put("file", f.toAbsolutePath().normalize().toString()).put("size", a.size())
-                    .put("modified_ns", a.lastModifiedTime().toInstant().getEpochSecond() * 1_000_000_000L
-                            + a.lastModifiedTime().toInstant().getNano());
+            out.writeUTF(f.toAbsolutePath().normalize().toString());
+            out.writeLong(a.size());
+            out.writeLong(a.lastModifiedTime().toInstant().getEpochSecond());
+            out.writeInt(a.lastModifiedTime().toInstant().getNano());
         }
-        return identity;
+        return bytes.toByteArray();
     }
 
     private static long align(long offset) {
