@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -138,20 +139,26 @@ final class PackedCache {
         byte[] header = header(dataStart);
         long end = dataStart;
         for (Entry e : built) end = align(end + e.bytes);
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE);
-             Arena arena = Arena.ofConfined()) {
-            MemorySegment out = channel.map(FileChannel.MapMode.READ_WRITE, 0, end, arena);
-            MemorySegment.copy(MAGIC, 0, out, ValueLayout.JAVA_BYTE, 0, MAGIC.length);
-            out.set(LENGTH, MAGIC.length, header.length);
-            MemorySegment.copy(header, 0, out, ValueLayout.JAVA_BYTE, MAGIC.length + 8, header.length);
+        // Plain writes, not a mapping: a full disk is then an IOException rather than a fault on a mapped page.
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            ByteBuffer start = ByteBuffer.allocate(MAGIC.length + 8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
+            start.put(MAGIC).putLong(header.length).put(header).flip();
+            writeFully(channel, start, 0);
             long at = dataStart;
             for (PackedLinear p : builtWeights) {
                 MemorySegment data = p.packedData();
-                MemorySegment.copy(data, 0, out, at, data.byteSize());
+                for (long done = 0; done < data.byteSize(); done += 1 << 30) {
+                    writeFully(channel, data.asSlice(done, Math.min(1 << 30, data.byteSize() - done)).asByteBuffer(), at + done);
+                }
                 at = align(at + data.byteSize());
             }
-            out.force();
+            if (channel.size() < end) writeFully(channel, ByteBuffer.allocate((int) (end - channel.size())), channel.size());
+            channel.force(true);
         }
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        while (buffer.hasRemaining()) position += channel.write(buffer, position);
     }
 
     /** Identity, entries at their offsets from {@code dataStart} on, and the file's length. */
