@@ -45,6 +45,7 @@ public final class Attention {
         float[] key = new float[0];          // [d]
         float[] probabilities = new float[0]; // [seqLen], one row of probabilities when they are asked for
         final float[] inverseSums = new float[ROWS];
+        final float[] tileOut = new float[ROWS * WIDTH];   // one output tile before its scaling
 
         void ensure(int seqLen, int headSize) {
             int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
@@ -144,7 +145,7 @@ public final class Attention {
         for (int i = 0; i < seqLen; i += ROWS) {
             int rows = Math.min(ROWS, seqLen - i);
             for (int p = 0; p < keyPanelCount; p++) {
-                scoreTile(queries, i * d, d, keyPanels, p * WIDTH * d, scores, p * WIDTH, scoreStride);
+                tile(queries, i * d, d, keyPanels, p * WIDTH * d, d, scores, p * WIDTH, scoreStride);
             }
             // Softmax without its division: the output rows are divided by the sums instead (d values per
             // row rather than seqLen).
@@ -159,18 +160,20 @@ public final class Attention {
                 }
             }
             for (int c0 = 0; c0 < d; c0 += WIDTH) {
-                outputTile(rows, scores, scoreStride, valuePanels, c0 * seqLen, seqLen, inverseSums, out,
+                outputTile(rows, scores, scoreStride, valuePanels, c0 * seqLen, seqLen, inverseSums, s.tileOut, out,
                         outFirst + i * outStride + 4L * c0, outStride, Math.min(WIDTH, d - c0));
             }
         }
     }
 
     /**
-     * {@code scores[r][j0 + c] = q_r . k_(j0 + c)} for the ROWS query rows at {@code q[qBase ..]} (row-major,
-     * {@code d} apart) and the WIDTH keys of one K^T panel ({@code [d][WIDTH]} at {@code kt[ktBase ..]}).
+     * The attention's micro-kernel, for both products: {@code out[r][c] = sum_(k < kLen) x[r][k] w[k][c]} for the
+     * ROWS rows of x at {@code x[xBase + r * xStride + k]} and the WIDTH columns of one panel
+     * ({@code [kLen][WIDTH]} at {@code w[wBase ..]}), stored at {@code out[outBase + r * outStride ..]}. Scores:
+     * x = Q, w = a K^T panel, k over the head's d. Output: x = the tile's exponentials, w = a V panel, k over the keys.
      */
-    private static void scoreTile(float[] q, int qBase, int d, float[] kt, int ktBase, float[] scores, int sBase,
-            int sStride) {
+    private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
+            int outBase, int outStride) {
         FloatVector c00 = FloatVector.zero(FLOATS);
         FloatVector c01 = FloatVector.zero(FLOATS);
         FloatVector c10 = FloatVector.zero(FLOATS);
@@ -179,82 +182,50 @@ public final class Attention {
         FloatVector c21 = FloatVector.zero(FLOATS);
         FloatVector c30 = FloatVector.zero(FLOATS);
         FloatVector c31 = FloatVector.zero(FLOATS);
-        int q0 = qBase;
-        int q1 = qBase + d;
-        int q2 = qBase + 2 * d;
-        int q3 = qBase + 3 * d;
-        for (int c = 0; c < d; c++) {
-            int kc = ktBase + c * WIDTH;
-            FloatVector k0 = FloatVector.fromArray(FLOATS, kt, kc);
-            FloatVector k1 = FloatVector.fromArray(FLOATS, kt, kc + LANES);
-            FloatVector a = FloatVector.broadcast(FLOATS, q[q0 + c]);
-            c00 = a.fma(k0, c00);
-            c01 = a.fma(k1, c01);
-            a = FloatVector.broadcast(FLOATS, q[q1 + c]);
-            c10 = a.fma(k0, c10);
-            c11 = a.fma(k1, c11);
-            a = FloatVector.broadcast(FLOATS, q[q2 + c]);
-            c20 = a.fma(k0, c20);
-            c21 = a.fma(k1, c21);
-            a = FloatVector.broadcast(FLOATS, q[q3 + c]);
-            c30 = a.fma(k0, c30);
-            c31 = a.fma(k1, c31);
+        int x0 = xBase;
+        int x1 = xBase + xStride;
+        int x2 = xBase + 2 * xStride;
+        int x3 = xBase + 3 * xStride;
+        for (int k = 0; k < kLen; k++) {
+            int wk = wBase + k * WIDTH;
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wk);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
+            FloatVector a = FloatVector.broadcast(FLOATS, x[x0 + k]);
+            c00 = a.fma(w0, c00);
+            c01 = a.fma(w1, c01);
+            a = FloatVector.broadcast(FLOATS, x[x1 + k]);
+            c10 = a.fma(w0, c10);
+            c11 = a.fma(w1, c11);
+            a = FloatVector.broadcast(FLOATS, x[x2 + k]);
+            c20 = a.fma(w0, c20);
+            c21 = a.fma(w1, c21);
+            a = FloatVector.broadcast(FLOATS, x[x3 + k]);
+            c30 = a.fma(w0, c30);
+            c31 = a.fma(w1, c31);
         }
-        c00.intoArray(scores, sBase);
-        c01.intoArray(scores, sBase + LANES);
-        c10.intoArray(scores, sBase + sStride);
-        c11.intoArray(scores, sBase + sStride + LANES);
-        c20.intoArray(scores, sBase + 2 * sStride);
-        c21.intoArray(scores, sBase + 2 * sStride + LANES);
-        c30.intoArray(scores, sBase + 3 * sStride);
-        c31.intoArray(scores, sBase + 3 * sStride + LANES);
+        c00.intoArray(out, outBase);
+        c01.intoArray(out, outBase + LANES);
+        c10.intoArray(out, outBase + outStride);
+        c11.intoArray(out, outBase + outStride + LANES);
+        c20.intoArray(out, outBase + 2 * outStride);
+        c21.intoArray(out, outBase + 2 * outStride + LANES);
+        c30.intoArray(out, outBase + 3 * outStride);
+        c31.intoArray(out, outBase + 3 * outStride + LANES);
     }
 
     /**
-     * {@code out[r][c] = scale[r] sum_(j < seqLen) p[r][j] v_j[c]} for the first {@code rows} of the ROWS
-     * rows of {@code p} ({@code p[r * pStride + j]}) and the {@code cols} columns of one V panel ({@code [seqLen][WIDTH]} at
-     * {@code v[vBase ..]}), stored at byte offset {@code outOff} of {@code out}, rows {@code outStride} bytes
+     * {@code out[r][c] = scale[r] sum_(j < seqLen) p[r][j] v_j[c]} for the first {@code rows} of the ROWS rows
+     * of {@code p} ({@code p[r * pStride + j]}) and the {@code cols} columns of one V panel ({@code [seqLen][WIDTH]}
+     * at {@code v[vBase ..]}), stored at byte offset {@code outOff} of {@code out}, rows {@code outStride} bytes
      * apart. Rows beyond {@code rows} are computed from whatever the scratch holds and not stored.
      */
     private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int seqLen, float[] scale,
-            MemorySegment out, long outOff, long outStride, int cols) {
-        FloatVector c00 = FloatVector.zero(FLOATS);
-        FloatVector c01 = FloatVector.zero(FLOATS);
-        FloatVector c10 = FloatVector.zero(FLOATS);
-        FloatVector c11 = FloatVector.zero(FLOATS);
-        FloatVector c20 = FloatVector.zero(FLOATS);
-        FloatVector c21 = FloatVector.zero(FLOATS);
-        FloatVector c30 = FloatVector.zero(FLOATS);
-        FloatVector c31 = FloatVector.zero(FLOATS);
-        int p1 = pStride;
-        int p2 = 2 * pStride;
-        int p3 = 3 * pStride;
-        for (int j = 0; j < seqLen; j++) {
-            int vj = vBase + j * WIDTH;
-            FloatVector v0 = FloatVector.fromArray(FLOATS, v, vj);
-            FloatVector v1 = FloatVector.fromArray(FLOATS, v, vj + LANES);
-            FloatVector a = FloatVector.broadcast(FLOATS, p[j]);
-            c00 = a.fma(v0, c00);
-            c01 = a.fma(v1, c01);
-            a = FloatVector.broadcast(FLOATS, p[p1 + j]);
-            c10 = a.fma(v0, c10);
-            c11 = a.fma(v1, c11);
-            a = FloatVector.broadcast(FLOATS, p[p2 + j]);
-            c20 = a.fma(v0, c20);
-            c21 = a.fma(v1, c21);
-            a = FloatVector.broadcast(FLOATS, p[p3 + j]);
-            c30 = a.fma(v0, c30);
-            c31 = a.fma(v1, c31);
-        }
-        store(c00.mul(scale[0]), c01.mul(scale[0]), out, outOff, cols);
-        if (rows > 1) {
-            store(c10.mul(scale[1]), c11.mul(scale[1]), out, outOff + outStride, cols);
-        }
-        if (rows > 2) {
-            store(c20.mul(scale[2]), c21.mul(scale[2]), out, outOff + 2 * outStride, cols);
-        }
-        if (rows > 3) {
-            store(c30.mul(scale[3]), c31.mul(scale[3]), out, outOff + 3 * outStride, cols);
+            float[] tileOut, MemorySegment out, long outOff, long outStride, int cols) {
+        tile(p, 0, pStride, v, vBase, seqLen, tileOut, 0, WIDTH);
+        for (int r = 0; r < rows; r++) {
+            FloatVector lo = FloatVector.fromArray(FLOATS, tileOut, r * WIDTH).mul(scale[r]);
+            FloatVector hi = FloatVector.fromArray(FLOATS, tileOut, r * WIDTH + LANES).mul(scale[r]);
+            store(lo, hi, out, outOff + r * outStride, cols);
         }
     }
 
