@@ -50,14 +50,21 @@ final class PackedCache {
     private static final System.Logger LOG = System.getLogger(PackedCache.class.getName());
     private static final int MAX_HEADER_BYTES = 1 << 24;
 
+    /** A Linear in a mapped file. */
     private record Entry(String key, int[] partRows, int k, long offset, long bytes) {}
+
+    /** A Linear packed during this load, to be written by {@link #finish()}. */
+    private record Built(String key, int[] partRows, int k, PackedLinear weights) {
+        long bytes() {
+            return weights.packedData().byteSize();
+        }
+    }
 
     private final Path file;
     private final byte[] identity;
     private final Map<String, Entry> mappedEntries;
     private final MemorySegment mapped;
-    private final List<Entry> built = new ArrayList<>();
-    private final List<PackedLinear> builtWeights = new ArrayList<>();
+    private final List<Built> built = new ArrayList<>();
 
     private PackedCache(Path file, byte[] identity, Map<String, Entry> mappedEntries, MemorySegment mapped) {
         this.file = file;
@@ -103,8 +110,7 @@ final class PackedCache {
         }
         PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool);
         if (file != null) {
-            built.add(new Entry(key, partRows, k, 0, packed.packedData().byteSize()));
-            builtWeights.add(packed);
+            built.add(new Built(key, partRows, k, packed));
         }
         return packed;
     }
@@ -129,7 +135,6 @@ final class PackedCache {
             }
         } finally {
             built.clear();
-            builtWeights.clear();
         }
     }
 
@@ -138,15 +143,15 @@ final class PackedCache {
         long dataStart = align(MAGIC.length + 8 + header(0).length);
         byte[] header = header(dataStart);
         long end = dataStart;
-        for (Entry e : built) end = align(end + e.bytes);
+        for (Built b : built) end = align(end + b.bytes());
         // Plain writes, not a mapping: a full disk is then an IOException rather than a fault on a mapped page.
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
             ByteBuffer start = ByteBuffer.allocate(MAGIC.length + 8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
             start.put(MAGIC).putLong(header.length).put(header).flip();
             writeFully(channel, start, 0);
             long at = dataStart;
-            for (PackedLinear p : builtWeights) {
-                MemorySegment data = p.packedData();
+            for (Built b : built) {
+                MemorySegment data = b.weights.packedData();
                 for (long done = 0; done < data.byteSize(); done += 1 << 30) {
                     writeFully(channel, data.asSlice(done, Math.min(1 << 30, data.byteSize() - done)).asByteBuffer(), at + done);
                 }
@@ -168,14 +173,14 @@ final class PackedCache {
         out.write(identity);
         out.writeInt(built.size());
         long at = dataStart;
-        for (Entry e : built) {
-            out.writeUTF(e.key);
-            out.writeInt(e.partRows.length);
-            for (int r : e.partRows) out.writeInt(r);
-            out.writeInt(e.k);
+        for (Built b : built) {
+            out.writeUTF(b.key);
+            out.writeInt(b.partRows.length);
+            for (int r : b.partRows) out.writeInt(r);
+            out.writeInt(b.k);
             out.writeLong(at);
-            out.writeLong(e.bytes);
-            at = align(at + e.bytes);
+            out.writeLong(b.bytes());
+            at = align(at + b.bytes());
         }
         out.writeLong(at);
         return bytes.toByteArray();
