@@ -179,6 +179,24 @@ public final class SideBySide {
         }
     }
 
+    /**
+     * ONNX Runtime as bertj is compared with it: {@code threads} intra-op threads, one inter-op thread, sequential
+     * execution, graph optimization ALL. The caller closes the options.
+     */
+    public static OrtSession.SessionOptions ortOptions(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setIntraOpNumThreads(threads);
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
     private static ObjectNode timing(String engine, BertInput input, int threads, double medianMs, double p90Ms) {
         return line().put("engine", engine).put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
                 .put("median_ms", round(medianMs)).put("p90_ms", round(p90Ms));
@@ -245,11 +263,7 @@ public final class SideBySide {
             double rssBefore = ResidentMemory.mib();
             long start = System.nanoTime();
             OrtSession session;
-            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-                options.setIntraOpNumThreads(threads);
-                options.setInterOpNumThreads(1);
-                options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-                options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession.SessionOptions options = ortOptions(threads)) {
                 // ORT's idle workers otherwise keep spinning for as long as the session is open, on the core
                 // bertj's second thread needs between ORT's runs (bertj's 2-thread times doubled). They still
                 // spin within a run; ORT's own times did not change measurably.

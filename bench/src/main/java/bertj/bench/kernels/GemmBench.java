@@ -105,19 +105,11 @@ public final class GemmBench {
             double flops = 2.0 * m * k * n;
             // Enough calls per sample for about 20 ms, so short shapes are not timer noise.
             int callsPerSample = (int) Math.max(copies, Math.min(1_000_000, 20e-3 * 50e9 / flops));
-            double[] seconds = new double[samples];
-            int next = 0;
-            for (int s = -Math.max(5, samples / 2); s < samples; s++) {
-                long start = System.nanoTime();
-                for (int call = 0; call < callsPerSample; call++) {
-                    Linear.forward(pool, x, m, layers[next], y, Activation.NONE);
-                    next = next + 1 == copies ? 0 : next + 1;
-                }
-                if (s >= 0) {
-                    seconds[s] = (System.nanoTime() - start) * 1e-9 / callsPerSample;
-                }
-            }
-            Arrays.sort(seconds);
+            int[] next = {0};
+            double[] seconds = sortedSeconds(samples, callsPerSample, () -> {
+                Linear.forward(pool, x, m, layers[next[0]], y, Activation.NONE);
+                next[0] = next[0] + 1 == copies ? 0 : next[0] + 1;
+            });
             double median = seconds[samples / 2];
             return String.format(Locale.ROOT,
                     "bertj Linear m=%d k=%d n=%d threads=%d (%d-bit vectors): %.1f us, weights %.2f MB x %d copies "
@@ -126,6 +118,34 @@ public final class GemmBench {
                     weightBytes * copies / packSeconds / 1e9, weightBytes / median / 1e9, flops / seconds[0] / 1e9,
                     flops / median / 1e9);
         }
+    }
+
+    /** One timed call; ONNX Runtime's throw checked exceptions. */
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /**
+     * Seconds per call of {@code samples} samples of {@code callsPerSample} calls each, after half as many
+     * (at least 5) untimed samples; sorted, so the median is {@code [samples / 2]} and the best {@code [0]}.
+     */
+    static double[] sortedSeconds(int samples, int callsPerSample, Call call) {
+        double[] seconds = new double[samples];
+        try {
+            for (int s = -Math.max(5, samples / 2); s < samples; s++) {
+                long start = System.nanoTime();
+                for (int c = 0; c < callsPerSample; c++) {
+                    call.run();
+                }
+                if (s >= 0) {
+                    seconds[s] = (System.nanoTime() - start) * 1e-9 / callsPerSample;
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("a timed call failed: " + e.getMessage(), e);
+        }
+        Arrays.sort(seconds);
+        return seconds;
     }
 
     private static MemorySegment fill(MemorySegment segment, Random random) {

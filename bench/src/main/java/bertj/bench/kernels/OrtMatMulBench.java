@@ -4,12 +4,12 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import bertj.bench.SideBySide;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -28,11 +28,7 @@ final class OrtMatMulBench {
         int copies = (int) Math.max(1, Math.min(64, ((long) weightsMb << 20) / weightBytes));
         byte[] model = matMulModel(m, k, n, copies, new Random(1));
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        try (OrtSession.SessionOptions options = SideBySide.ortOptions(threads)) {
             try (OrtSession session = env.createSession(model, options)) {
                 float[] x = new float[m * k];
                 Random random = new Random(2);
@@ -41,17 +37,12 @@ final class OrtMatMulBench {
                     Map<String, OnnxTensor> inputs = Map.of("x", input);
                     double flops = 2.0 * m * k * n;
                     int runsPerSample = (int) Math.max(1, Math.min(1_000, 20e-3 * 50e9 / (flops * copies)));
-                    double[] seconds = new double[samples];
-                    for (int s = -Math.max(5, samples / 2); s < samples; s++) {
-                        long start = System.nanoTime();
-                        for (int r = 0; r < runsPerSample; r++) {
-                            try (OrtSession.Result ignored = session.run(inputs)) {
-                                // outputs freed at once
-                            }
+                    double[] seconds = GemmBench.sortedSeconds(samples, runsPerSample, () -> {
+                        try (OrtSession.Result ignored = session.run(inputs)) {
+                            // outputs freed at once
                         }
-                        if (s >= 0) seconds[s] = (System.nanoTime() - start) * 1e-9 / runsPerSample / copies;
-                    }
-                    Arrays.sort(seconds);
+                    });
+                    for (int i = 0; i < samples; i++) seconds[i] /= copies; // per MatMul node
                     double median = seconds[samples / 2];
                     return String.format(Locale.ROOT,
                             "onnxruntime %s MatMul m=%d k=%d n=%d threads=%d: %.1f us, weights %.2f MB x %d nodes, "
