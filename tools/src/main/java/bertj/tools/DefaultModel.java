@@ -199,7 +199,12 @@ public final class DefaultModel {
             for (Path p : entries.toList()) {
                 String name = p.getFileName().toString();
                 if (!name.startsWith("." + NAME + ".tmp-") && !name.startsWith("." + NAME + ".old-")) continue;
-                FileTime modified = Files.getLastModifiedTime(p);
+                FileTime modified;
+                try {
+                    modified = Files.getLastModifiedTime(p);
+                } catch (NoSuchFileException e) {
+                    continue; // a concurrent run removed it between the listing and here
+                }
                 if (modified.toInstant().isBefore(cutoff)) deleteQuietly(p);
             }
         }
