@@ -8,23 +8,24 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The register-blocked micro-kernel shared by {@link Linear} and {@link Attention}:
- * {@code y[rows, cols] = init + xPacked[kLen][rows] . wPanel[kLen][WIDTH]}, with {@code rows <= ROWS} and
- * {@code cols <= WIDTH}.
+ * The register-blocked micro-kernel of {@link Linear}: {@code c[ROWS, WIDTH] += xPacked[kLen][ROWS] .
+ * wPanel[kLen][WIDTH]}.
  *
- * <p>Both operands are heap arrays in the order the loop reads them: the {@code x} block interleaved
- * {@code [k][rows]} (one broadcast per row and k) and the weight panel {@code [k][WIDTH]} (two vector loads
- * per k). Their indices are linear in {@code k}, so C2 removes every bounds check from the loop; the same
- * loop reading a {@code MemorySegment} keeps a check per load and ran at about 60% of the speed (measured
- * on AVX2, 4 x 2 tile, K = 768). The tile is 4 rows x 2 vectors: 8 accumulators, 2 weight vectors and the
- * broadcasts fit in AVX2's 16 registers; larger tiles made C2 spill accumulators to the stack.
+ * <p>The tile is ROWS rows x 2 vectors. With AVX-512 (16 floats, 32 registers) it is 8 rows: 16
+ * accumulators hide the FMA latency and each pair of weight loads feeds 16 FMAs (8 x 2 measured 205-220
+ * GFLOP/s on Zen 5 with operands in cache, 4 x 2 195). With narrower vectors there are 16 registers and
+ * 8 x 2 spills, so the tile is 4 rows (4 x 2 reached 85-89 GFLOP/s on AVX2, larger tiles 31-41).
  *
- * <p>The four tile methods differ only in their row count. They are unrolled by hand because C2 keeps
- * only straight-line locals in registers.
+ * <p>x is a heap array interleaved {@code [k][ROWS]} (one broadcast per row and k); the weight panel
+ * {@code [k][WIDTH]} is read from the packed segment in place (two vector loads per k). The tile has no
+ * branches and no masks: the caller gives it whole tiles only (partial ones go through a scratch tile), so
+ * that C2 compiles it the same way whatever it has seen, and small enough to inline everything (with the
+ * bias, masks and tails inside, C2 hit its node limit, left the stores as calls and boxed the vectors).
+ * The tile methods are unrolled by hand because C2 keeps only straight-line locals in registers.
  */
 final class GemmKernel {
     /** Rows of x per tile. */
-    static final int ROWS = 4;
+    static final int ROWS = VectorSupport.TILE_ROWS;
     /** Columns of y per tile: the width of a packed weight panel. */
     static final int WIDTH = 2 * LANES;
 
@@ -33,321 +34,134 @@ final class GemmKernel {
     private GemmKernel() {}
 
     /**
-     * Computes one tile. The accumulators start from y itself when {@code accumulate} (a later block of
-     * k), else from {@code bias[biasBase ..]} or zero when {@code bias} is null. Columns at and beyond
-     * {@code cols} are neither read nor written.
+     * Adds one tile of products to {@code c}.
      *
-     * @param xp     x block, {@code xp[xBase + k * rows + r]} is row r at k
-     * @param w      weight panel, {@code w[wBase + k * WIDTH + c]} is column c at k
-     * @param yOff   byte offset of the tile's first element in {@code y}
-     * @param yStride bytes between rows of y
+     * @param xp      x block, {@code xp[xBase + k * ROWS + r]} is row r at k
+     * @param w       packed weights, the panel's k-slice {@code [kLen][WIDTH]} at byte offset {@code wOff}
+     * @param c       the ROWS x WIDTH tile at byte offset {@code cOff}, rows {@code cStride} bytes apart
      */
-    static void tile(int rows, float[] xp, int xBase, float[] w, int wBase, int kLen, float[] bias, int biasBase,
-            boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        switch (rows) {
-            case 4 -> tile4(xp, xBase, w, wBase, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            case 3 -> tile3(xp, xBase, w, wBase, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            case 2 -> tile2(xp, xBase, w, wBase, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            case 1 -> tile1(xp, xBase, w, wBase, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            default -> throw new IllegalArgumentException("tile rows must be 1.." + ROWS + ", got " + rows);
+    static void tile(float[] xp, int xBase, MemorySegment w, long wOff, int kLen, MemorySegment c, long cOff,
+            long cStride) {
+        if (ROWS == 8) {
+            tile8(xp, xBase, w, wOff, kLen, c, cOff, cStride);
+        } else {
+            tile4(xp, xBase, w, wOff, kLen, c, cOff, cStride);
         }
     }
 
-    /**
-     * {@link #tile} reading the weight panel straight from the packed segment (at byte offset {@code wOff},
-     * {@code [kLen][WIDTH]}), and also storing it to {@code copy[0 .. kLen * WIDTH)} unless {@code copy} is
-     * null. Used for the first tile of a slice: its loads stream from memory interleaved with the
-     * arithmetic, so the two overlap, and the following tiles read the copy (bounds checks on segment loads
-     * make this loop slower when the data is already in cache).
-     */
-    static void streamTile(int rows, float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
-            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        switch (rows) {
-            case 4 -> streamTile4(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            case 3 -> streamTile3(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            case 2 -> streamTile2(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            case 1 -> streamTile1(xp, xBase, w, wOff, copy, kLen, bias, biasBase, accumulate, y, yOff, yStride, cols);
-            default -> throw new IllegalArgumentException("tile rows must be 1.." + ROWS + ", got " + rows);
-        }
-    }
-
-    private static FloatVector init(boolean accumulate, MemorySegment y, long rowOff, int lane0, int cols,
-            float[] bias, int biasBase) {
-        if (accumulate) {
-            if (lane0 + LANES <= cols) {
-                return FloatVector.fromMemorySegment(FLOATS, y, rowOff + 4L * lane0, ORDER);
-            }
-            if (lane0 >= cols) {
-                return FloatVector.zero(FLOATS);
-            }
-            return FloatVector.fromMemorySegment(FLOATS, y, rowOff + 4L * lane0, ORDER,
-                    FLOATS.indexInRange(lane0, cols));
-        }
-        return bias == null ? FloatVector.zero(FLOATS) : FloatVector.fromArray(FLOATS, bias, biasBase + lane0);
-    }
-
-    private static void store(FloatVector v, MemorySegment y, long rowOff, int lane0, int cols) {
-        if (lane0 + LANES <= cols) {
-            v.intoMemorySegment(y, rowOff + 4L * lane0, ORDER);
-        } else if (lane0 < cols) {
-            v.intoMemorySegment(y, rowOff + 4L * lane0, ORDER, FLOATS.indexInRange(lane0, cols));
-        }
-    }
-
-    private static void tile4(float[] xp, int xBase, float[] w, int wBase, int kLen, float[] bias, int biasBase,
-            boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        long y1 = yOff + 1 * yStride;
-        long y2 = yOff + 2 * yStride;
-        long y3 = yOff + 3 * yStride;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
-        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
-        FloatVector c20 = init(accumulate, y, y2, 0, cols, bias, biasBase);
-        FloatVector c21 = init(accumulate, y, y2, LANES, cols, bias, biasBase);
-        FloatVector c30 = init(accumulate, y, y3, 0, cols, bias, biasBase);
-        FloatVector c31 = init(accumulate, y, y3, LANES, cols, bias, biasBase);
+    private static void tile8(float[] xp, int xBase, MemorySegment w, long wOff, int kLen, MemorySegment c, long cOff,
+            long cStride) {
+        long c0 = cOff + 0 * cStride;
+        long c1 = cOff + 1 * cStride;
+        long c2 = cOff + 2 * cStride;
+        long c3 = cOff + 3 * cStride;
+        long c4 = cOff + 4 * cStride;
+        long c5 = cOff + 5 * cStride;
+        long c6 = cOff + 6 * cStride;
+        long c7 = cOff + 7 * cStride;
+        FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, c, c0, ORDER);
+        FloatVector a01 = FloatVector.fromMemorySegment(FLOATS, c, c0 + 4L * LANES, ORDER);
+        FloatVector a10 = FloatVector.fromMemorySegment(FLOATS, c, c1, ORDER);
+        FloatVector a11 = FloatVector.fromMemorySegment(FLOATS, c, c1 + 4L * LANES, ORDER);
+        FloatVector a20 = FloatVector.fromMemorySegment(FLOATS, c, c2, ORDER);
+        FloatVector a21 = FloatVector.fromMemorySegment(FLOATS, c, c2 + 4L * LANES, ORDER);
+        FloatVector a30 = FloatVector.fromMemorySegment(FLOATS, c, c3, ORDER);
+        FloatVector a31 = FloatVector.fromMemorySegment(FLOATS, c, c3 + 4L * LANES, ORDER);
+        FloatVector a40 = FloatVector.fromMemorySegment(FLOATS, c, c4, ORDER);
+        FloatVector a41 = FloatVector.fromMemorySegment(FLOATS, c, c4 + 4L * LANES, ORDER);
+        FloatVector a50 = FloatVector.fromMemorySegment(FLOATS, c, c5, ORDER);
+        FloatVector a51 = FloatVector.fromMemorySegment(FLOATS, c, c5 + 4L * LANES, ORDER);
+        FloatVector a60 = FloatVector.fromMemorySegment(FLOATS, c, c6, ORDER);
+        FloatVector a61 = FloatVector.fromMemorySegment(FLOATS, c, c6 + 4L * LANES, ORDER);
+        FloatVector a70 = FloatVector.fromMemorySegment(FLOATS, c, c7, ORDER);
+        FloatVector a71 = FloatVector.fromMemorySegment(FLOATS, c, c7 + 4L * LANES, ORDER);
         for (int k = 0; k < kLen; k++) {
-            int wk = wBase + k * WIDTH;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, w, wk);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
+            long wk = wOff + 4L * WIDTH * k;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
+            int xk = xBase + k * 8;
+            FloatVector x = FloatVector.broadcast(FLOATS, xp[xk + 0]);
+            a00 = x.fma(b0, a00);
+            a01 = x.fma(b1, a01);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 1]);
+            a10 = x.fma(b0, a10);
+            a11 = x.fma(b1, a11);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 2]);
+            a20 = x.fma(b0, a20);
+            a21 = x.fma(b1, a21);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 3]);
+            a30 = x.fma(b0, a30);
+            a31 = x.fma(b1, a31);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 4]);
+            a40 = x.fma(b0, a40);
+            a41 = x.fma(b1, a41);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 5]);
+            a50 = x.fma(b0, a50);
+            a51 = x.fma(b1, a51);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 6]);
+            a60 = x.fma(b0, a60);
+            a61 = x.fma(b1, a61);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 7]);
+            a70 = x.fma(b0, a70);
+            a71 = x.fma(b1, a71);
+        }
+        a00.intoMemorySegment(c, c0, ORDER);
+        a01.intoMemorySegment(c, c0 + 4L * LANES, ORDER);
+        a10.intoMemorySegment(c, c1, ORDER);
+        a11.intoMemorySegment(c, c1 + 4L * LANES, ORDER);
+        a20.intoMemorySegment(c, c2, ORDER);
+        a21.intoMemorySegment(c, c2 + 4L * LANES, ORDER);
+        a30.intoMemorySegment(c, c3, ORDER);
+        a31.intoMemorySegment(c, c3 + 4L * LANES, ORDER);
+        a40.intoMemorySegment(c, c4, ORDER);
+        a41.intoMemorySegment(c, c4 + 4L * LANES, ORDER);
+        a50.intoMemorySegment(c, c5, ORDER);
+        a51.intoMemorySegment(c, c5 + 4L * LANES, ORDER);
+        a60.intoMemorySegment(c, c6, ORDER);
+        a61.intoMemorySegment(c, c6 + 4L * LANES, ORDER);
+        a70.intoMemorySegment(c, c7, ORDER);
+        a71.intoMemorySegment(c, c7 + 4L * LANES, ORDER);
+    }
+
+    private static void tile4(float[] xp, int xBase, MemorySegment w, long wOff, int kLen, MemorySegment c, long cOff,
+            long cStride) {
+        long c0 = cOff + 0 * cStride;
+        long c1 = cOff + 1 * cStride;
+        long c2 = cOff + 2 * cStride;
+        long c3 = cOff + 3 * cStride;
+        FloatVector a00 = FloatVector.fromMemorySegment(FLOATS, c, c0, ORDER);
+        FloatVector a01 = FloatVector.fromMemorySegment(FLOATS, c, c0 + 4L * LANES, ORDER);
+        FloatVector a10 = FloatVector.fromMemorySegment(FLOATS, c, c1, ORDER);
+        FloatVector a11 = FloatVector.fromMemorySegment(FLOATS, c, c1 + 4L * LANES, ORDER);
+        FloatVector a20 = FloatVector.fromMemorySegment(FLOATS, c, c2, ORDER);
+        FloatVector a21 = FloatVector.fromMemorySegment(FLOATS, c, c2 + 4L * LANES, ORDER);
+        FloatVector a30 = FloatVector.fromMemorySegment(FLOATS, c, c3, ORDER);
+        FloatVector a31 = FloatVector.fromMemorySegment(FLOATS, c, c3 + 4L * LANES, ORDER);
+        for (int k = 0; k < kLen; k++) {
+            long wk = wOff + 4L * WIDTH * k;
+            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
+            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
             int xk = xBase + k * 4;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
+            FloatVector x = FloatVector.broadcast(FLOATS, xp[xk + 0]);
+            a00 = x.fma(b0, a00);
+            a01 = x.fma(b1, a01);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 1]);
+            a10 = x.fma(b0, a10);
+            a11 = x.fma(b1, a11);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 2]);
+            a20 = x.fma(b0, a20);
+            a21 = x.fma(b1, a21);
+            x = FloatVector.broadcast(FLOATS, xp[xk + 3]);
+            a30 = x.fma(b0, a30);
+            a31 = x.fma(b1, a31);
         }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-        store(c10, y, y1, 0, cols);
-        store(c11, y, y1, LANES, cols);
-        store(c20, y, y2, 0, cols);
-        store(c21, y, y2, LANES, cols);
-        store(c30, y, y3, 0, cols);
-        store(c31, y, y3, LANES, cols);
+        a00.intoMemorySegment(c, c0, ORDER);
+        a01.intoMemorySegment(c, c0 + 4L * LANES, ORDER);
+        a10.intoMemorySegment(c, c1, ORDER);
+        a11.intoMemorySegment(c, c1 + 4L * LANES, ORDER);
+        a20.intoMemorySegment(c, c2, ORDER);
+        a21.intoMemorySegment(c, c2 + 4L * LANES, ORDER);
+        a30.intoMemorySegment(c, c3, ORDER);
+        a31.intoMemorySegment(c, c3 + 4L * LANES, ORDER);
     }
-
-    private static void tile3(float[] xp, int xBase, float[] w, int wBase, int kLen, float[] bias, int biasBase,
-            boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        long y1 = yOff + 1 * yStride;
-        long y2 = yOff + 2 * yStride;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
-        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
-        FloatVector c20 = init(accumulate, y, y2, 0, cols, bias, biasBase);
-        FloatVector c21 = init(accumulate, y, y2, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            int wk = wBase + k * WIDTH;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, w, wk);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
-            int xk = xBase + k * 3;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-        store(c10, y, y1, 0, cols);
-        store(c11, y, y1, LANES, cols);
-        store(c20, y, y2, 0, cols);
-        store(c21, y, y2, LANES, cols);
-    }
-
-    private static void tile2(float[] xp, int xBase, float[] w, int wBase, int kLen, float[] bias, int biasBase,
-            boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        long y1 = yOff + 1 * yStride;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
-        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            int wk = wBase + k * WIDTH;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, w, wk);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
-            int xk = xBase + k * 2;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-        store(c10, y, y1, 0, cols);
-        store(c11, y, y1, LANES, cols);
-    }
-
-    private static void tile1(float[] xp, int xBase, float[] w, int wBase, int kLen, float[] bias, int biasBase,
-            boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            int wk = wBase + k * WIDTH;
-            FloatVector b0 = FloatVector.fromArray(FLOATS, w, wk);
-            FloatVector b1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
-            int xk = xBase + k * 1;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-    }
-
-    private static void streamTile4(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
-            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        long y1 = yOff + 1 * yStride;
-        long y2 = yOff + 2 * yStride;
-        long y3 = yOff + 3 * yStride;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
-        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
-        FloatVector c20 = init(accumulate, y, y2, 0, cols, bias, biasBase);
-        FloatVector c21 = init(accumulate, y, y2, LANES, cols, bias, biasBase);
-        FloatVector c30 = init(accumulate, y, y3, 0, cols, bias, biasBase);
-        FloatVector c31 = init(accumulate, y, y3, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            long wk = wOff + 4L * k * WIDTH;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
-            if (copy != null) {
-                b0.intoArray(copy, k * WIDTH);
-                b1.intoArray(copy, k * WIDTH + LANES);
-            }
-            int xk = xBase + k * 4;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-        store(c10, y, y1, 0, cols);
-        store(c11, y, y1, LANES, cols);
-        store(c20, y, y2, 0, cols);
-        store(c21, y, y2, LANES, cols);
-        store(c30, y, y3, 0, cols);
-        store(c31, y, y3, LANES, cols);
-    }
-
-    private static void streamTile3(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
-            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        long y1 = yOff + 1 * yStride;
-        long y2 = yOff + 2 * yStride;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
-        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
-        FloatVector c20 = init(accumulate, y, y2, 0, cols, bias, biasBase);
-        FloatVector c21 = init(accumulate, y, y2, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            long wk = wOff + 4L * k * WIDTH;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
-            if (copy != null) {
-                b0.intoArray(copy, k * WIDTH);
-                b1.intoArray(copy, k * WIDTH + LANES);
-            }
-            int xk = xBase + k * 3;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-        store(c10, y, y1, 0, cols);
-        store(c11, y, y1, LANES, cols);
-        store(c20, y, y2, 0, cols);
-        store(c21, y, y2, LANES, cols);
-    }
-
-    private static void streamTile2(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
-            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        long y1 = yOff + 1 * yStride;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        FloatVector c10 = init(accumulate, y, y1, 0, cols, bias, biasBase);
-        FloatVector c11 = init(accumulate, y, y1, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            long wk = wOff + 4L * k * WIDTH;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
-            if (copy != null) {
-                b0.intoArray(copy, k * WIDTH);
-                b1.intoArray(copy, k * WIDTH + LANES);
-            }
-            int xk = xBase + k * 2;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(FLOATS, xp[xk + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-        store(c10, y, y1, 0, cols);
-        store(c11, y, y1, LANES, cols);
-    }
-
-    private static void streamTile1(float[] xp, int xBase, MemorySegment w, long wOff, float[] copy, int kLen,
-            float[] bias, int biasBase, boolean accumulate, MemorySegment y, long yOff, long yStride, int cols) {
-        long y0 = yOff;
-        FloatVector c00 = init(accumulate, y, y0, 0, cols, bias, biasBase);
-        FloatVector c01 = init(accumulate, y, y0, LANES, cols, bias, biasBase);
-        for (int k = 0; k < kLen; k++) {
-            long wk = wOff + 4L * k * WIDTH;
-            FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
-            FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
-            if (copy != null) {
-                b0.intoArray(copy, k * WIDTH);
-                b1.intoArray(copy, k * WIDTH + LANES);
-            }
-            int xk = xBase + k * 1;
-            FloatVector a = FloatVector.broadcast(FLOATS, xp[xk]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-        }
-        store(c00, y, y0, 0, cols);
-        store(c01, y, y0, LANES, cols);
-    }
-
 }

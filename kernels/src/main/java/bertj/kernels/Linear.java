@@ -1,20 +1,25 @@
 package bertj.kernels;
 
 import static bertj.kernels.GemmKernel.WIDTH;
+import static bertj.kernels.VectorSupport.FLOATS;
+import static bertj.kernels.VectorSupport.LANES;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * {@code y[m, n] = act(x[m, k] . W[n, k]^T + b)}: the Linear layer, on weights packed by {@link PackedLinear}.
  *
  * <p>Blocking: the caller first interleaves x, once, into a heap array that every task reads (tiles of
- * {@link GemmKernel#ROWS} rows, {@code [k][row]}). The output is cut into tasks of up to {@link #ROW_BLOCK}
- * rows x a run of weight panels, handed to the pool. A task walks k in blocks of {@link #K_BLOCK}: it
- * copies each panel's k-slice (K_BLOCK x 16 floats, L1-sized) to a heap array and runs the
- * {@link GemmKernel} tile over its rows; later k blocks accumulate into y. The copy is what makes the inner loop free of bounds checks (see GemmKernel); with few rows the
- * first tile reads the slice from the packed weights itself, so that the memory stream overlaps the
- * arithmetic, and with many rows the next slice is copied in pieces between tiles.
+ * {@link GemmKernel#ROWS} rows, {@code [k][row]}, padded with zero rows). The output is cut into tasks of up to
+ * {@link #ROW_BLOCK} rows x a run of weight panels, handed to the pool. A task walks k in blocks of
+ * {@link #K_BLOCK}; for each panel's k-slice (K_BLOCK x WIDTH floats, one contiguous range of the packed
+ * weights) it runs the {@link GemmKernel} tile over its rows, which read the slice in place: the first tile
+ * streams it from memory, the others find it in L1. Later k blocks accumulate into y.
  *
  * <p>Bias is the accumulators' starting value; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to 16) the layer is bound by reading the weights,
@@ -22,19 +27,15 @@ import java.lang.foreign.ValueLayout;
  * in order, whatever the threads and the split: results do not depend on the pool.
  */
 public final class Linear {
-    /** k per block: a panel slice of K_BLOCK x WIDTH floats (16 KB with AVX2) stays in L1. */
+    /** k per block (see PackedLinear.K_BLOCK). */
     static final int K_BLOCK = PackedLinear.K_BLOCK;
     /**
-     * Rows per task: the x rows of one k block (ROW_BLOCK x K_BLOCK floats, 256 KB) stay in L2 (512 KB on
-     * Zen 3) and each panel slice is reused by 64 tiles. 256 measured up to 8% faster than 128 at m = 512.
+     * Most rows per task: the x rows of one k block stay in L2 while the panel slices stream past them
+     * (256 x 384 floats for MiniLM, 384 KB).
      */
     static final int ROW_BLOCK = 256;
-    /**
-     * Up to this many tiles per panel slice (32 rows), the first tile streams the slice from memory. At
-     * m = 32 on one thread that was 15-20% faster than copying the slice in pieces between tiles; at m = 64
-     * and beyond the two were level.
-     */
-    static final int STREAMED_TILES = 8;
+    /** Most floats of x per task and k block: 512 KB, half of Zen 5's L2, so fewer rows when k is large. */
+    static final int X_BLOCK_FLOATS = 1 << 17;
     /** Largest copy of x made per call, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
     static long xCopyFloats = 1L << 24;
     /** Interleaving x is split over the pool from this many floats on. */
@@ -44,8 +45,10 @@ public final class Linear {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    /** Exposed for {@link VectorSupport#describe()}. */
     static final int ROWS = GemmKernel.ROWS;
+    /** Bytes between the rows of a scratch tile. */
+    private static final long EDGE_STRIDE = 4L * WIDTH;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private Linear() {}
 
@@ -54,8 +57,8 @@ public final class Linear {
         /** The caller's copy of x, read by every task of its call. */
         float[] x = new float[0];
         private float[] row = new float[0];
-        /** Two panel slices: the one being computed and the next one being copied in. */
-        final float[][] panels = {new float[K_BLOCK * WIDTH], new float[K_BLOCK * WIDTH]};
+        /** A whole tile for the partial ones, native like y so that the kernel sees one kind of segment. */
+        final MemorySegment edge = Arena.ofAuto().allocate(4L * ROWS * WIDTH, 64);
 
         float[] x(int floats) {
             if (x.length < floats) {
@@ -111,16 +114,17 @@ public final class Linear {
     private static void forwardRows(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y,
             Activation act) {
         int k = w.k();
-        int rowBlock = Math.min(m, ROW_BLOCK);
-        int rowBlocks = (m + rowBlock - 1) / rowBlock;
+        int maxRows = Math.max(ROWS, Math.min(ROW_BLOCK, X_BLOCK_FLOATS / Math.min(k, K_BLOCK)) / ROWS * ROWS);
+        int rowBlocks = (m + maxRows - 1) / maxRows;
+        int rowBlock = ((m + rowBlocks - 1) / rowBlocks + ROWS - 1) / ROWS * ROWS; // even blocks of whole tiles
         int panels = w.panels();
         int panelsPerTask = panelsPerTask(pool.threads(), rowBlocks, panels, (long) rowBlock * k * WIDTH);
         int panelRuns = (panels + panelsPerTask - 1) / panelsPerTask;
         // x is interleaved once per call, on the pool, for every task (m x k copies, next to m x k x n
         // products): the kernel's loads from a heap array have their bounds checks hoisted out of the loop.
         // The pool's hand-off publishes the array to the workers.
-        float[] xCopy = SCRATCH.get().x(m * k);
         int xTiles = (m + ROWS - 1) / ROWS;
+        float[] xCopy = SCRATCH.get().x(xTiles * ROWS * k);
         int xChunks = (long) m * k < MIN_PARALLEL_COPY_FLOATS ? 1 : Math.min(xTiles, 4 * pool.threads());
         int tilesPerChunk = (xTiles + xChunks - 1) / xChunks;
         pool.parallelFor((xTiles + tilesPerChunk - 1) / tilesPerChunk, chunk -> {
@@ -159,52 +163,39 @@ public final class Linear {
         int n = w.n();
         int k = w.k();
         long yStride = 4L * n;
-        int rows = r1 - r0;
-        int tiles = (rows + ROWS - 1) / ROWS;
-        Scratch s = SCRATCH.get();
         float[] bias = w.bias();
         MemorySegment packed = w.packed();
+        MemorySegment edge = SCRATCH.get().edge;
         for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
             int kLen = Math.min(K_BLOCK, k - k0);
-            int sliceFloats = kLen * WIDTH;
-            boolean accumulate = k0 > 0;
+            boolean firstBlock = k0 == 0;
             // The task's panel slices of this k block are consecutive in memory: one sequential stream.
-            if (tiles <= STREAMED_TILES) {
-                // Few rows (bound by memory bandwidth): the first tile of each slice reads it from the packed
-                // weights, its loads overlapping its arithmetic, and leaves a copy for the other tiles.
-                for (int p = p0; p < p1; p++) {
-                    int c0 = p * WIDTH;
-                    int cols = Math.min(WIDTH, n - c0);
-                    float[] panel = s.panels[0];
-                    GemmKernel.streamTile(Math.min(ROWS, rows), x, r0 * k + k0 * Math.min(ROWS, rows), packed, w.sliceOffset(k0, p),
-                            tiles > 1 ? panel : null, kLen, bias, c0, accumulate, y, r0 * yStride + 4L * c0,
-                            yStride, cols);
-                    for (int t = 1; t < tiles; t++) {
-                        int r = r0 + t * ROWS;
-                        GemmKernel.tile(Math.min(ROWS, r1 - r), x, r * k + k0 * Math.min(ROWS, r1 - r), panel, 0, kLen, bias, c0,
-                                accumulate, y, r * yStride + 4L * c0, yStride, cols);
-                    }
-                }
-                continue;
-            }
-            // Many rows: slice p + 1 is copied in pieces between the tiles of slice p, so that its memory
-            // traffic overlaps their arithmetic instead of stalling it.
-            int piece = ((sliceFloats + tiles - 1) / tiles + WIDTH - 1) / WIDTH * WIDTH; // tiles * piece >= slice
-            MemorySegment.copy(packed, ValueLayout.JAVA_FLOAT, w.sliceOffset(k0, p0), s.panels[0], 0, sliceFloats);
             for (int p = p0; p < p1; p++) {
-                float[] panel = s.panels[(p - p0) & 1];
-                float[] nextPanel = s.panels[(p - p0 + 1) & 1];
-                long nextOffset = p + 1 < p1 ? w.sliceOffset(k0, p + 1) : -1;
+                long slice = w.sliceOffset(k0, p);
                 int c0 = p * WIDTH;
                 int cols = Math.min(WIDTH, n - c0);
-                for (int t = 0; t < tiles; t++) {
-                    int r = r0 + t * ROWS;
-                    GemmKernel.tile(Math.min(ROWS, r1 - r), x, r * k + k0 * Math.min(ROWS, r1 - r), panel, 0, kLen, bias, c0,
-                            accumulate, y, r * yStride + 4L * c0, yStride, cols);
-                    int from = t * piece;
-                    if (nextOffset >= 0 && from < sliceFloats) {
-                        MemorySegment.copy(packed, ValueLayout.JAVA_FLOAT, nextOffset + 4L * from, nextPanel, from,
-                                Math.min(piece, sliceFloats - from));
+                for (int r = r0; r < r1; r += ROWS) {
+                    int rows = Math.min(ROWS, r1 - r);
+                    int xBase = r * k + k0 * ROWS;
+                    long yOff = r * yStride + 4L * c0;
+                    if (rows == ROWS && cols == WIDTH) {
+                        if (firstBlock) {
+                            fillWithBias(y, yOff, yStride, bias, c0);
+                        }
+                        GemmKernel.tile(x, xBase, packed, slice, kLen, y, yOff, yStride);
+                    } else {
+                        // A partial tile (last rows, last columns) goes through a whole one in scratch.
+                        if (firstBlock) {
+                            fillWithBias(edge, 0, EDGE_STRIDE, bias, c0);
+                        } else {
+                            for (int i = 0; i < rows; i++) {
+                                MemorySegment.copy(y, yOff + i * yStride, edge, i * EDGE_STRIDE, 4L * cols);
+                            }
+                        }
+                        GemmKernel.tile(x, xBase, packed, slice, kLen, edge, 0, EDGE_STRIDE);
+                        for (int i = 0; i < rows; i++) {
+                            MemorySegment.copy(edge, i * EDGE_STRIDE, y, yOff + i * yStride, 4L * cols);
+                        }
                     }
                 }
             }
@@ -218,33 +209,49 @@ public final class Linear {
         }
     }
 
+    /** Sets the ROWS x WIDTH tile at byte offset {@code off} of {@code c} to {@code bias[c0 .. c0 + WIDTH)} in every row. */
+    private static void fillWithBias(MemorySegment c, long off, long stride, float[] bias, int c0) {
+        FloatVector lo = FloatVector.fromArray(FLOATS, bias, c0);
+        FloatVector hi = FloatVector.fromArray(FLOATS, bias, c0 + LANES);
+        for (int r = 0; r < ROWS; r++) {
+            lo.intoMemorySegment(c, off + r * stride, ORDER);
+            hi.intoMemorySegment(c, off + r * stride + 4L * LANES, ORDER);
+        }
+    }
+
     /**
      * Copies {@code rows} rows of {@code kLen} floats, the first at float index {@code first} of {@code x}
      * and the next ones {@code rowStride} floats apart, into {@code block} as the kernel reads them: tiles
-     * of up to ROWS rows, each interleaved {@code [k][tileRows]} and starting at {@code blockOffset +
-     * firstRowOfTile * kLen}.
+     * of ROWS rows, each interleaved {@code [k][ROWS]} and starting at {@code blockOffset + firstRowOfTile *
+     * kLen}; the rows of the last tile beyond {@code rows} are zero.
      */
     static void interleaveRows(MemorySegment x, long first, long rowStride, int rows, int kLen, float[] block,
             int blockOffset, float[] row) {
         for (int t = 0; t < rows; t += ROWS) {
             int tileRows = Math.min(ROWS, rows - t);
-            int base = blockOffset + t * kLen;
             for (int r = 0; r < tileRows; r++) {
                 MemorySegment.copy(x, FLOAT, 4 * (first + (t + r) * rowStride), row, r * kLen, kLen);
             }
-            if (tileRows == 4) {
-                // A constant stride, so that C2 drops the bounds checks (1.6x faster than the loop below).
+            Arrays.fill(row, tileRows * kLen, ROWS * kLen, 0f);
+            // A constant stride, so that C2 drops the bounds checks (1.6x faster than a loop over rows).
+            int base = blockOffset + t * kLen;
+            if (ROWS == 8) {
+                for (int kk = 0, at = base; kk < kLen; kk++, at += 8) {
+                    block[at] = row[kk];
+                    block[at + 1] = row[kLen + kk];
+                    block[at + 2] = row[2 * kLen + kk];
+                    block[at + 3] = row[3 * kLen + kk];
+                    block[at + 4] = row[4 * kLen + kk];
+                    block[at + 5] = row[5 * kLen + kk];
+                    block[at + 6] = row[6 * kLen + kk];
+                    block[at + 7] = row[7 * kLen + kk];
+                }
+            } else {
                 for (int kk = 0, at = base; kk < kLen; kk++, at += 4) {
                     block[at] = row[kk];
                     block[at + 1] = row[kLen + kk];
                     block[at + 2] = row[2 * kLen + kk];
                     block[at + 3] = row[3 * kLen + kk];
-                }
-                continue;
-            }
-            for (int r = 0; r < tileRows; r++) {
-                for (int kk = 0, at = base + r, from = r * kLen; kk < kLen; kk++, at += tileRows) {
-                    block[at] = row[from + kk];
                 }
             }
         }

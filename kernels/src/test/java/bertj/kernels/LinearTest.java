@@ -43,8 +43,8 @@ class LinearTest {
     @Test
     void everyRowCountAndColumnTail() {
         int[] ns = {1, 3, 15, 16, 17, 31, 33, 47, 49, 64, 65};
-        // Both sides of the streamed / copied panel threshold.
-        for (int m = 1; m <= Linear.ROWS * Linear.STREAMED_TILES + 5; m++) {
+        // Every tail of the last tile, over several tiles.
+        for (int m = 1; m <= 4 * Linear.ROWS + 5; m++) {
             for (int n : ns) {
                 check(single, m, 37, n, true, Activation.NONE, 1000L * m + n);
             }
@@ -53,7 +53,7 @@ class LinearTest {
 
     @Test
     void oddAndBlockedKs() {
-        int[] ks = {1, 2, 3, 17, 31, 33, 255, 256, 257, 383, 385, 513, 767, 769};
+        int[] ks = {1, 2, 3, 17, 31, 33, 255, 256, 257, 383, 385, 513, 767, 769, 1023, 1024, 1025, 2049, 3072};
         for (int k : ks) {
             check(single, 5, k, 19, true, Activation.NONE, k);
             check(two, 9, k, 33, false, Activation.NONE, k + 1);

@@ -26,6 +26,9 @@ import java.util.Random;
  * ({@link OrtMatMulBench}) and prints its line too.
  */
 public final class GemmBench {
+    /** Least time spent warming up before the samples. */
+    static final long WARMUP_NANOS = 2_000_000_000L;
+
     private GemmBench() {}
 
     public static void main(String[] args) {
@@ -127,19 +130,25 @@ public final class GemmBench {
 
     /**
      * Seconds per call of {@code samples} samples of {@code callsPerSample} calls each, after half as many
-     * (at least 5) untimed samples; sorted, so the median is {@code [samples / 2]} and the best {@code [0]}.
+     * (at least 5) untimed samples and at least {@link #WARMUP_NANOS} of them (C2 needs thousands of loop
+     * iterations: a few calls of a large shape left the kernel interpreted); sorted, so the median is
+     * {@code [samples / 2]} and the best {@code [0]}.
      */
     static double[] sortedSeconds(int samples, int callsPerSample, Call call) {
         double[] seconds = new double[samples];
         try {
-            for (int s = -Math.max(5, samples / 2); s < samples; s++) {
+            long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+            for (int s = -Math.max(5, samples / 2); s < 0 || System.nanoTime() < warmupEnd; s++) {
+                for (int c = 0; c < callsPerSample; c++) {
+                    call.run();
+                }
+            }
+            for (int s = 0; s < samples; s++) {
                 long start = System.nanoTime();
                 for (int c = 0; c < callsPerSample; c++) {
                     call.run();
                 }
-                if (s >= 0) {
-                    seconds[s] = (System.nanoTime() - start) * 1e-9 / callsPerSample;
-                }
+                seconds[s] = (System.nanoTime() - start) * 1e-9 / callsPerSample;
             }
         } catch (Exception e) {
             throw new IllegalStateException("a timed call failed: " + e.getMessage(), e);
