@@ -94,9 +94,18 @@ final class TokenizerFiles {
             throw new TokenizerException(src + ": model.type is '" + modelType + "', only WordPiece models are supported");
         }
         Map<String, Integer> vocab = new HashMap<>();
+        // Each id names one token: decoding and the encodings' token strings look ids up in one id-to-token
+        // table, so a second token on an id (a short one such as [UNK] shadowed by a long one) would change
+        // what that id decodes to, and could make every unknown word decode to a string of any length.
+        Map<Integer, String> tokenOfId = new HashMap<>();
         for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
             if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
                 throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
+            }
+            String other = tokenOfId.putIfAbsent(e.getValue().asInt(), e.getKey());
+            if (other != null) {
+                throw new TokenizerException(src + ": model.vocab gives id " + e.getValue().asInt() + " to both " + quote(other)
+                        + " and " + quote(e.getKey()) + "; each id must name one token");
             }
             vocab.put(e.getKey(), e.getValue().asInt());
         }
@@ -128,7 +137,16 @@ final class TokenizerFiles {
                 throw new TokenizerException(src + ": added token '" + t.get("content").asText() + "' has id " + id
                         + ", not one of the " + idLimit + " ids of the vocabulary and added_tokens");
             }
-            added.add(new AddedToken(t.get("content").asText(), id.intValue(), t.path("special").asBoolean(false),
+            // tokenizers itself does not take a saved id that belongs to another token: it numbers an added
+            // token anew (its vocabulary id, else one past the others) and warns that the id differs.
+            String content = t.get("content").asText();
+            String other = tokenOfId.putIfAbsent(id.intValue(), content);
+            if (other != null && !other.equals(content)) {
+                throw new TokenizerException(src + ": added token " + quote(content) + " has id " + id.intValue() + ", which "
+                        + (vocab.containsKey(other) && vocab.get(other) == id.intValue() ? "model.vocab" : "an earlier added_tokens entry")
+                        + " gives to " + quote(other) + "; each id must name one token");
+            }
+            added.add(new AddedToken(content, id.intValue(), t.path("special").asBoolean(false),
                     t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false),
                     t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false)));
         }
@@ -274,6 +292,25 @@ final class TokenizerFiles {
                     + ", got " + v);
         }
         return v.intValue();
+    }
+
+    /**
+     * A token for a message: quoted, control characters and lone surrogates escaped (so that the message
+     * stays on one line), and cut after 60 chars when longer (a token may run to megabytes).
+     */
+    private static String quote(String token) {
+        int max = 60, n = Math.min(token.length(), max);
+        if (n < token.length() && Character.isHighSurrogate(token.charAt(n - 1))) n--;
+        StringBuilder sb = new StringBuilder(n + 32).append('\'');
+        for (int i = 0; i < n; i++) {
+            char c = token.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) ? i + 1 < token.length() && Character.isLowSurrogate(token.charAt(i + 1))
+                    : Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(token.charAt(i - 1));
+            if (Character.isISOControl(c) || (Character.isSurrogate(c) && !paired)) sb.append(String.format("\\u%04X", (int) c));
+            else sb.append(c);
+        }
+        sb.append('\'');
+        return n < token.length() ? sb.append("... (").append(token.length()).append(" chars)").toString() : sb.toString();
     }
 
     private static JsonNode idNode(Integer idOrNull) {

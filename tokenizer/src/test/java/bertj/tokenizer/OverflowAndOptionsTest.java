@@ -158,4 +158,43 @@ class OverflowAndOptionsTest {
         TokenizerException missing = assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(dir.resolve("nope")));
         assertTrue(missing.getMessage().contains("nope"));
     }
+
+    /**
+     * An id names one token. An added token saved with [UNK]'s id made every unknown word decode to its content
+     * (a fuzzed file gave id 1 to an 80,000-char token: 240 MB allocated decoding the probe texts); tokenizers
+     * would have numbered it anew. Such files are refused, with the token cut short in the message.
+     */
+    @Test
+    void refusesAnIdGivenToTwoTokens(@TempDir Path dir) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String huge = "x\n".repeat(50_000);
+        com.fasterxml.jackson.databind.node.ObjectNode root =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(ReferenceCasesTest.DIR.resolve("tokenizer.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.withArray("/added_tokens").get(1)).put("content", huge);  // [UNK], id 100
+        Path addedOnUnk = dir.resolve("added-on-unk.json");
+        json.writeValue(addedOnUnk.toFile(), root);
+        String m = assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(addedOnUnk)).getMessage();
+        assertTrue(m.contains("added-on-unk.json") && m.contains("has id 100, which model.vocab gives to '[UNK]'")
+                && m.contains("(100000 chars)") && m.length() < 600 && !m.contains("\n"), m);
+
+        root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(ReferenceCasesTest.DIR.resolve("tokenizer.json").toFile());
+        root.withObject("/model").withObject("/vocab").put("another", 7592);  // the id of "hello"
+        Path vocabTwice = dir.resolve("vocab-id-twice.json");
+        json.writeValue(vocabTwice.toFile(), root);
+        m = assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(vocabTwice)).getMessage();
+        assertTrue(m.contains("vocab-id-twice.json") && m.contains("model.vocab gives id 7592 to both"), m);
+
+        root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(ReferenceCasesTest.DIR.resolve("tokenizer.json").toFile());
+        root.withArray("/added_tokens").addObject().put("id", 0).put("content", "<new>").put("special", true);  // [PAD]'s id
+        Path addedTwice = dir.resolve("added-id-twice.json");
+        json.writeValue(addedTwice.toFile(), root);
+        m = assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(addedTwice)).getMessage();
+        assertTrue(m.contains("added token '<new>' has id 0") && m.contains("'[PAD]'"), m);
+        root.withArray("/added_tokens").remove(5);
+        root.withArray("/added_tokens").addObject().put("id", 30522).put("content", "<a>");  // one past the vocabulary
+        root.withArray("/added_tokens").addObject().put("id", 30522).put("content", "<b>");
+        json.writeValue(addedTwice.toFile(), root);
+        m = assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(addedTwice)).getMessage();
+        assertTrue(m.contains("added token '<b>' has id 30522, which an earlier added_tokens entry gives to '<a>'"), m);
+    }
 }
