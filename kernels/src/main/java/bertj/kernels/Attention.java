@@ -26,8 +26,8 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class Attention {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    /** Queries per tile. */
-    static final int ROWS = 4;
+    /** Queries per tile: as the Linear's tile, 8 with AVX-512's 32 registers, else 4. */
+    static final int ROWS = VectorSupport.TILE_ROWS;
     /** Keys per score panel and output columns per panel: two vectors. */
     static final int WIDTH = 2 * LANES;
 
@@ -172,6 +172,15 @@ public final class Attention {
      */
     private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
             int outBase, int outStride) {
+        if (ROWS == 8) {
+            tile8(x, xBase, xStride, w, wBase, kLen, out, outBase, outStride);
+        } else {
+            tile4(x, xBase, xStride, w, wBase, kLen, out, outBase, outStride);
+        }
+    }
+
+    private static void tile8(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
+            int outBase, int outStride) {
         FloatVector c00 = FloatVector.zero(FLOATS);
         FloatVector c01 = FloatVector.zero(FLOATS);
         FloatVector c10 = FloatVector.zero(FLOATS);
@@ -180,8 +189,81 @@ public final class Attention {
         FloatVector c21 = FloatVector.zero(FLOATS);
         FloatVector c30 = FloatVector.zero(FLOATS);
         FloatVector c31 = FloatVector.zero(FLOATS);
-        int x0 = xBase;
-        int x1 = xBase + xStride;
+        FloatVector c40 = FloatVector.zero(FLOATS);
+        FloatVector c41 = FloatVector.zero(FLOATS);
+        FloatVector c50 = FloatVector.zero(FLOATS);
+        FloatVector c51 = FloatVector.zero(FLOATS);
+        FloatVector c60 = FloatVector.zero(FLOATS);
+        FloatVector c61 = FloatVector.zero(FLOATS);
+        FloatVector c70 = FloatVector.zero(FLOATS);
+        FloatVector c71 = FloatVector.zero(FLOATS);
+        int x0 = xBase + 0 * xStride;
+        int x1 = xBase + 1 * xStride;
+        int x2 = xBase + 2 * xStride;
+        int x3 = xBase + 3 * xStride;
+        int x4 = xBase + 4 * xStride;
+        int x5 = xBase + 5 * xStride;
+        int x6 = xBase + 6 * xStride;
+        int x7 = xBase + 7 * xStride;
+        for (int k = 0; k < kLen; k++) {
+            int wk = wBase + k * WIDTH;
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wk);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
+            FloatVector a = FloatVector.broadcast(FLOATS, x[x0 + k]);
+            c00 = a.fma(w0, c00);
+            c01 = a.fma(w1, c01);
+            a = FloatVector.broadcast(FLOATS, x[x1 + k]);
+            c10 = a.fma(w0, c10);
+            c11 = a.fma(w1, c11);
+            a = FloatVector.broadcast(FLOATS, x[x2 + k]);
+            c20 = a.fma(w0, c20);
+            c21 = a.fma(w1, c21);
+            a = FloatVector.broadcast(FLOATS, x[x3 + k]);
+            c30 = a.fma(w0, c30);
+            c31 = a.fma(w1, c31);
+            a = FloatVector.broadcast(FLOATS, x[x4 + k]);
+            c40 = a.fma(w0, c40);
+            c41 = a.fma(w1, c41);
+            a = FloatVector.broadcast(FLOATS, x[x5 + k]);
+            c50 = a.fma(w0, c50);
+            c51 = a.fma(w1, c51);
+            a = FloatVector.broadcast(FLOATS, x[x6 + k]);
+            c60 = a.fma(w0, c60);
+            c61 = a.fma(w1, c61);
+            a = FloatVector.broadcast(FLOATS, x[x7 + k]);
+            c70 = a.fma(w0, c70);
+            c71 = a.fma(w1, c71);
+        }
+        c00.intoArray(out, outBase + 0 * outStride);
+        c01.intoArray(out, outBase + 0 * outStride + LANES);
+        c10.intoArray(out, outBase + 1 * outStride);
+        c11.intoArray(out, outBase + 1 * outStride + LANES);
+        c20.intoArray(out, outBase + 2 * outStride);
+        c21.intoArray(out, outBase + 2 * outStride + LANES);
+        c30.intoArray(out, outBase + 3 * outStride);
+        c31.intoArray(out, outBase + 3 * outStride + LANES);
+        c40.intoArray(out, outBase + 4 * outStride);
+        c41.intoArray(out, outBase + 4 * outStride + LANES);
+        c50.intoArray(out, outBase + 5 * outStride);
+        c51.intoArray(out, outBase + 5 * outStride + LANES);
+        c60.intoArray(out, outBase + 6 * outStride);
+        c61.intoArray(out, outBase + 6 * outStride + LANES);
+        c70.intoArray(out, outBase + 7 * outStride);
+        c71.intoArray(out, outBase + 7 * outStride + LANES);
+    }
+
+    private static void tile4(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
+            int outBase, int outStride) {
+        FloatVector c00 = FloatVector.zero(FLOATS);
+        FloatVector c01 = FloatVector.zero(FLOATS);
+        FloatVector c10 = FloatVector.zero(FLOATS);
+        FloatVector c11 = FloatVector.zero(FLOATS);
+        FloatVector c20 = FloatVector.zero(FLOATS);
+        FloatVector c21 = FloatVector.zero(FLOATS);
+        FloatVector c30 = FloatVector.zero(FLOATS);
+        FloatVector c31 = FloatVector.zero(FLOATS);
+        int x0 = xBase + 0 * xStride;
+        int x1 = xBase + 1 * xStride;
         int x2 = xBase + 2 * xStride;
         int x3 = xBase + 3 * xStride;
         for (int k = 0; k < kLen; k++) {
@@ -201,10 +283,10 @@ public final class Attention {
             c30 = a.fma(w0, c30);
             c31 = a.fma(w1, c31);
         }
-        c00.intoArray(out, outBase);
-        c01.intoArray(out, outBase + LANES);
-        c10.intoArray(out, outBase + outStride);
-        c11.intoArray(out, outBase + outStride + LANES);
+        c00.intoArray(out, outBase + 0 * outStride);
+        c01.intoArray(out, outBase + 0 * outStride + LANES);
+        c10.intoArray(out, outBase + 1 * outStride);
+        c11.intoArray(out, outBase + 1 * outStride + LANES);
         c20.intoArray(out, outBase + 2 * outStride);
         c21.intoArray(out, outBase + 2 * outStride + LANES);
         c30.intoArray(out, outBase + 3 * outStride);
