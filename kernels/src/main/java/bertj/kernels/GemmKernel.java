@@ -34,15 +34,16 @@ final class GemmKernel {
     private GemmKernel() {}
 
     /**
-     * Adds one tile of products to {@code c}.
+     * Adds one tile of products to {@code c}: {@code rows} = ROWS, or 4 (the Linear's tile for up to 4 rows
+     * of x).
      *
-     * @param xp      x block, {@code xp[xBase + k * ROWS + r]} is row r at k
+     * @param xp      x block, {@code xp[xBase + k * rows + r]} is row r at k
      * @param w       packed weights, the panel's k-slice {@code [kLen][WIDTH]} at byte offset {@code wOff}
      * @param c       the ROWS x WIDTH tile at byte offset {@code cOff}, rows {@code cStride} bytes apart
      */
-    static void tile(float[] xp, int xBase, MemorySegment w, long wOff, int kLen, MemorySegment c, long cOff,
-            long cStride) {
-        if (ROWS == 8) {
+    static void tile(int rows, float[] xp, int xBase, MemorySegment w, long wOff, int kLen, MemorySegment c,
+            long cOff, long cStride) {
+        if (rows == 8) {
             tile8(xp, xBase, w, wOff, kLen, c, cOff, cStride);
         } else {
             tile4(xp, xBase, w, wOff, kLen, c, cOff, cStride);

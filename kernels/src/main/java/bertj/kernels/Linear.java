@@ -123,19 +123,23 @@ public final class Linear {
         // x is interleaved once per call, on the pool, for every task (m x k copies, next to m x k x n
         // products): the kernel's loads from a heap array have their bounds checks hoisted out of the loop.
         // The pool's hand-off publishes the array to the workers.
-        int xTiles = (m + ROWS - 1) / ROWS;
-        float[] xCopy = SCRATCH.get().x(xTiles * ROWS * k);
+        // Up to 4 rows (the pooler, one short text), 4-row tiles: an 8-row tile of mostly padding costs as
+        // much arithmetic as reading the weights takes (m = 1 ran at half MLAS's speed).
+        int tileRows = m <= 4 ? 4 : ROWS;
+        int xTiles = (m + tileRows - 1) / tileRows;
+        float[] xCopy = SCRATCH.get().x(xTiles * tileRows * k);
         int xChunks = (long) m * k < MIN_PARALLEL_COPY_FLOATS ? 1 : Math.min(xTiles, 4 * pool.threads());
         int tilesPerChunk = (xTiles + xChunks - 1) / xChunks;
         pool.parallelFor((xTiles + tilesPerChunk - 1) / tilesPerChunk, chunk -> {
-            int first = chunk * tilesPerChunk * ROWS;
-            int rows = Math.min(m, first + tilesPerChunk * ROWS) - first;
-            interleaveRows(x, (long) first * k, k, rows, k, xCopy, first * k, SCRATCH.get().row(ROWS * k));
+            int first = chunk * tilesPerChunk * tileRows;
+            int rows = Math.min(m, first + tilesPerChunk * tileRows) - first;
+            interleaveRows(x, (long) first * k, k, rows, k, tileRows, xCopy, first * k, SCRATCH.get().row(ROWS * k));
         });
         pool.parallelFor(rowBlocks * panelRuns, task -> {
             int r0 = task / panelRuns * rowBlock;
             int p0 = task % panelRuns * panelsPerTask;
-            computeBlock(xCopy, w, y, act, r0, Math.min(m, r0 + rowBlock), p0, Math.min(panels, p0 + panelsPerTask));
+            computeBlock(xCopy, tileRows, w, y, act, r0, Math.min(m, r0 + rowBlock), p0,
+                    Math.min(panels, p0 + panelsPerTask));
         });
     }
 
@@ -158,7 +162,7 @@ public final class Linear {
     }
 
     /** Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. */
-    private static void computeBlock(float[] x, PackedLinear w, MemorySegment y, Activation act,
+    private static void computeBlock(float[] x, int tileRows, PackedLinear w, MemorySegment y, Activation act,
             int r0, int r1, int p0, int p1) {
         int n = w.n();
         int k = w.k();
@@ -174,25 +178,25 @@ public final class Linear {
                 long slice = w.sliceOffset(k0, p);
                 int c0 = p * WIDTH;
                 int cols = Math.min(WIDTH, n - c0);
-                for (int r = r0; r < r1; r += ROWS) {
-                    int rows = Math.min(ROWS, r1 - r);
-                    int xBase = r * k + k0 * ROWS;
+                for (int r = r0; r < r1; r += tileRows) {
+                    int rows = Math.min(tileRows, r1 - r);
+                    int xBase = r * k + k0 * tileRows;
                     long yOff = r * yStride + 4L * c0;
-                    if (rows == ROWS && cols == WIDTH) {
+                    if (rows == tileRows && cols == WIDTH) {
                         if (firstBlock) {
-                            fillWithBias(y, yOff, yStride, bias, c0);
+                            fillWithBias(y, yOff, yStride, tileRows, bias, c0);
                         }
-                        GemmKernel.tile(x, xBase, packed, slice, kLen, y, yOff, yStride);
+                        GemmKernel.tile(tileRows, x, xBase, packed, slice, kLen, y, yOff, yStride);
                     } else {
                         // A partial tile (last rows, last columns) goes through a whole one in scratch.
                         if (firstBlock) {
-                            fillWithBias(edge, 0, EDGE_STRIDE, bias, c0);
+                            fillWithBias(edge, 0, EDGE_STRIDE, tileRows, bias, c0);
                         } else {
                             for (int i = 0; i < rows; i++) {
                                 MemorySegment.copy(y, yOff + i * yStride, edge, i * EDGE_STRIDE, 4L * cols);
                             }
                         }
-                        GemmKernel.tile(x, xBase, packed, slice, kLen, edge, 0, EDGE_STRIDE);
+                        GemmKernel.tile(tileRows, x, xBase, packed, slice, kLen, edge, 0, EDGE_STRIDE);
                         for (int i = 0; i < rows; i++) {
                             MemorySegment.copy(edge, i * EDGE_STRIDE, y, yOff + i * yStride, 4L * cols);
                         }
@@ -209,11 +213,11 @@ public final class Linear {
         }
     }
 
-    /** Sets the ROWS x WIDTH tile at byte offset {@code off} of {@code c} to {@code bias[c0 .. c0 + WIDTH)} in every row. */
-    private static void fillWithBias(MemorySegment c, long off, long stride, float[] bias, int c0) {
+    /** Sets the {@code rows} x WIDTH tile at byte offset {@code off} of {@code c} to {@code bias[c0 .. c0 + WIDTH)} in every row. */
+    private static void fillWithBias(MemorySegment c, long off, long stride, int rows, float[] bias, int c0) {
         FloatVector lo = FloatVector.fromArray(FLOATS, bias, c0);
         FloatVector hi = FloatVector.fromArray(FLOATS, bias, c0 + LANES);
-        for (int r = 0; r < ROWS; r++) {
+        for (int r = 0; r < rows; r++) {
             lo.intoMemorySegment(c, off + r * stride, ORDER);
             hi.intoMemorySegment(c, off + r * stride + 4L * LANES, ORDER);
         }
@@ -222,20 +226,21 @@ public final class Linear {
     /**
      * Copies {@code rows} rows of {@code kLen} floats, the first at float index {@code first} of {@code x}
      * and the next ones {@code rowStride} floats apart, into {@code block} as the kernel reads them: tiles
-     * of ROWS rows, each interleaved {@code [k][ROWS]} and starting at {@code blockOffset + firstRowOfTile *
-     * kLen}; the rows of the last tile beyond {@code rows} are zero.
+     * of {@code tileRows} (4 or ROWS) rows, each interleaved {@code [k][tileRows]} and starting at
+     * {@code blockOffset + firstRowOfTile * kLen}; the rows of the last tile beyond {@code rows} are zero.
+     * {@code row} holds at least ROWS x kLen floats.
      */
-    static void interleaveRows(MemorySegment x, long first, long rowStride, int rows, int kLen, float[] block,
-            int blockOffset, float[] row) {
-        for (int t = 0; t < rows; t += ROWS) {
-            int tileRows = Math.min(ROWS, rows - t);
-            for (int r = 0; r < tileRows; r++) {
+    static void interleaveRows(MemorySegment x, long first, long rowStride, int rows, int kLen, int tileRows,
+            float[] block, int blockOffset, float[] row) {
+        for (int t = 0; t < rows; t += tileRows) {
+            int filled = Math.min(tileRows, rows - t);
+            for (int r = 0; r < filled; r++) {
                 MemorySegment.copy(x, FLOAT, 4 * (first + (t + r) * rowStride), row, r * kLen, kLen);
             }
-            Arrays.fill(row, tileRows * kLen, ROWS * kLen, 0f);
+            Arrays.fill(row, filled * kLen, tileRows * kLen, 0f);
             // A constant stride, so that C2 drops the bounds checks (1.6x faster than a loop over rows).
             int base = blockOffset + t * kLen;
-            if (ROWS == 8) {
+            if (tileRows == 8) {
                 for (int kk = 0, at = base; kk < kLen; kk++, at += 8) {
                     block[at] = row[kk];
                     block[at + 1] = row[kLen + kk];
