@@ -15,13 +15,14 @@ import jdk.incubator.vector.FloatVector;
  * {@code y[m, n] = act(x[m, k] . W[n, k]^T + b)}: the Linear layer, on weights packed by {@link PackedLinear}.
  *
  * <p>Blocking: the caller first interleaves x, once, into a heap array that every task reads (tiles of
- * {@link GemmKernel#ROWS} rows, {@code [k][row]}, padded with zero rows). The output is cut into tasks of up to
- * {@link #ROW_BLOCK} rows x a run of weight panels, handed to the pool. A task walks k in blocks of
- * {@link #K_BLOCK}; for each panel's k-slice (K_BLOCK x WIDTH floats, one contiguous range of the packed
- * weights) it runs the {@link GemmKernel} tile over its rows, which read the slice in place: the first tile
- * streams it from memory, the others find it in L1. Later k blocks accumulate into y.
+ * {@link GemmKernel#ROWS} rows, or 4 when m is at most 4, {@code [k][row]}, padded with zero rows). The
+ * output is cut into tasks of up to {@link #ROW_BLOCK} rows x a run of weight panels, handed to the pool. A
+ * task walks k in blocks of {@link #K_BLOCK}; for each panel's k-slice (K_BLOCK x WIDTH floats, one
+ * contiguous range of the packed weights) it runs the {@link GemmKernel} tile over its rows, which read the
+ * slice in place: the first tile streams it from memory, the others find it in L2. Later k blocks
+ * accumulate into y; tiles short of rows or columns go through a whole scratch tile.
  *
- * <p>Bias is the accumulators' starting value; the activation runs over the task's block of y once it is
+ * <p>Bias is written into y before the first k block; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to 16) the layer is bound by reading the weights,
  * and the tasks split N so that both cores stream them. Each output element is one chain of FMAs over k
  * in order, whatever the threads and the split: results do not depend on the pool.
@@ -45,6 +46,7 @@ public final class Linear {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
+    /** Rows per tile (see GemmKernel). */
     static final int ROWS = GemmKernel.ROWS;
     /** Bytes between the rows of a scratch tile. */
     private static final long EDGE_STRIDE = 4L * WIDTH;
