@@ -133,6 +133,9 @@ public final class Attention {
         if (mask != null) {
             maskRow = s.mask;
             MemorySegment.copy(mask, FLOAT, 4L * b * seqLen, maskRow, 0, seqLen);
+            if (allZero(maskRow, seqLen)) {
+                maskRow = null; // nothing masked (adding 0 changes no score): the softmax skips the mask
+            }
         }
 
         float scale = (float) (1 / Math.sqrt(d));
@@ -143,13 +146,13 @@ public final class Attention {
         for (int i = 0; i < seqLen; i += ROWS) {
             int rows = Math.min(ROWS, seqLen - i);
             for (int p = 0; p < keyPanelCount; p++) {
-                tile(queries, i * d, d, keyPanels, p * WIDTH * d, d, scores, p * WIDTH, scoreStride);
+                tile(queries, i * d, d, keyPanels, p * WIDTH * d, d, scale, scores, p * WIDTH, scoreStride);
             }
             // Softmax without its division: the output rows are divided by the sums instead (d values per
             // row rather than seqLen).
             float[] inverseSums = s.inverseSums;
             for (int r = 0; r < rows; r++) {
-                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, seqLen, maskRow, 0, scale);
+                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, seqLen, maskRow, 0, 1f);
                 if (probs != null) {
                     float[] row = s.probabilities;
                     System.arraycopy(scores, r * scoreStride, row, 0, seqLen);
@@ -165,22 +168,23 @@ public final class Attention {
     }
 
     /**
-     * The attention's micro-kernel, for both products: {@code out[r][c] = sum_(k < kLen) x[r][k] w[k][c]} for the
+     * The attention's micro-kernel, for both products: {@code out[r][c] = scale * sum_(k < kLen) x[r][k] w[k][c]}
+     * (the scores' 1/sqrt(d) applied here, as PyTorch does after the product, the output's scale 1) for the
      * ROWS rows of x at {@code x[xBase + r * xStride + k]} and the WIDTH columns of one panel
      * ({@code [kLen][WIDTH]} at {@code w[wBase ..]}), stored at {@code out[outBase + r * outStride ..]}. Scores:
      * x = Q, w = a K^T panel, k over the head's d. Output: x = the tile's exponentials, w = a V panel, k over the keys.
      */
-    private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
-            int outBase, int outStride) {
+    private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
+            float[] out, int outBase, int outStride) {
         if (ROWS == 8) {
-            tile8(x, xBase, xStride, w, wBase, kLen, out, outBase, outStride);
+            tile8(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
         } else {
-            tile4(x, xBase, xStride, w, wBase, kLen, out, outBase, outStride);
+            tile4(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
         }
     }
 
-    private static void tile8(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
-            int outBase, int outStride) {
+    private static void tile8(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
+            float[] out, int outBase, int outStride) {
         FloatVector c00 = FloatVector.zero(FLOATS);
         FloatVector c01 = FloatVector.zero(FLOATS);
         FloatVector c10 = FloatVector.zero(FLOATS);
@@ -234,26 +238,26 @@ public final class Attention {
             c70 = a.fma(w0, c70);
             c71 = a.fma(w1, c71);
         }
-        c00.intoArray(out, outBase + 0 * outStride);
-        c01.intoArray(out, outBase + 0 * outStride + LANES);
-        c10.intoArray(out, outBase + 1 * outStride);
-        c11.intoArray(out, outBase + 1 * outStride + LANES);
-        c20.intoArray(out, outBase + 2 * outStride);
-        c21.intoArray(out, outBase + 2 * outStride + LANES);
-        c30.intoArray(out, outBase + 3 * outStride);
-        c31.intoArray(out, outBase + 3 * outStride + LANES);
-        c40.intoArray(out, outBase + 4 * outStride);
-        c41.intoArray(out, outBase + 4 * outStride + LANES);
-        c50.intoArray(out, outBase + 5 * outStride);
-        c51.intoArray(out, outBase + 5 * outStride + LANES);
-        c60.intoArray(out, outBase + 6 * outStride);
-        c61.intoArray(out, outBase + 6 * outStride + LANES);
-        c70.intoArray(out, outBase + 7 * outStride);
-        c71.intoArray(out, outBase + 7 * outStride + LANES);
+        c00.mul(scale).intoArray(out, outBase + 0 * outStride);
+        c01.mul(scale).intoArray(out, outBase + 0 * outStride + LANES);
+        c10.mul(scale).intoArray(out, outBase + 1 * outStride);
+        c11.mul(scale).intoArray(out, outBase + 1 * outStride + LANES);
+        c20.mul(scale).intoArray(out, outBase + 2 * outStride);
+        c21.mul(scale).intoArray(out, outBase + 2 * outStride + LANES);
+        c30.mul(scale).intoArray(out, outBase + 3 * outStride);
+        c31.mul(scale).intoArray(out, outBase + 3 * outStride + LANES);
+        c40.mul(scale).intoArray(out, outBase + 4 * outStride);
+        c41.mul(scale).intoArray(out, outBase + 4 * outStride + LANES);
+        c50.mul(scale).intoArray(out, outBase + 5 * outStride);
+        c51.mul(scale).intoArray(out, outBase + 5 * outStride + LANES);
+        c60.mul(scale).intoArray(out, outBase + 6 * outStride);
+        c61.mul(scale).intoArray(out, outBase + 6 * outStride + LANES);
+        c70.mul(scale).intoArray(out, outBase + 7 * outStride);
+        c71.mul(scale).intoArray(out, outBase + 7 * outStride + LANES);
     }
 
-    private static void tile4(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float[] out,
-            int outBase, int outStride) {
+    private static void tile4(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
+            float[] out, int outBase, int outStride) {
         FloatVector c00 = FloatVector.zero(FLOATS);
         FloatVector c01 = FloatVector.zero(FLOATS);
         FloatVector c10 = FloatVector.zero(FLOATS);
@@ -283,14 +287,23 @@ public final class Attention {
             c30 = a.fma(w0, c30);
             c31 = a.fma(w1, c31);
         }
-        c00.intoArray(out, outBase + 0 * outStride);
-        c01.intoArray(out, outBase + 0 * outStride + LANES);
-        c10.intoArray(out, outBase + 1 * outStride);
-        c11.intoArray(out, outBase + 1 * outStride + LANES);
-        c20.intoArray(out, outBase + 2 * outStride);
-        c21.intoArray(out, outBase + 2 * outStride + LANES);
-        c30.intoArray(out, outBase + 3 * outStride);
-        c31.intoArray(out, outBase + 3 * outStride + LANES);
+        c00.mul(scale).intoArray(out, outBase + 0 * outStride);
+        c01.mul(scale).intoArray(out, outBase + 0 * outStride + LANES);
+        c10.mul(scale).intoArray(out, outBase + 1 * outStride);
+        c11.mul(scale).intoArray(out, outBase + 1 * outStride + LANES);
+        c20.mul(scale).intoArray(out, outBase + 2 * outStride);
+        c21.mul(scale).intoArray(out, outBase + 2 * outStride + LANES);
+        c30.mul(scale).intoArray(out, outBase + 3 * outStride);
+        c31.mul(scale).intoArray(out, outBase + 3 * outStride + LANES);
+    }
+
+    private static boolean allZero(float[] values, int count) {
+        for (int i = 0; i < count; i++) {
+            if (values[i] != 0f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -301,7 +314,7 @@ public final class Attention {
      */
     private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int seqLen, float[] scale,
             float[] tileOut, MemorySegment out, long outOff, long outStride, int cols) {
-        tile(p, 0, pStride, v, vBase, seqLen, tileOut, 0, WIDTH);
+        tile(p, 0, pStride, v, vBase, seqLen, 1f, tileOut, 0, WIDTH);
         for (int r = 0; r < rows; r++) {
             // Scaled in the heap tile and bulk-copied out: no vector is passed to a helper method, which C2
             // does not always inline (a vector crossing a call is boxed: attention ran 3x slower in a model).

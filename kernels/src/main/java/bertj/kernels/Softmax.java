@@ -83,16 +83,23 @@ public final class Softmax {
      */
     static float exponentials(float[] x, int xOff, int cols, float[] mask, int maskOff, float scale) {
         int bound = FLOATS.loopBound(cols);
-        // Pass 1: scale, add the mask, store back, track the maximum (NaN propagates through max).
+        // Pass 1: scale, add the mask, store back, track the maximum (NaN propagates through max). With
+        // neither (attention scales in its product, and drops a mask of zeros) only the maximum.
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
-        for (int c = 0; c < bound; c += LANES) {
-            int at = xOff + c;
-            FloatVector v = FloatVector.fromArray(FLOATS, x, at).mul(scale);
-            if (mask != null) {
-                v = v.add(FloatVector.fromArray(FLOATS, mask, maskOff + c));
+        if (mask == null && scale == 1f) {
+            for (int c = 0; c < bound; c += LANES) {
+                max = max.max(FloatVector.fromArray(FLOATS, x, xOff + c));
             }
-            v.intoArray(x, at);
-            max = max.max(v);
+        } else {
+            for (int c = 0; c < bound; c += LANES) {
+                int at = xOff + c;
+                FloatVector v = FloatVector.fromArray(FLOATS, x, at).mul(scale);
+                if (mask != null) {
+                    v = v.add(FloatVector.fromArray(FLOATS, mask, maskOff + c));
+                }
+                v.intoArray(x, at);
+                max = max.max(v);
+            }
         }
         float rowMax = max.reduceLanes(VectorOperators.MAX);
         for (int c = bound; c < cols; c++) {
