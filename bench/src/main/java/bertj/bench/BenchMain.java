@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
  *   <li>{@code bench MODEL [--seq 8,32,128,512] [--batch N] [--threads 1,2] [--runs N] [--vs-onnxruntime FILE.onnx]}:
  *       the {@link SideBySide} latency comparison, JSON lines on stdout;</li>
  *   <li>{@code bench gemm ...}: the matmul kernel benchmark ({@code bertj.bench.kernels.GemmBench});</li>
- *   <li>{@code bench profile MODEL [SEQ] [THREADS] [RUNS]}: time per kind of op in one forward ({@link ForwardProfile});</li>
+ *   <li>{@code bench profile MODEL [SEQ] [THREADS] [RUNS] [BATCH]}: time per kind of op in one forward ({@link ForwardProfile});</li>
  *   <li>{@code bench jmh [JMH options]}: the JMH benchmarks in this jar ({@link ForwardBenchmark} and the kernels').</li>
  * </ul>
  * Exit codes as the CLI's: 0 success, 1 an error (one line {@code bertj: message} on stderr), 2 wrong flags.

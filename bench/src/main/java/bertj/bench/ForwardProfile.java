@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * Where the time of one forward pass goes: runs a model with {@code -Dbertj.profile=true} and prints
  * the time per kind of op, per forward, after warm-up.
- * {@code ./bertj bench profile MODEL [SEQ] [THREADS] [RUNS]}
+ * {@code ./bertj bench profile MODEL [SEQ] [THREADS] [RUNS] [BATCH]}
  */
 public final class ForwardProfile {
     private ForwardProfile() {
@@ -26,8 +26,9 @@ public final class ForwardProfile {
         int seq = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         int runs = args.length > 3 ? Integer.parseInt(args[3]) : 50;
+        int batch = args.length > 4 ? Integer.parseInt(args[4]) : 1;
         try (ThreadPool pool = new ThreadPool(threads); BertModel bert = BertModel.load(model, pool)) {
-            BertInput input = RandomInputs.forModel(model).batch(1, seq, 42);
+            BertInput input = RandomInputs.forModel(model).batch(batch, seq, 42);
             for (int i = 0; i < runs; i++) bert.forward(input);
             BertModel.resetProfile();
             long start = System.nanoTime();
@@ -35,7 +36,7 @@ public final class ForwardProfile {
             double totalMs = (System.nanoTime() - start) / 1e6 / runs;
             Map<String, Long> profile = BertModel.profile();
             long accounted = profile.values().stream().mapToLong(Long::longValue).sum();
-            System.out.printf("seq %d, threads %d: %.3f ms per forward%n", seq, threads, totalMs);
+            System.out.printf("batch %d, seq %d, threads %d: %.3f ms per forward%n", batch, seq, threads, totalMs);
             profile.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).forEach(e ->
                     System.out.printf("  %-28s %8.3f ms  %5.1f%%%n", e.getKey(), e.getValue() / 1e6 / runs, 100.0 * e.getValue() / 1e6 / runs / totalMs));
             System.out.printf("  %-28s %8.3f ms%n", "other", totalMs - accounted / 1e6 / runs);

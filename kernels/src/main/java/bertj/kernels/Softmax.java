@@ -83,13 +83,26 @@ public final class Softmax {
      */
     static float exponentials(float[] x, int xOff, int cols, float[] mask, int maskOff, float scale) {
         int bound = FLOATS.loopBound(cols);
-        // Pass 1: scale, add the mask, store back, track the maximum (NaN propagates through max). With
-        // neither (attention scales in its product, and drops a mask of zeros) only the maximum.
+        // Pass 1: scale, add the mask, store back, track the maximum. With neither (attention scales in its
+        // product, and drops a mask of zeros) only the maximum. The maximum is a compare and a blend, in two
+        // chains: Java's max (NaN and signed zeros) is a long dependent sequence on x86, and it made this pass
+        // as slow as the exponentials. A NaN is skipped here, but its e^x makes the sum NaN and so every output
+        // NaN, as in PyTorch; -0 and +0 as the maximum give the same differences' exponentials.
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
         if (mask == null && scale == 1f) {
-            for (int c = 0; c < bound; c += LANES) {
-                max = max.max(FloatVector.fromArray(FLOATS, x, xOff + c));
+            FloatVector max2 = max;
+            int c = 0;
+            for (; c + LANES < bound; c += 2 * LANES) {
+                FloatVector v = FloatVector.fromArray(FLOATS, x, xOff + c);
+                FloatVector v2 = FloatVector.fromArray(FLOATS, x, xOff + c + LANES);
+                max = max.blend(v, max.lt(v));
+                max2 = max2.blend(v2, max2.lt(v2));
             }
+            if (c < bound) {
+                FloatVector v = FloatVector.fromArray(FLOATS, x, xOff + c);
+                max = max.blend(v, max.lt(v));
+            }
+            max = max.blend(max2, max.lt(max2));
         } else {
             for (int c = 0; c < bound; c += LANES) {
                 int at = xOff + c;
@@ -98,7 +111,7 @@ public final class Softmax {
                     v = v.add(FloatVector.fromArray(FLOATS, mask, maskOff + c));
                 }
                 v.intoArray(x, at);
-                max = max.max(v);
+                max = max.blend(v, max.lt(v));
             }
         }
         float rowMax = max.reduceLanes(VectorOperators.MAX);
@@ -115,8 +128,9 @@ public final class Softmax {
             // e = e^(shifted) for shifted <= 0: VectorMath.exp's sequence with one scale factor 2^n, a normal
             // float for n in [-126, 0]; below -88 (n = -127) the factor's bits are 0, so e is 0 (where the
             // true value is a subnormal under 1e-38). Six operations fewer than the general exp.
-            FloatVector expArg = shifted.max(SHIFTED_MIN);
-            FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+            FloatVector expArg = shifted.blend(SHIFTED_MIN, shifted.lt(SHIFTED_MIN)); // max(), NaN kept, but short
+            FloatVector expRounded = expArg.mul(LOG2E).add(ROUNDING_MAGIC);
+            FloatVector expN = expRounded.sub(ROUNDING_MAGIC);
             FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);
             expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), expR);
             FloatVector expPoly = expR.fma(EXP_C6, EXP_C5);
@@ -125,8 +139,10 @@ public final class Softmax {
             expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C2));
             expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
             expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
-            IntVector expInt = (IntVector) expN.convert(VectorOperators.F2I, 0);
-            FloatVector expScale = expInt.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            // 2^n from the rounded sum's low bits (n plus the magic number's mantissa, which the shift drops):
+            // an F2I conversion would cost Java's saturating fix-ups.
+            FloatVector expScale = expRounded.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23)
+                    .reinterpretAsFloats();
             FloatVector e = expPoly.mul(expScale);
             e.intoArray(x, at);
             sum = sum.add(e);

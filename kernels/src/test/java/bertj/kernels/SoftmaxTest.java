@@ -70,7 +70,6 @@ class SoftmaxTest {
 
     private static void assertRow(Arena arena, float[] values, float[] mask, float... expected) {
         for (boolean vector : new boolean[] {true, false}) {
-            // Pad to a longer row so that the vector loop, not only the tail, sees the values.
             MemorySegment x = TestData.of(arena, values);
             MemorySegment m = mask == null ? null : TestData.of(arena, mask);
             if (vector) {
@@ -103,5 +102,53 @@ class SoftmaxTest {
                 assertEquals(1f / cols, TestData.get(x, i), 1e-7f);
             }
         }
+    }
+
+    @Test
+    void specialValuesInEveryLaneOfTheVectorLoopsMatchTheScalarTwin() {
+        // The vector maximum is a compare and a blend, which skips NaN: the row must still come out all NaN.
+        float inf = Float.POSITIVE_INFINITY;
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {16, 17, 33, 53, 64, 100}) {
+                for (int at = 0; at < cols; at += 7) {
+                    float[][] rows = {
+                            withAt(cols, at, Float.NaN, 0.5f),
+                            withAt(cols, at, inf, 0.5f),
+                            withAt(cols, at, -inf, 0.5f),
+                            withAt(cols, at, -0f, 0f),
+                            withAt(cols, at, 0f, -0f),
+                            withAt(cols, at, 1e30f, -1e30f),
+                            withAt(cols, at, -inf, -inf),
+                    };
+                    for (float[] row : rows) {
+                        for (boolean masked : new boolean[] {false, true}) {
+                            MemorySegment vector = TestData.of(arena, row);
+                            MemorySegment scalar = TestData.of(arena, row);
+                            MemorySegment mask = masked ? TestData.of(arena, new float[cols]) : null;
+                            Softmax.rows(vector, 1, cols, mask);
+                            Softmax.rowsScalar(scalar, 1, cols, mask);
+                            for (int i = 0; i < cols; i++) {
+                                float want = TestData.get(scalar, i), got = TestData.get(vector, i);
+                                String where = "cols " + cols + " special at " + at + " (" + row[at] + ") masked "
+                                        + masked + " index " + i;
+                                if (Float.isNaN(want)) {
+                                    assertTrue(Float.isNaN(got), where + ": " + got + ", want NaN");
+                                } else {
+                                    assertEquals(want, got, 2e-6f * want + 1e-9f, where);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A row of {@code cols} entries equal to {@code rest} but for {@code value} at index {@code at}. */
+    private static float[] withAt(int cols, int at, float value, float rest) {
+        float[] row = new float[cols];
+        java.util.Arrays.fill(row, rest);
+        row[at] = value;
+        return row;
     }
 }
