@@ -40,6 +40,8 @@ final class VectorMath {
     static final float EXP_MAX_ARG = 89f;
     /** Adding then subtracting 1.5 * 2^23 rounds a float of magnitude < 2^22 to an integer. */
     static final float ROUNDING_MAGIC = 12582912f;
+    /** Its bits: {@code bits(x + ROUNDING_MAGIC) - ROUNDING_MAGIC_BITS} is that integer (same exponent). */
+    static final int ROUNDING_MAGIC_BITS = Float.floatToRawIntBits(ROUNDING_MAGIC);
 
     /** exp(r) on [-ln2/2, ln2/2], degree 6, relative error 1.9e-9 before rounding. */
     static final float EXP_C2 = 0.4999999f, EXP_C3 = 0.1666642f, EXP_C4 = 0.041668225f,
@@ -50,15 +52,18 @@ final class VectorMath {
      * kept. The loops below and {@link Softmax} write this same sequence out in place (see there why).
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_MIN_ARG).min(EXP_MAX_ARG);
-        FloatVector n = xc.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+        // Clamped with compares and blends (NaN kept): Java's max and min are long sequences on x86.
+        FloatVector xc = x.blend(EXP_MIN_ARG, x.lt(EXP_MIN_ARG)).blend(EXP_MAX_ARG, x.compare(VectorOperators.GT, EXP_MAX_ARG));
+        FloatVector rounded = xc.mul(LOG2E).add(ROUNDING_MAGIC);
+        FloatVector n = rounded.sub(ROUNDING_MAGIC);
         FloatVector r = n.fma(FloatVector.broadcast(FLOATS, -LN2_HI), xc);
         r = n.fma(FloatVector.broadcast(FLOATS, -LN2_LO), r);
         FloatVector p = r.fma(EXP_C6, EXP_C5);
         p = horner(horner(horner(horner(p, r, EXP_C4), r, EXP_C3), r, EXP_C2), r, 1f);
         p = horner(p, r, 1f);
         // 2^n as two factors 2^(n/2) 2^(n - n/2), each a normal float for n in [-150, 128].
-        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        // n itself is in the rounded sum's low bits: cheaper than F2I, which has Java's saturation fix-ups.
+        IntVector ni = rounded.reinterpretAsInts().sub(ROUNDING_MAGIC_BITS);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector scale1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector scale2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -121,8 +126,11 @@ final class VectorMath {
                 tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q1));
                 tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q0));
                 // tailExp = e^(z.mul(-1f).fma(z, tailQ)), expanded from VectorMath.exp
-                FloatVector tailExpArg = z.mul(-1f).fma(z, tailQ).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
-                FloatVector tailExpN = tailExpArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+                FloatVector tailExpArgUnclamped = z.mul(-1f).fma(z, tailQ);
+                FloatVector tailExpArg = tailExpArgUnclamped.blend(EXP_MIN_ARG, tailExpArgUnclamped.lt(EXP_MIN_ARG))
+                        .blend(EXP_MAX_ARG, tailExpArgUnclamped.compare(VectorOperators.GT, EXP_MAX_ARG));
+                FloatVector tailExpRounded = tailExpArg.mul(LOG2E).add(ROUNDING_MAGIC);
+                FloatVector tailExpN = tailExpRounded.sub(ROUNDING_MAGIC);
                 FloatVector tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), tailExpArg);
                 tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), tailExpR);
                 FloatVector tailExpPoly = tailExpR.fma(EXP_C6, EXP_C5);
@@ -131,7 +139,7 @@ final class VectorMath {
                 tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C2));
                 tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
                 tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
-                IntVector tailExpInt = (IntVector) tailExpN.convert(VectorOperators.F2I, 0);
+                IntVector tailExpInt = tailExpRounded.reinterpretAsInts().sub(ROUNDING_MAGIC_BITS);
                 IntVector tailExpHalf = tailExpInt.lanewise(VectorOperators.ASHR, 1);
                 FloatVector tailExpScale1 = tailExpHalf.add(127)
                         .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -179,8 +187,11 @@ final class VectorMath {
                 tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q1));
                 tailQ = tailQ.fma(tailT, FloatVector.broadcast(FLOATS, ERFC_Q0));
                 // tailExp = e^(v.mul(-0.5f).fma(v, tailQ)), expanded from VectorMath.exp
-                FloatVector tailExpArg = v.mul(-0.5f).fma(v, tailQ).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
-                FloatVector tailExpN = tailExpArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+                FloatVector tailExpArgUnclamped = v.mul(-0.5f).fma(v, tailQ);
+                FloatVector tailExpArg = tailExpArgUnclamped.blend(EXP_MIN_ARG, tailExpArgUnclamped.lt(EXP_MIN_ARG))
+                        .blend(EXP_MAX_ARG, tailExpArgUnclamped.compare(VectorOperators.GT, EXP_MAX_ARG));
+                FloatVector tailExpRounded = tailExpArg.mul(LOG2E).add(ROUNDING_MAGIC);
+                FloatVector tailExpN = tailExpRounded.sub(ROUNDING_MAGIC);
                 FloatVector tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), tailExpArg);
                 tailExpR = tailExpN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), tailExpR);
                 FloatVector tailExpPoly = tailExpR.fma(EXP_C6, EXP_C5);
@@ -189,7 +200,7 @@ final class VectorMath {
                 tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, EXP_C2));
                 tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
                 tailExpPoly = tailExpPoly.fma(tailExpR, FloatVector.broadcast(FLOATS, 1f));
-                IntVector tailExpInt = (IntVector) tailExpN.convert(VectorOperators.F2I, 0);
+                IntVector tailExpInt = tailExpRounded.reinterpretAsInts().sub(ROUNDING_MAGIC_BITS);
                 IntVector tailExpHalf = tailExpInt.lanewise(VectorOperators.ASHR, 1);
                 FloatVector tailExpScale1 = tailExpHalf.add(127)
                         .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
@@ -216,8 +227,11 @@ final class VectorMath {
             FloatVector v = FloatVector.fromMemorySegment(FLOATS, x, p, ORDER);
             FloatVector u = v.mul(v).fma(GELU_TANH_CUBIC, 1f).mul(v).mul(SQRT_2_OVER_PI);
             // e = e^(u.mul(-2f)), expanded from VectorMath.exp
-            FloatVector expArg = u.mul(-2f).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
-            FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+            FloatVector expArgUnclamped = u.mul(-2f);
+            FloatVector expArg = expArgUnclamped.blend(EXP_MIN_ARG, expArgUnclamped.lt(EXP_MIN_ARG))
+                    .blend(EXP_MAX_ARG, expArgUnclamped.compare(VectorOperators.GT, EXP_MAX_ARG));
+            FloatVector expRounded = expArg.mul(LOG2E).add(ROUNDING_MAGIC);
+            FloatVector expN = expRounded.sub(ROUNDING_MAGIC);
             FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);
             expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), expR);
             FloatVector expPoly = expR.fma(EXP_C6, EXP_C5);
@@ -226,7 +240,7 @@ final class VectorMath {
             expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C2));
             expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
             expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
-            IntVector expInt = (IntVector) expN.convert(VectorOperators.F2I, 0);
+            IntVector expInt = expRounded.reinterpretAsInts().sub(ROUNDING_MAGIC_BITS);
             IntVector expHalf = expInt.lanewise(VectorOperators.ASHR, 1);
             FloatVector expScale1 = expHalf.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
             FloatVector expScale2 = expInt.sub(expHalf).add(127)
@@ -254,8 +268,11 @@ final class VectorMath {
             VectorMask<Float> small = a.compare(VectorOperators.LE, TANH_SMALL);
             if (!small.allTrue()) {
                 // e = e^(a.add(a)), expanded from VectorMath.exp
-                FloatVector expArg = a.add(a).max(EXP_MIN_ARG).min(EXP_MAX_ARG);
-                FloatVector expN = expArg.mul(LOG2E).add(ROUNDING_MAGIC).sub(ROUNDING_MAGIC);
+                FloatVector expArgUnclamped = a.add(a);
+                FloatVector expArg = expArgUnclamped.blend(EXP_MIN_ARG, expArgUnclamped.lt(EXP_MIN_ARG))
+                        .blend(EXP_MAX_ARG, expArgUnclamped.compare(VectorOperators.GT, EXP_MAX_ARG));
+                FloatVector expRounded = expArg.mul(LOG2E).add(ROUNDING_MAGIC);
+                FloatVector expN = expRounded.sub(ROUNDING_MAGIC);
                 FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);
                 expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_LO), expR);
                 FloatVector expPoly = expR.fma(EXP_C6, EXP_C5);
@@ -264,7 +281,7 @@ final class VectorMath {
                 expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, EXP_C2));
                 expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
                 expPoly = expPoly.fma(expR, FloatVector.broadcast(FLOATS, 1f));
-                IntVector expInt = (IntVector) expN.convert(VectorOperators.F2I, 0);
+                IntVector expInt = expRounded.reinterpretAsInts().sub(ROUNDING_MAGIC_BITS);
                 IntVector expHalf = expInt.lanewise(VectorOperators.ASHR, 1);
                 FloatVector expScale1 = expHalf.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
                 FloatVector expScale2 = expInt.sub(expHalf).add(127)
