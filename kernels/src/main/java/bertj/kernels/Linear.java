@@ -23,7 +23,7 @@ import jdk.incubator.vector.FloatVector;
  * accumulate into y; tiles short of rows or columns go through a whole scratch tile.
  *
  * <p>Bias is written into y before the first k block; the activation runs over the task's block of y once it is
- * final, while it is still in cache. For few rows (m up to 16) the layer is bound by reading the weights,
+ * final, while it is still in cache. For few rows (m up to STREAMING_ROWS) the layer is bound by reading the weights,
  * and the tasks split N so that both cores stream them. Each output element is one chain of FMAs over k
  * in order, whatever the threads and the split: results do not depend on the pool.
  */
@@ -44,7 +44,9 @@ public final class Linear {
     /** Largest copy of x made per call, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
     static long xCopyFloats = 1L << 24;
     /** Interleaving x is split over the pool from this many floats on. */
-    private static final long MIN_PARALLEL_COPY_FLOATS = 1L << 16;
+    private static final long MIN_PARALLEL_COPY_FLOATS = 1L << 12;
+    /** Up to this many rows a Linear is bound by reading its weights. */
+    private static final int STREAMING_ROWS = 16;
     /** Work per task worth a hand-off to another thread, in multiply-adds. */
     private static final long MIN_TASK_MACS = 1L << 16;
 
@@ -124,7 +126,7 @@ public final class Linear {
         int rowBlocks = (m + maxRows - 1) / maxRows;
         int rowBlock = ((m + rowBlocks - 1) / rowBlocks + ROWS - 1) / ROWS * ROWS; // even blocks of whole tiles
         int panels = w.panels();
-        int panelsPerTask = panelsPerTask(pool.threads(), rowBlocks, panels, (long) rowBlock * k * WIDTH);
+        int panelsPerTask = panelsPerTask(pool.threads(), m, rowBlocks, panels, (long) rowBlock * k * WIDTH);
         int panelRuns = (panels + panelsPerTask - 1) / panelsPerTask;
         // x is interleaved once per call, on the pool, for every task (m x k copies, next to m x k x n
         // products): the kernel's loads from a heap array have their bounds checks hoisted out of the loop.
@@ -150,20 +152,24 @@ public final class Linear {
     }
 
     /**
-     * Panels per task: about four tasks per thread so that uneven progress balances, each still worth a
-     * hand-off, and the number of runs of panels a multiple of the threads so that none idles at the end.
+     * Panels per task. Up to {@link #STREAMING_ROWS} rows the call is short and bound by reading the weights:
+     * about four tasks per thread, so that the caller takes over the work of a worker that wakes up late
+     * (one task per thread was 8-12% slower at 8 tokens). Above, as few runs of panels as give every thread
+     * the same number of tasks: long runs keep each thread on one contiguous stream of the weights (four
+     * tasks per thread were 3-27% slower there on two threads, same-process A/B). Each task is still worth a
+     * hand-off.
      */
-    private static int panelsPerTask(int threads, int rowBlocks, int panels, long macsPerPanel) {
+    private static int panelsPerTask(int threads, int m, int rowBlocks, int panels, long macsPerPanel) {
         if (threads == 1) {
             return panels;
         }
-        int wantedRuns = Math.max(1, (4 * threads + rowBlocks - 1) / rowBlocks);
         int minPanels = (int) Math.min(panels, (MIN_TASK_MACS + macsPerPanel - 1) / macsPerPanel);
-        int runs = Math.min(wantedRuns, panels / minPanels);
-        if (runs * rowBlocks >= threads) {
-            runs = Math.min(panels, (runs * rowBlocks + threads - 1) / threads * threads / rowBlocks);
+        int maxRuns = Math.max(1, panels / minPanels);
+        int wantedTasks = (m <= STREAMING_ROWS ? 4 : 1) * threads;
+        int runs = Math.min(maxRuns, Math.max(1, (wantedTasks + rowBlocks - 1) / rowBlocks));
+        while (runs * rowBlocks % threads != 0 && runs < maxRuns) {
+            runs++;
         }
-        runs = Math.max(1, runs);
         return (panels + runs - 1) / runs;
     }
 
