@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@code y[m, n] = act(x[m, k] . W[n, k]^T + b)}: the Linear layer, on weights packed by {@link PackedLinear}.
  *
- * <p>Blocking: the caller first interleaves x, once, into a heap array that every task reads (tiles of
+ * <p>Blocking: each thread first interleaves the rows of x its tasks need into a heap array of its own (tiles of
  * {@link GemmKernel#ROWS} rows, or 4 when m is at most 4, {@code [k][row]}, padded with zero rows). The
  * output is cut into tasks of up to {@link #ROW_BLOCK} rows x a run of weight panels, handed to the pool. A
  * task walks k in blocks of {@link #K_BLOCK}; for each panel's k-slice (K_BLOCK x WIDTH floats, one
@@ -43,10 +44,8 @@ public final class Linear {
      * up to 10% on single Linears at m = 1024.
      */
     static final int X_BLOCK_FLOATS = 1 << 19;
-    /** Largest copy of x made per call, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
+    /** Largest copy of x made per call and thread, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
     static long xCopyFloats = 1L << 24;
-    /** Interleaving x is split over the pool from this many floats on. */
-    private static final long MIN_PARALLEL_COPY_FLOATS = 1L << 12;
     /** Up to this many rows a Linear is bound by reading its weights. */
     private static final int STREAMING_ROWS = 16;
     /** Work per task worth a hand-off to another thread, in multiply-adds. */
@@ -65,8 +64,10 @@ public final class Linear {
 
     /** Per-thread buffers, grown on demand and then reused: no allocation per call in the steady state. */
     private static final class Scratch {
-        /** The caller's copy of x, read by every task of its call. */
+        /** This thread's copy of x: rows from firstRow on, interleaved, for the Linear call numbered call. */
         float[] x = new float[0];
+        long call;
+        int firstRow;
         private float[] row = new float[0];
         /** A whole tile for the partial ones, native like y so that the kernel sees one kind of segment. */
         final MemorySegment edge = Arena.ofAuto().allocate(4L * ROWS * WIDTH, 64);
@@ -87,6 +88,8 @@ public final class Linear {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Numbers the calls, so that a thread knows whether its copy of x is the current call's. */
+    private static final AtomicLong CALLS = new AtomicLong();
 
     /**
      * {@code y = act(x . W^T + b)}.
@@ -131,26 +134,26 @@ public final class Linear {
         int panels = w.panels();
         int panelsPerTask = panelsPerTask(pool.threads(), m, rowBlocks, panels, (long) rowBlock * k * WIDTH);
         int panelRuns = (panels + panelsPerTask - 1) / panelsPerTask;
-        // x is interleaved once per call, on the pool, for every task (m x k copies, next to m x k x n
-        // products): the kernel's loads from a heap array have their bounds checks hoisted out of the loop.
-        // The pool's hand-off publishes the array to the workers.
+        // Each thread interleaves the rows of x its tasks need into a heap array of its own, once per call
+        // and row block (m x k copies, next to m x k x n products): the kernel's loads from a heap array have
+        // their bounds checks hoisted out of the loop, and no thread reads x from another core's cache.
         // Up to 4 rows (the pooler, one short text), 4-row tiles: an 8-row tile of mostly padding costs as
         // much arithmetic as reading the weights takes (m = 1 ran at half MLAS's speed).
         int tileRows = m <= 4 ? 4 : ROWS;
-        int xTiles = (m + tileRows - 1) / tileRows;
-        float[] xCopy = SCRATCH.get().x(xTiles * tileRows * k);
-        int xChunks = (long) m * k < MIN_PARALLEL_COPY_FLOATS ? 1 : Math.min(xTiles, 4 * pool.threads());
-        int tilesPerChunk = (xTiles + xChunks - 1) / xChunks;
-        pool.parallelFor((xTiles + tilesPerChunk - 1) / tilesPerChunk, chunk -> {
-            int first = chunk * tilesPerChunk * tileRows;
-            int rows = Math.min(m, first + tilesPerChunk * tileRows) - first;
-            interleaveRows(x, (long) first * k, k, rows, k, tileRows, xCopy, first * k, SCRATCH.get().row(ROWS * k));
-        });
+        int xFloats = (m + tileRows - 1) / tileRows * tileRows * k;
+        long call = CALLS.incrementAndGet();
         pool.parallelFor(rowBlocks * panelRuns, task -> {
             int r0 = task / panelRuns * rowBlock;
+            int r1 = Math.min(m, r0 + rowBlock);
             int p0 = task % panelRuns * panelsPerTask;
-            computeBlock(xCopy, tileRows, w, y, act, r0, Math.min(m, r0 + rowBlock), p0,
-                    Math.min(panels, p0 + panelsPerTask));
+            Scratch scratch = SCRATCH.get();
+            float[] xCopy = scratch.x(xFloats);
+            if (scratch.call != call || scratch.firstRow != r0) {
+                interleaveRows(x, (long) r0 * k, k, r1 - r0, k, tileRows, xCopy, r0 * k, scratch.row(ROWS * k));
+                scratch.call = call;
+                scratch.firstRow = r0;
+            }
+            computeBlock(xCopy, tileRows, w, y, act, r0, r1, p0, Math.min(panels, p0 + panelsPerTask));
         });
     }
 
