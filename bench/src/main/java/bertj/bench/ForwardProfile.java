@@ -29,7 +29,10 @@ public final class ForwardProfile {
         int batch = args.length > 4 ? Integer.parseInt(args[4]) : 1;
         try (ThreadPool pool = new ThreadPool(threads); BertModel bert = BertModel.load(model, pool)) {
             BertInput input = RandomInputs.forModel(model).batch(batch, seq, 42);
-            for (int i = 0; i < runs; i++) bert.forward(input);
+            // Warm-up of at least 5 s: with fewer runs the young GCs of the JIT's warm-up and not yet compiled
+            // paths (the pooler's single-row Linear) land in the profile.
+            long warmupEnd = System.nanoTime() + 5_000_000_000L;
+            for (int i = 0; i < runs || System.nanoTime() < warmupEnd; i++) bert.forward(input);
             BertModel.resetProfile();
             long start = System.nanoTime();
             for (int i = 0; i < runs; i++) bert.forward(input);
