@@ -44,7 +44,7 @@ public final class Linear {
      * up to 10% on single Linears at m = 1024.
      */
     static final int X_BLOCK_FLOATS = 1 << 19;
-    /** Largest copy of x made per call and thread, in floats (64 MB); longer inputs go in chunks of rows. Tests lower it. */
+    /** Most floats of x per pass over the weights (64 MB); longer inputs go in chunks of rows. Tests lower it. */
     static long xCopyFloats = 1L << 24;
     /** Up to this many rows a Linear is bound by reading its weights. */
     private static final int STREAMING_ROWS = 16;
@@ -64,7 +64,7 @@ public final class Linear {
 
     /** Per-thread buffers, grown on demand and then reused: no allocation per call in the steady state. */
     private static final class Scratch {
-        /** This thread's copy of x: rows from firstRow on, interleaved, for the Linear call numbered call. */
+        /** This thread's copy of one row block of x, interleaved: rows from firstRow on, of the Linear call numbered call. */
         float[] x = new float[0];
         long call;
         int firstRow;
@@ -117,7 +117,7 @@ public final class Linear {
             pool.requireAccessible("x", x);
             pool.requireAccessible("y", y);
         }
-        // Rows in chunks whose copy of x stays within xCopyFloats.
+        // Rows in chunks of at most xCopyFloats floats of x.
         int chunkRows = (int) Math.max(ROW_BLOCK, xCopyFloats / k / ROW_BLOCK * ROW_BLOCK);
         for (int r = 0; r < m; r += chunkRows) {
             int rows = Math.min(chunkRows, m - r);
@@ -140,7 +140,7 @@ public final class Linear {
         // Up to 4 rows (the pooler, one short text), 4-row tiles: an 8-row tile of mostly padding costs as
         // much arithmetic as reading the weights takes (m = 1 ran at half MLAS's speed).
         int tileRows = m <= 4 ? 4 : ROWS;
-        int xFloats = (m + tileRows - 1) / tileRows * tileRows * k;
+        int xFloats = (Math.min(rowBlock, m) + tileRows - 1) / tileRows * tileRows * k; // one row block
         long call = CALLS.incrementAndGet();
         pool.parallelFor(rowBlocks * panelRuns, task -> {
             int r0 = task / panelRuns * rowBlock;
@@ -149,7 +149,7 @@ public final class Linear {
             Scratch scratch = SCRATCH.get();
             float[] xCopy = scratch.x(xFloats);
             if (scratch.call != call || scratch.firstRow != r0) {
-                interleaveRows(x, (long) r0 * k, k, r1 - r0, k, tileRows, xCopy, r0 * k, scratch.row(ROWS * k));
+                interleaveRows(x, (long) r0 * k, k, r1 - r0, k, tileRows, xCopy, 0, scratch.row(ROWS * k));
                 scratch.call = call;
                 scratch.firstRow = r0;
             }
@@ -179,7 +179,10 @@ public final class Linear {
         return (panels + runs - 1) / runs;
     }
 
-    /** Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. */
+    /**
+     * Computes {@code y[r0:r1, panels p0:p1]} completely: all of k, bias and activation. {@code x} holds
+     * rows r0 to r1 of x, interleaved.
+     */
     private static void computeBlock(float[] x, int tileRows, PackedLinear w, MemorySegment y, Activation act,
             int r0, int r1, int p0, int p1) {
         int n = w.n();
@@ -198,7 +201,7 @@ public final class Linear {
                 int cols = Math.min(WIDTH, n - c0);
                 for (int r = r0; r < r1; r += tileRows) {
                     int rows = Math.min(tileRows, r1 - r);
-                    int xBase = r * k + k0 * tileRows;
+                    int xBase = (r - r0) * k + k0 * tileRows;
                     long yOff = r * yStride + 4L * c0;
                     if (rows == tileRows && cols == WIDTH) {
                         if (firstBlock) {
