@@ -22,11 +22,19 @@ public final class ForwardProfile {
             System.err.println("bertj: run with BERTJ_JAVA_OPTS=-Dbertj.profile=true to time each op");
             System.exit(2);
         }
-        Path model = DefaultModel.resolveModel(args.length > 0 ? args[0] : "default");
-        int seq = args.length > 1 ? Integer.parseInt(args[1]) : 128;
-        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
-        int runs = args.length > 3 ? Integer.parseInt(args[3]) : 50;
-        int batch = args.length > 4 ? Integer.parseInt(args[4]) : 1;
+        int seq = positive(args, 1, "SEQ", 128);
+        int threads = positive(args, 2, "THREADS", 1);
+        int runs = positive(args, 3, "RUNS", 50);
+        int batch = positive(args, 4, "BATCH", 1);
+        try {
+            profile(DefaultModel.resolveModel(args.length > 0 ? args[0] : "default"), seq, threads, runs, batch);
+        } catch (RuntimeException e) {
+            System.err.println("bertj: bench profile: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    private static void profile(Path model, int seq, int threads, int runs, int batch) {
         try (ThreadPool pool = new ThreadPool(threads); BertModel bert = BertModel.load(model, pool)) {
             BertInput input = RandomInputs.forModel(model).batch(batch, seq, 42);
             // Warm-up of at least 5 s: with fewer runs the young GCs of the JIT's warm-up and not yet compiled
@@ -44,5 +52,24 @@ public final class ForwardProfile {
                     System.out.printf("  %-28s %8.3f ms  %5.1f%%%n", e.getKey(), e.getValue() / 1e6 / runs, 100.0 * e.getValue() / 1e6 / runs / totalMs));
             System.out.printf("  %-28s %8.3f ms%n", "other", totalMs - accounted / 1e6 / runs);
         }
+    }
+
+    /** args[i] as a positive int, or the default when absent; exits with a usage message otherwise. */
+    private static int positive(String[] args, int i, String name, int fallback) {
+        if (args.length <= i) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(args[i]);
+            if (value >= 1) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        System.err.println("bertj: bench profile: " + name + " must be a positive whole number, got '" + args[i] + "'");
+        System.err.println("usage: bertj bench profile MODEL [SEQ] [THREADS] [RUNS] [BATCH]");
+        System.exit(2);
+        return fallback;
     }
 }

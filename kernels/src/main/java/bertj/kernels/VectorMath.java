@@ -53,7 +53,8 @@ final class VectorMath {
      */
     static FloatVector exp(FloatVector x) {
         // Clamped with compares and blends (NaN kept): Java's max and min are long sequences on x86.
-        FloatVector xc = x.blend(EXP_MIN_ARG, x.lt(EXP_MIN_ARG)).blend(EXP_MAX_ARG, x.compare(VectorOperators.GT, EXP_MAX_ARG));
+        FloatVector xc = x.blend(EXP_MIN_ARG, x.lt(EXP_MIN_ARG))
+                .blend(EXP_MAX_ARG, x.compare(VectorOperators.GT, EXP_MAX_ARG));
         FloatVector rounded = xc.mul(LOG2E).add(ROUNDING_MAGIC);
         FloatVector n = rounded.sub(ROUNDING_MAGIC);
         FloatVector r = n.fma(FloatVector.broadcast(FLOATS, -LN2_HI), xc);
