@@ -104,7 +104,22 @@ public final class Softmax {
             }
             max = max.blend(max2, max.lt(max2));
         } else {
-            for (int c = 0; c < bound; c += LANES) {
+            FloatVector max2 = max;
+            int c = 0;
+            for (; c + LANES < bound; c += 2 * LANES) {
+                int at = xOff + c;
+                FloatVector v = FloatVector.fromArray(FLOATS, x, at).mul(scale);
+                FloatVector v2 = FloatVector.fromArray(FLOATS, x, at + LANES).mul(scale);
+                if (mask != null) {
+                    v = v.add(FloatVector.fromArray(FLOATS, mask, maskOff + c));
+                    v2 = v2.add(FloatVector.fromArray(FLOATS, mask, maskOff + c + LANES));
+                }
+                v.intoArray(x, at);
+                v2.intoArray(x, at + LANES);
+                max = max.blend(v, max.lt(v));
+                max2 = max2.blend(v2, max2.lt(v2));
+            }
+            if (c < bound) {
                 int at = xOff + c;
                 FloatVector v = FloatVector.fromArray(FLOATS, x, at).mul(scale);
                 if (mask != null) {
@@ -113,6 +128,7 @@ public final class Softmax {
                 v.intoArray(x, at);
                 max = max.blend(v, max.lt(v));
             }
+            max = max.blend(max2, max.lt(max2));
         }
         float rowMax = max.reduceLanes(VectorOperators.MAX);
         for (int c = bound; c < cols; c++) {
