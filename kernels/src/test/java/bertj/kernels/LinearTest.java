@@ -53,7 +53,7 @@ class LinearTest {
 
     @Test
     void oddAndBlockedKs() {
-        int[] ks = {1, 2, 3, 17, 31, 33, 255, 256, 257, 383, 385, 513, 767, 769, 1023, 1024, 1025, 2049, 3072};
+        int[] ks = {1, 2, 3, 17, 31, 33, 255, 256, 257, 383, 385, 513, 767, 769, 1023, 1024, 1025, 2049, 3071, 3072, 3073, 6145};
         for (int k : ks) {
             check(single, 5, k, 19, true, Activation.NONE, k);
             check(two, 9, k, 33, false, Activation.NONE, k + 1);
