@@ -184,8 +184,8 @@ public record BertConfig(
 
     /** config.json text in Hugging Face's spelling; {@link #parse} reads it back to an equal config. */
     public String toJson() {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.putArray("architectures").addAll(architectures.stream().map(Json.MAPPER.getNodeFactory()::textNode).toList());
+        ObjectNode root = Json.writer().createObjectNode();
+        root.putArray("architectures").addAll(architectures.stream().map(Json.writer().getNodeFactory()::textNode).toList());
         root.put("model_type", modelType);
         root.put("vocab_size", vocabSize);
         root.put("hidden_size", hiddenSize);
@@ -203,7 +203,7 @@ public record BertConfig(
         ObjectNode labels = root.putObject("label2id");
         label2id.forEach(labels::put);
         try {
-            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+            return Json.writer().writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

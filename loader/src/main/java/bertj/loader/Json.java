@@ -1,13 +1,18 @@
 package bertj.loader;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -16,22 +21,86 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
-/** Strict JSON parsing with errors that name the source and the field. */
+/**
+ * Strict JSON parsing with errors that name the source and the field.
+ *
+ * <p>Files are read with jackson-core's streaming parser into {@link JsonNode} trees, without an
+ * {@link ObjectMapper}: creating one loads several hundred databind classes, 200-250 ms in a fresh JVM,
+ * which was most of a model's first load. Writing (config.json, safetensors headers) uses databind,
+ * created on first use.
+ */
 final class Json {
     /** Duplicate keys are rejected: a second "hidden_size" or tensor entry is a corrupt file, not a choice. */
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     private Json() {}
 
+    /** The mapper that writes JSON, created on first use. */
+    static ObjectMapper writer() {
+        return Writer.MAPPER;
+    }
+
+    private static final class Writer {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
+
+    /** The tree of {@code text}, which must hold one JSON value; empty text gives a missing node. */
     static JsonNode parse(String text, String source) {
-        try {
-            return MAPPER.readTree(text);
+        try (JsonParser parser = FACTORY.createParser(text)) {
+            if (parser.nextToken() == null) {
+                return MissingNode.getInstance();
+            }
+            JsonNode root = value(parser);
+            if (parser.nextToken() != null) {
+                throw new ModelFormatException(source + ": malformed JSON: content after the top-level value"
+                        + where(parser.currentTokenLocation()));
+            }
+            return root;
         } catch (JsonProcessingException e) {
             throw new ModelFormatException(source + ": malformed JSON: " + describe(e), e);
+        } catch (IOException e) {
+            throw new ModelFormatException(source + ": cannot read JSON: " + e, e);
         }
+    }
+
+    /**
+     * The value at the parser's current token, as ObjectMapper.readTree builds it: ints as int, long or
+     * BigInteger nodes by size, other numbers as doubles. The parser limits nesting (1000 levels), so the
+     * recursion is bounded.
+     */
+    private static JsonNode value(JsonParser parser) throws IOException {
+        return switch (parser.currentToken()) {
+            case START_OBJECT -> {
+                ObjectNode object = NODES.objectNode();
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    parser.nextToken();
+                    object.set(name, value(parser));
+                }
+                yield object;
+            }
+            case START_ARRAY -> {
+                ArrayNode array = NODES.arrayNode();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    array.add(value(parser));
+                }
+                yield array;
+            }
+            case VALUE_STRING -> NODES.textNode(parser.getText());
+            case VALUE_NUMBER_INT -> switch (parser.getNumberType()) {
+                case INT -> NODES.numberNode(parser.getIntValue());
+                case LONG -> NODES.numberNode(parser.getLongValue());
+                default -> NODES.numberNode(parser.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> NODES.numberNode(parser.getDoubleValue());
+            case VALUE_TRUE -> NODES.booleanNode(true);
+            case VALUE_FALSE -> NODES.booleanNode(false);
+            case VALUE_NULL -> NODES.nullNode();
+            default -> throw new IllegalStateException("unexpected token " + parser.currentToken());
+        };
     }
 
     /**
@@ -81,8 +150,10 @@ final class Json {
     }
 
     private static String describe(JsonProcessingException e) {
-        JsonLocation loc = e.getLocation();
-        String where = loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
-        return e.getOriginalMessage() + where;
+        return e.getOriginalMessage() + where(e.getLocation());
+    }
+
+    private static String where(JsonLocation loc) {
+        return loc == null ? "" : " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
     }
 }

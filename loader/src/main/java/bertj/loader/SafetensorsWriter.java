@@ -90,7 +90,7 @@ public final class SafetensorsWriter {
 
     /** The JSON header, padded with spaces to a multiple of 8 so the data section starts 8-byte aligned. */
     static byte[] header(Collection<Tensor> tensors, Map<String, String> metadata) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode root = Json.writer().createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = root.putObject("__metadata__");
             metadata.forEach(meta::put);
@@ -111,7 +111,7 @@ public final class SafetensorsWriter {
         }
         byte[] json;
         try {
-            json = Json.MAPPER.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+            json = Json.writer().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
