@@ -48,7 +48,7 @@ final class Ops {
     }
 
     /** A Linear's weights: packed for the SIMD kernel, or as in the file ([out, in]) for the scalar twin. */
-    record LinearWeights(PackedLinear packed, MemorySegment weight, MemorySegment bias, int in, int out) {
+    record LinearWeights(PackedWeights packed, MemorySegment weight, MemorySegment bias, int in, int out) {
     }
 
     /** {@code key} names the layer in {@code cache} (its weights' prefixes). */
@@ -77,7 +77,7 @@ final class Ops {
     }
 
     private void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
-        if (w.packed != null) Linear.forward(pool, x, m, w.packed, y, act);
+        if (w.packed != null) Linear.forward(pool, x, m, w.packed.get(), y, act);
         else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }
 

@@ -115,19 +115,23 @@ final class PackedCache {
         return mapped.asSlice(offset, bytes);
     }
 
-    /** The Linear {@code key}: from the mapped file when it has it, else packed now (and kept for {@link #finish}). */
-    PackedLinear linear(String key, MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena, ThreadPool pool) {
+    /**
+     * The Linear {@code key}: from the mapped file when it has it (moved into memory at its first use, see
+     * {@link PackedWeights}), else packed now (and kept for {@link #finish}).
+     */
+    PackedWeights linear(String key, MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena, ThreadPool pool) {
         int[] partRows = new int[weights.length];
         for (int i = 0; i < weights.length; i++) partRows[i] = (int) (weights[i].byteSize() / (4L * k));
         Entry entry = mappedEntries.get(key);
         if (entry != null && entry.k == k && Arrays.equals(entry.partRows, partRows)) {
-            return PackedLinear.ofPacked(kernelView(mapped, entry.offset, entry.bytes, arena), k, partRows, biases);
+            PackedLinear inFile = PackedLinear.ofPacked(kernelView(mapped, entry.offset, entry.bytes, arena), k, partRows, biases);
+            return PackedWeights.ofMapped(inFile, partRows, biases, arena);
         }
         PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool);
         if (file != null) {
             built.add(new Built(key, partRows, k, packed));
         }
-        return packed;
+        return PackedWeights.of(packed);
     }
 
     /** Writes the file if some Linear had to be packed; failures are logged and otherwise ignored. */
