@@ -65,6 +65,8 @@ final class PackedCache {
     private final Map<String, Entry> mappedEntries;
     private final MemorySegment mapped;
     private final List<Built> built = new ArrayList<>();
+    private MemorySegment ownRegion;
+    private boolean ownRegionFailed;
 
     private PackedCache(Path file, byte[] identity, Map<String, Entry> mappedEntries, MemorySegment mapped) {
         this.file = file;
@@ -125,13 +127,25 @@ final class PackedCache {
         Entry entry = mappedEntries.get(key);
         if (entry != null && entry.k == k && Arrays.equals(entry.partRows, partRows)) {
             PackedLinear inFile = PackedLinear.ofPacked(kernelView(mapped, entry.offset, entry.bytes, arena), k, partRows, biases);
-            return PackedWeights.ofMapped(inFile, partRows, biases, arena);
+            return PackedWeights.ofMapped(inFile, partRows, biases, () -> ownCopy(arena, entry.offset, entry.bytes));
         }
         PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool);
         if (file != null) {
             built.add(new Built(key, partRows, k, packed));
         }
         return PackedWeights.of(packed);
+    }
+
+    /**
+     * Bytes {@code [offset, offset + bytes)} of one anonymous region as large as the mapped file, allocated at the
+     * first call (one region, so that the 2 MB pages round up once, not per Linear); null if it cannot be had.
+     */
+    private synchronized MemorySegment ownCopy(Arena arena, long offset, long bytes) {
+        if (ownRegion == null && !ownRegionFailed) {
+            ownRegion = AnonymousMemory.allocate(mapped.byteSize(), arena);
+            ownRegionFailed = ownRegion == null;
+        }
+        return ownRegion == null ? null : ownRegion.asSlice(offset, bytes);
     }
 
     /** Writes the file if some Linear had to be packed; failures are logged and otherwise ignored. */

@@ -1,8 +1,8 @@
 package bertj.engine;
 
 import bertj.kernels.PackedLinear;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.function.Supplier;
 
 /**
  * A Linear's packed weights: packed during the load, or read from the packed cache file and moved into the
@@ -15,15 +15,15 @@ final class PackedWeights {
     private PackedLinear mapped;
     private final int[] partRows;
     private final MemorySegment[] biases;
-    private final Arena arena;
+    private final Supplier<MemorySegment> destination;
 
     private PackedWeights(PackedLinear linear, PackedLinear mapped, int[] partRows, MemorySegment[] biases,
-            Arena arena) {
+            Supplier<MemorySegment> destination) {
         this.linear = linear;
         this.mapped = mapped;
         this.partRows = partRows;
         this.biases = biases;
-        this.arena = arena;
+        this.destination = destination;
     }
 
     /** Weights packed in memory: used as they are. */
@@ -32,12 +32,13 @@ final class PackedWeights {
     }
 
     /**
-     * Weights in a mapped file, moved into memory of {@code arena}'s lifetime at the first {@link #get()} when
-     * {@link AnonymousMemory} can allocate it, else read in place. (Deciding that at the first use keeps the
-     * native linker's set-up, tens of milliseconds in a fresh JVM, out of the load.)
+     * Weights in a mapped file, copied at the first {@link #get()} into {@code destination}'s segment (of their
+     * size) and read from there; read in place if it gives null. Deciding at the first use keeps the native
+     * linker's set-up, tens of milliseconds in a fresh JVM, out of the load.
      */
-    static PackedWeights ofMapped(PackedLinear mapped, int[] partRows, MemorySegment[] biases, Arena arena) {
-        return new PackedWeights(null, mapped, partRows, biases, arena);
+    static PackedWeights ofMapped(PackedLinear mapped, int[] partRows, MemorySegment[] biases,
+            Supplier<MemorySegment> destination) {
+        return new PackedWeights(null, mapped, partRows, biases, destination);
     }
 
     PackedLinear get() {
@@ -55,7 +56,7 @@ final class PackedWeights {
             return linear;
         }
         MemorySegment file = mapped.packedData();
-        MemorySegment own = AnonymousMemory.allocate(file.byteSize(), arena);
+        MemorySegment own = destination.get();
         if (own == null) {
             linear = mapped; // no memory to move to: keep reading the file
             return linear;

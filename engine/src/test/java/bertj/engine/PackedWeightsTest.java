@@ -42,7 +42,8 @@ class PackedWeightsTest {
             }
             MemorySegment[] biases = {bias};
             PackedLinear inFile = PackedLinear.ofPacked(mapping, k, new int[] {n}, biases);
-            PackedWeights weights = PackedWeights.ofMapped(inFile, new int[] {n}, biases, arena);
+            PackedWeights weights = PackedWeights.ofMapped(inFile, new int[] {n}, biases,
+                    () -> AnonymousMemory.allocate(mapping.byteSize(), arena));
             assertFalse(weights.inOwnMemory(), "not moved before its first use");
 
             PackedLinear moved = weights.get();
