@@ -150,7 +150,7 @@ public final class BertModel implements AutoCloseable {
             ws.ensure(tokens, batch);
             writeAdditiveMask(input, ws.mask);
             long t = Ops.start();
-            embeddings.forward(input, Workspace.floats(ws.hiddenState, (long) tokens * hidden));
+            embeddings.forward(input, Workspace.floats(ws.hiddenState, (long) tokens * hidden), pool);
             Ops.record("embeddings", t);
 
             List<float[][][]> hiddenStates = new ArrayList<>();
