@@ -27,7 +27,7 @@ import java.nio.file.Path;
  * <p>Files are read with jackson-core's streaming parser into {@link JsonNode} trees, without an
  * {@link ObjectMapper}: creating one loads several hundred databind classes, 200-250 ms in a fresh JVM,
  * which was most of a model's first load. Writing (config.json, safetensors headers) uses databind,
- * created on first use.
+ * created on first use. bertj.tokenizer's JsonTrees builds trees the same way (it depends on none of ours).
  */
 final class Json {
     /** Duplicate keys are rejected: a second "hidden_size" or tensor entry is a corrupt file, not a choice. */

@@ -6,7 +6,6 @@ import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import bertj.tokenizer.TemplateProcessor.Piece;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +20,6 @@ import java.util.Set;
 
 /** Reads tokenizer.json, vocab.txt and tokenizer_config.json into {@link Parts}. */
 final class TokenizerFiles {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int DEFAULT_MODEL_MAX_LENGTH = 512;
     /**
      * Longest truncation or padding length tokenizer.json may save: far beyond any BERT's positions, yet an
@@ -58,7 +56,7 @@ final class TokenizerFiles {
         for (int i = 0; i < lines.size(); i++) vocab.put(lines.get(i).stripTrailing(), i);
         if (vocab.isEmpty()) throw new TokenizerException(vocabTxt + ": vocabulary is empty");
 
-        JsonNode config = configOrNull == null ? JSON.createObjectNode() : readJson(configOrNull);
+        JsonNode config = configOrNull == null ? JsonTrees.NODES.objectNode() : readJson(configOrNull);
         String source = configOrNull == null ? vocabTxt.toString() : vocabTxt + " + " + configOrNull;
         boolean lowercase = bool(config, "do_lower_case", true, configOrNull);
         JsonNode strip = config.get("strip_accents");
@@ -314,7 +312,7 @@ final class TokenizerFiles {
     }
 
     private static JsonNode idNode(Integer idOrNull) {
-        return idOrNull == null ? null : JSON.getNodeFactory().numberNode(idOrNull);
+        return idOrNull == null ? null : JsonTrees.NODES.numberNode(idOrNull);
     }
 
     /** A token id the file refers to, which must be the id of one of its tokens (encodings show its token). */
@@ -328,7 +326,7 @@ final class TokenizerFiles {
 
     private static JsonNode readJson(Path path) {
         try {
-            return JSON.readTree(path.toFile());
+            return JsonTrees.read(path);
         } catch (IOException e) {
             throw new TokenizerException(path + ": cannot read JSON: " + e.getMessage(), e);
         }

@@ -12,7 +12,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -45,7 +44,6 @@ import picocli.CommandLine.TypeConversionException;
         "Tokenize JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}) into ids, tokens, type ids, masks and offsets.",
         "Without options the tokenizer's saved settings apply (for 'default': truncation and padding to 128)."})
 final class TokenizeCommand extends CliCommand {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Escaped like Python's json.dumps: ASCII only, so lone surrogates survive as \\uXXXX. */
     private static final JsonFactory OUT = JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII)
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
@@ -116,7 +114,7 @@ final class TokenizeCommand extends CliCommand {
     private static Line parse(int number, String s) {
         JsonNode node;
         try {
-            node = JSON.readTree(s);
+            node = JsonLines.mapper().readTree(s);
         } catch (JacksonException e) {
             return new Line(number, null, null, "not valid JSON: " + e.getOriginalMessage());
         }
