@@ -76,7 +76,8 @@ final class Ops {
         if (PROFILE) record("linear " + w.in + "x" + w.out + (act == Activation.NONE ? "" : " +" + act), t);
     }
 
-    private void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
+    /** {@link #linear}, not timed in the profile (for a caller that times a larger op). */
+    void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
         if (w.packed != null) Linear.forward(pool, x, m, w.packed.get(), y, act);
         else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }
