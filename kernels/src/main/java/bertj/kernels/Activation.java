@@ -10,6 +10,9 @@ public enum Activation {
     GELU_TANH,
     /** {@code max(x, 0)}. */
     RELU,
-    /** Hyperbolic tangent (BERT's pooler). */
+    /**
+     * Hyperbolic tangent. Like every vector loop here it is slow until C2 has compiled it, which takes tens of
+     * thousands of vectors: BERT's pooler, one row per sequence, applies {@link Activations#tanhScalar} instead.
+     */
     TANH
 }
