@@ -47,7 +47,10 @@ import java.util.Map;
 final class PackedCache {
     private static final byte[] MAGIC = "BERTJPK2".getBytes(StandardCharsets.US_ASCII);
     private static final ValueLayout.OfLong LENGTH = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final System.Logger LOG = System.getLogger(PackedCache.class.getName());
+    /** Created at the first message: looking the logger up costs 20-30 ms of a fresh JVM's first load. */
+    private static final class Log {
+        static final System.Logger LOGGER = System.getLogger(PackedCache.class.getName());
+    }
     private static final int MAX_HEADER_BYTES = 1 << 24;
 
     /** A Linear in a mapped file. */
@@ -92,12 +95,12 @@ final class PackedCache {
                 try {
                     return read(file, identity, arena);
                 } catch (IOException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "ignoring packed cache " + file + ": " + e.getMessage());
+                    Log.LOGGER.log(System.Logger.Level.DEBUG, "ignoring packed cache " + file + ": " + e.getMessage());
                 }
             }
             return new PackedCache(file, identity, Map.of(), null);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "no packed cache for " + modelDirectory + ": " + e.getMessage());
+            Log.LOGGER.log(System.Logger.Level.DEBUG, "no packed cache for " + modelDirectory + ": " + e.getMessage());
             return none();
         }
     }
@@ -158,7 +161,7 @@ final class PackedCache {
             write(temp);
             Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "could not write packed cache " + file + ": " + e.getMessage());
+            Log.LOGGER.log(System.Logger.Level.DEBUG, "could not write packed cache " + file + ": " + e.getMessage());
             if (temp != null) {
                 try {
                     Files.deleteIfExists(temp);

@@ -1,6 +1,5 @@
 package bertj.kernels;
 
-import java.lang.System.Logger.Level;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -28,10 +27,6 @@ public final class VectorSupport {
      * initialises.
      */
     static final int TILE_ROWS = LANES >= 16 ? 8 : 4;
-
-    static {
-        System.getLogger("bertj.kernels").log(Level.DEBUG, describe());
-    }
 
     private VectorSupport() {}
 
@@ -72,7 +67,10 @@ public final class VectorSupport {
         return FLOATS.vectorBitSize();
     }
 
-    /** One line saying which vector width the kernels use and why, for logs and benchmark headers. */
+    /**
+     * One line saying which vector width the kernels use and why, for logs and benchmark headers. Nothing logs
+     * it at start-up: looking up a System.Logger cost 20-30 ms of a fresh JVM's first model load.
+     */
     public static String describe() {
         int preferredBits = VectorShape.preferredShape().vectorBitSize();
         String source = System.getProperty(VECTOR_BITS_PROPERTY) == null
