@@ -90,26 +90,19 @@ public final class Softmax {
         // NaN, as in PyTorch; -0 and +0 as the maximum give the same differences' exponentials.
         FloatVector max = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
         if (mask == null && scale == 1f) {
-            // Four chains: a compare and a blend per vector is a 4-5 cycle dependency (3.2 -> 2.4 cycles per vector).
-            FloatVector max2 = max, max3 = max, max4 = max;
+            FloatVector max2 = max;
             int c = 0;
-            for (; c + 3 * LANES < bound; c += 4 * LANES) {
+            for (; c + LANES < bound; c += 2 * LANES) {
                 FloatVector v = FloatVector.fromArray(FLOATS, x, xOff + c);
                 FloatVector v2 = FloatVector.fromArray(FLOATS, x, xOff + c + LANES);
-                FloatVector v3 = FloatVector.fromArray(FLOATS, x, xOff + c + 2 * LANES);
-                FloatVector v4 = FloatVector.fromArray(FLOATS, x, xOff + c + 3 * LANES);
                 max = max.blend(v, max.lt(v));
                 max2 = max2.blend(v2, max2.lt(v2));
-                max3 = max3.blend(v3, max3.lt(v3));
-                max4 = max4.blend(v4, max4.lt(v4));
             }
-            for (; c < bound; c += LANES) {
+            if (c < bound) {
                 FloatVector v = FloatVector.fromArray(FLOATS, x, xOff + c);
                 max = max.blend(v, max.lt(v));
             }
             max = max.blend(max2, max.lt(max2));
-            max3 = max3.blend(max4, max3.lt(max4));
-            max = max.blend(max3, max.lt(max3));
         } else {
             FloatVector max2 = max;
             int c = 0;
