@@ -5,11 +5,8 @@ import static bertj.kernels.VectorSupport.LANES;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Multi-head self-attention on the fused QKV projection:
@@ -29,7 +26,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Attention {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Queries per tile: as the Linear's tile, 8 with AVX-512's 32 registers, else 4. */
     static final int ROWS = VectorSupport.TILE_ROWS;
     /** Keys per score panel and output columns per panel: two vectors. */
@@ -119,7 +115,13 @@ public final class Attention {
         Arrays.fill(queries, seqLen * d, tiledRows * d, 0f);
         int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
         Arrays.fill(keyPanels, (keyPanelCount - 1) * WIDTH * d, keyPanelCount * WIDTH * d, 0f);
-        transposeKeys(qkv, 4 * (firstRow + hidden + (long) h * d), 4 * qkvStride, seqLen, d, keyPanels, s.key);
+        float[] key = s.key;
+        for (int j = 0; j < seqLen; j++) {
+            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + j * qkvStride + hidden + (long) h * d), key, 0, d);
+            for (int c = 0, at = j / WIDTH * WIDTH * d + j % WIDTH; c < d; c++, at += WIDTH) {
+                keyPanels[at] = key[c];
+            }
+        }
         for (int j = 0; j < seqLen; j++) {
             long value = 4 * (firstRow + j * qkvStride + 2L * hidden + (long) h * d);
             for (int c0 = 0; c0 < d; c0 += WIDTH) {
@@ -293,110 +295,6 @@ public final class Attention {
         c21.mul(scale).intoArray(out, outBase + 2 * outStride + LANES);
         c30.mul(scale).intoArray(out, outBase + 3 * outStride);
         c31.mul(scale).intoArray(out, outBase + 3 * outStride + LANES);
-    }
-
-    /**
-     * K^T into panels: {@code keyPanels[j / WIDTH][c][j % WIDTH] = K[j][c]} for the head's keys, K[j] at byte
-     * {@code first + j * stride} of {@code qkv}. Whole 16 x 16 blocks go through {@link #transpose16} (with
-     * 16-float vectors), the rest one float at a time through {@code key}. Against the copy one float at a time:
-     * attention 8-10% faster at seq 128 and 2-3% at 512 (MiniLM's shape). Kept out of {@code head}: a larger
-     * {@code head} changed what C2 inlined there and ran 3.4x slower.
-     */
-    private static void transposeKeys(MemorySegment qkv, long first, long stride, int seqLen, int d, float[] keyPanels,
-            float[] key) {
-        int blockKeys = LANES == 16 ? seqLen / 16 * 16 : 0;
-        int blockCols = LANES == 16 ? d / 16 * 16 : 0;
-        for (int j0 = 0; j0 < blockKeys; j0 += 16) {
-            for (int c0 = 0; c0 < blockCols; c0 += 16) {
-                transpose16(qkv, first + j0 * stride + 4L * c0, stride, keyPanels, j0 / WIDTH * WIDTH * d + c0 * WIDTH + j0 % WIDTH);
-            }
-        }
-        for (int j = 0; j < seqLen; j++) {
-            int c0 = j < blockKeys ? blockCols : 0;
-            if (c0 == d) continue;
-            MemorySegment.copy(qkv, FLOAT, first + j * stride + 4L * c0, key, 0, d - c0);
-            for (int c = c0, at = j / WIDTH * WIDTH * d + c0 * WIDTH + j % WIDTH; c < d; c++, at += WIDTH) {
-                keyPanels[at] = key[c - c0];
-            }
-        }
-    }
-
-    // A 16 x 16 transpose in four rounds: each pairs vector i with i + 8 and interleaves their lanes (lo: lanes
-    // 0-7 of both, hi: 8-15), which rotates the 8 bits (vector, lane) of every element left by one; four
-    // rotations swap vector and lane.
-    private static final VectorSpecies<Integer> INTS = FLOATS.withLanes(int.class);
-    private static final IntVector INTERLEAVE_LO = LANES == 16
-            ? IntVector.fromArray(INTS, new int[] {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}, 0) : IntVector.zero(INTS);
-    private static final IntVector INTERLEAVE_HI = LANES == 16
-            ? IntVector.fromArray(INTS, new int[] {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}, 0) : IntVector.zero(INTS);
-
-    /** Rows {@code src + r * stride} (r < 16, 16 floats each) as columns: column c at {@code out[at + c * WIDTH ..]}. */
-    private static void transpose16(MemorySegment qkv, long src, long stride, float[] out, int at) {
-        IntVector lo = INTERLEAVE_LO, hi = INTERLEAVE_HI;
-        IntVector a0 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 0 * stride, ORDER).reinterpretAsInts();
-        IntVector a1 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 1 * stride, ORDER).reinterpretAsInts();
-        IntVector a2 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 2 * stride, ORDER).reinterpretAsInts();
-        IntVector a3 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 3 * stride, ORDER).reinterpretAsInts();
-        IntVector a4 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 4 * stride, ORDER).reinterpretAsInts();
-        IntVector a5 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 5 * stride, ORDER).reinterpretAsInts();
-        IntVector a6 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 6 * stride, ORDER).reinterpretAsInts();
-        IntVector a7 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 7 * stride, ORDER).reinterpretAsInts();
-        IntVector a8 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 8 * stride, ORDER).reinterpretAsInts();
-        IntVector a9 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 9 * stride, ORDER).reinterpretAsInts();
-        IntVector a10 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 10 * stride, ORDER).reinterpretAsInts();
-        IntVector a11 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 11 * stride, ORDER).reinterpretAsInts();
-        IntVector a12 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 12 * stride, ORDER).reinterpretAsInts();
-        IntVector a13 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 13 * stride, ORDER).reinterpretAsInts();
-        IntVector a14 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 14 * stride, ORDER).reinterpretAsInts();
-        IntVector a15 = FloatVector.fromMemorySegment(FLOATS, qkv, src + 15 * stride, ORDER).reinterpretAsInts();
-        IntVector b0 = lo.selectFrom(a0, a8), b1 = hi.selectFrom(a0, a8);
-        IntVector b2 = lo.selectFrom(a1, a9), b3 = hi.selectFrom(a1, a9);
-        IntVector b4 = lo.selectFrom(a2, a10), b5 = hi.selectFrom(a2, a10);
-        IntVector b6 = lo.selectFrom(a3, a11), b7 = hi.selectFrom(a3, a11);
-        IntVector b8 = lo.selectFrom(a4, a12), b9 = hi.selectFrom(a4, a12);
-        IntVector b10 = lo.selectFrom(a5, a13), b11 = hi.selectFrom(a5, a13);
-        IntVector b12 = lo.selectFrom(a6, a14), b13 = hi.selectFrom(a6, a14);
-        IntVector b14 = lo.selectFrom(a7, a15), b15 = hi.selectFrom(a7, a15);
-        IntVector c0 = lo.selectFrom(b0, b8), c1 = hi.selectFrom(b0, b8);
-        IntVector c2 = lo.selectFrom(b1, b9), c3 = hi.selectFrom(b1, b9);
-        IntVector c4 = lo.selectFrom(b2, b10), c5 = hi.selectFrom(b2, b10);
-        IntVector c6 = lo.selectFrom(b3, b11), c7 = hi.selectFrom(b3, b11);
-        IntVector c8 = lo.selectFrom(b4, b12), c9 = hi.selectFrom(b4, b12);
-        IntVector c10 = lo.selectFrom(b5, b13), c11 = hi.selectFrom(b5, b13);
-        IntVector c12 = lo.selectFrom(b6, b14), c13 = hi.selectFrom(b6, b14);
-        IntVector c14 = lo.selectFrom(b7, b15), c15 = hi.selectFrom(b7, b15);
-        IntVector d0 = lo.selectFrom(c0, c8), d1 = hi.selectFrom(c0, c8);
-        IntVector d2 = lo.selectFrom(c1, c9), d3 = hi.selectFrom(c1, c9);
-        IntVector d4 = lo.selectFrom(c2, c10), d5 = hi.selectFrom(c2, c10);
-        IntVector d6 = lo.selectFrom(c3, c11), d7 = hi.selectFrom(c3, c11);
-        IntVector d8 = lo.selectFrom(c4, c12), d9 = hi.selectFrom(c4, c12);
-        IntVector d10 = lo.selectFrom(c5, c13), d11 = hi.selectFrom(c5, c13);
-        IntVector d12 = lo.selectFrom(c6, c14), d13 = hi.selectFrom(c6, c14);
-        IntVector d14 = lo.selectFrom(c7, c15), d15 = hi.selectFrom(c7, c15);
-        IntVector e0 = lo.selectFrom(d0, d8), e1 = hi.selectFrom(d0, d8);
-        IntVector e2 = lo.selectFrom(d1, d9), e3 = hi.selectFrom(d1, d9);
-        IntVector e4 = lo.selectFrom(d2, d10), e5 = hi.selectFrom(d2, d10);
-        IntVector e6 = lo.selectFrom(d3, d11), e7 = hi.selectFrom(d3, d11);
-        IntVector e8 = lo.selectFrom(d4, d12), e9 = hi.selectFrom(d4, d12);
-        IntVector e10 = lo.selectFrom(d5, d13), e11 = hi.selectFrom(d5, d13);
-        IntVector e12 = lo.selectFrom(d6, d14), e13 = hi.selectFrom(d6, d14);
-        IntVector e14 = lo.selectFrom(d7, d15), e15 = hi.selectFrom(d7, d15);
-        e0.reinterpretAsFloats().intoArray(out, at + 0 * WIDTH);
-        e1.reinterpretAsFloats().intoArray(out, at + 1 * WIDTH);
-        e2.reinterpretAsFloats().intoArray(out, at + 2 * WIDTH);
-        e3.reinterpretAsFloats().intoArray(out, at + 3 * WIDTH);
-        e4.reinterpretAsFloats().intoArray(out, at + 4 * WIDTH);
-        e5.reinterpretAsFloats().intoArray(out, at + 5 * WIDTH);
-        e6.reinterpretAsFloats().intoArray(out, at + 6 * WIDTH);
-        e7.reinterpretAsFloats().intoArray(out, at + 7 * WIDTH);
-        e8.reinterpretAsFloats().intoArray(out, at + 8 * WIDTH);
-        e9.reinterpretAsFloats().intoArray(out, at + 9 * WIDTH);
-        e10.reinterpretAsFloats().intoArray(out, at + 10 * WIDTH);
-        e11.reinterpretAsFloats().intoArray(out, at + 11 * WIDTH);
-        e12.reinterpretAsFloats().intoArray(out, at + 12 * WIDTH);
-        e13.reinterpretAsFloats().intoArray(out, at + 13 * WIDTH);
-        e14.reinterpretAsFloats().intoArray(out, at + 14 * WIDTH);
-        e15.reinterpretAsFloats().intoArray(out, at + 15 * WIDTH);
     }
 
     private static boolean allZero(float[] values, int count) {
