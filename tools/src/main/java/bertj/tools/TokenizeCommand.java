@@ -7,15 +7,10 @@ import bertj.tokenizer.EncodeOptions.Truncation;
 import bertj.tokenizer.Encoding;
 import bertj.tokenizer.TokenizerException;
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,16 +39,6 @@ import picocli.CommandLine.TypeConversionException;
         "Tokenize JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}) into ids, tokens, type ids, masks and offsets.",
         "Without options the tokenizer's saved settings apply (for 'default': truncation and padding to 128)."})
 final class TokenizeCommand extends CliCommand {
-    /**
-     * Escaped like Python's json.dumps: ASCII only, so lone surrogates survive as \\uXXXX. Created at first use:
-     * picocli instantiates every command at start-up, and a JsonFactory there loaded 52 Jackson classes for every
-     * other command.
-     */
-    private static final class Out {
-        static final JsonFactory FACTORY = JsonFactory.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII)
-                .disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
-    }
-
     @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;
 
@@ -81,9 +66,8 @@ final class TokenizeCommand extends CliCommand {
         EncodeOptions userOptions = options();
         BertTokenizer tokenizer = BertTokenizer.fromDirectory(DefaultModel.resolveModel(model));
         EncodeOptions options = userOptions != null ? userOptions : tokenizer.defaultOptions();
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in(), StandardCharsets.UTF_8));
-        JsonGenerator json = Out.FACTORY.createGenerator(out());
-        json.setRootValueSeparator(null); // each object ends its own line
+        BufferedReader reader = JsonLines.reader(in());
+        JsonGenerator json = JsonLines.generator(out()); // ASCII only, as Python's json.dumps: lone surrogates survive
         boolean failed = false;
         if (options.padding() == Padding.LONGEST) {
             List<Line> lines = new ArrayList<>();
