@@ -22,6 +22,8 @@ final class BertEmbeddings {
     private final float[] gamma;
     private final float[] beta;
     private final double eps;
+    /** Each thread's rows, reused across forwards: nothing is allocated per call. */
+    private final ThreadLocal<Rows> scratch;
 
     BertEmbeddings(BertConfig config, Weights weights) {
         hidden = config.hiddenSize();
@@ -33,6 +35,7 @@ final class BertEmbeddings {
         gamma = weights.vector("embeddings.LayerNorm.weight", hidden).toArray(FLOAT);
         beta = weights.vector("embeddings.LayerNorm.bias", hidden).toArray(FLOAT);
         eps = config.layerNormEps();
+        scratch = ThreadLocal.withInitial(() -> new Rows(hidden));
     }
 
     /**
@@ -44,7 +47,7 @@ final class BertEmbeddings {
         int tokens = input.tokens();
         int tasks = Math.min(tokens, pool.threads());
         pool.parallelFor(tasks, task -> {
-            Rows rows = new Rows(hidden);
+            Rows rows = scratch.get();
             for (int row = (int) ((long) tokens * task / tasks), end = (int) ((long) tokens * (task + 1) / tasks);
                     row < end; row++) {
                 row(input, row, rows, out);
