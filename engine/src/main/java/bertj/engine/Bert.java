@@ -11,6 +11,7 @@ import bertj.loader.PoolingConfig;
 import bertj.tokenizer.BertTokenizer;
 import bertj.tokenizer.EncodeOptions;
 import bertj.tokenizer.Encoding;
+import bertj.tokenizer.TokenizerException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -270,8 +271,16 @@ public final class Bert implements AutoCloseable {
 
     private Answer answerOne(String question, String context) {
         int window = Math.min(QA_WINDOW, maxLength);
-        Encoding first = tokenizer.encode(question, context, EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.ONLY_SECOND, window)
-                .withStride(Math.min(QA_STRIDE, window / 2)).withReturnOverflowing(true));
+        Encoding first;
+        try {
+            first = tokenizer.encode(question, context, EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.ONLY_SECOND, window)
+                    .withStride(Math.min(QA_STRIDE, window / 2)).withReturnOverflowing(true));
+        } catch (TokenizerException e) { // the question leaves no room for the context
+            int questionTokens = tokenizer.encode(question, null, EncodeOptions.DEFAULT).length() - 2;
+            if (questionTokens + 4 <= window) throw e;
+            throw new IllegalArgumentException("the question is " + questionTokens + " tokens, too long for the model's "
+                    + window + "-token window with the context: shorten it to at most " + (window - 4) + " tokens", e);
+        }
         List<Encoding> windows = new ArrayList<>();
         windows.add(first);
         windows.addAll(first.overflowing());

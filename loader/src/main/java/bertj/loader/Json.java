@@ -150,7 +150,9 @@ final class Json {
     }
 
     private static String describe(JsonProcessingException e) {
-        return e.getOriginalMessage() + where(e.getLocation());
+        // Without the "[Source: REDACTED ...; " Jackson puts in every location it quotes.
+        return e.getOriginalMessage().replace("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ", "[")
+                + where(e.getLocation());
     }
 
     private static String where(JsonLocation loc) {

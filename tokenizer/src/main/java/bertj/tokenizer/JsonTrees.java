@@ -1,5 +1,7 @@
 package bertj.tokenizer;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -33,6 +35,15 @@ final class JsonTrees {
             return parser.nextToken() == null ? MissingNode.getInstance() : value(parser);
         }
     }
+
+    /** Jackson's message and where, without the "[Source: REDACTED ...; " it puts in every location it quotes. */
+    static String describe(JacksonException e) {
+        String message = e.getOriginalMessage().replace(REDACTED_SOURCE, "[");
+        JsonLocation at = e.getLocation();
+        return at == null ? message : message + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+    }
+
+    private static final String REDACTED_SOURCE = "[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ";
 
     /** The value at the parser's current token. The parser limits nesting (1000 levels), so the recursion is bounded. */
     private static JsonNode value(JsonParser parser) throws IOException {

@@ -5,8 +5,13 @@ import bertj.tokenizer.BertTokenizer.Parts;
 import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import bertj.tokenizer.TemplateProcessor.Piece;
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,12 +48,7 @@ final class TokenizerFiles {
     // ---------------------------------------------------------------- vocab.txt + tokenizer_config.json
 
     static Parts fromVocab(Path vocabTxt, Path configOrNull) {
-        String content;
-        try {
-            content = Files.readString(vocabTxt, StandardCharsets.UTF_8);
-        } catch (IOException | java.io.UncheckedIOException e) {
-            throw new TokenizerException(vocabTxt + ": cannot read vocabulary: " + e.getMessage(), e);
-        }
+        String content = readUtf8(vocabTxt);
         // Line n (0-based) is token id n; like tokenizers' WordPiece::read_file, trailing whitespace is
         // trimmed and a repeated token keeps its last id.
         Map<String, Integer> vocab = new HashMap<>();
@@ -81,16 +81,39 @@ final class TokenizerFiles {
                 modelMaxLength, pad, vocab.get(pad), 0, false, source);
     }
 
+    /** The file's text; a byte that is not UTF-8 is reported with its offset and line. */
+    private static String readUtf8(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new TokenizerException(file + ": cannot read vocabulary: " + e.getMessage(), e);
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never has more chars than bytes
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            int at = in.position(), line = 1;
+            for (int i = 0; i < at; i++) if (bytes[i] == '\n') line++;
+            throw new TokenizerException(file + ": not valid UTF-8 at byte " + at + " (line " + line + ")");
+        }
+        decoder.flush(out);
+        return out.flip().toString();
+    }
+
     // ---------------------------------------------------------------- tokenizer.json
 
     static Parts fromTokenizerJson(Path path, Path configOrNull) {
         JsonNode root = readJson(path);
         String src = path.toString();
         JsonNode model = root.path("model");
+        if (!model.isObject()) throw new TokenizerException(src + ": \"model\" must be an object" + (model.isMissingNode() ? ", and is missing" : ""));
         String modelType = model.path("type").asText("WordPiece");
-        if (!"WordPiece".equals(modelType) || !model.has("vocab")) {
+        if (!"WordPiece".equals(modelType)) {
             throw new TokenizerException(src + ": model.type is '" + modelType + "', only WordPiece models are supported");
         }
+        if (!model.path("vocab").isObject()) throw new TokenizerException(src + ": model.vocab must be an object of token ids");
         Map<String, Integer> vocab = new HashMap<>();
         // Each id names one token: decoding and the encodings' token strings look ids up in one id-to-token
         // table, so a second token on an id (a short one such as [UNK] shadowed by a long one) would change
@@ -327,6 +350,8 @@ final class TokenizerFiles {
     private static JsonNode readJson(Path path) {
         try {
             return JsonTrees.read(path);
+        } catch (JacksonException e) {
+            throw new TokenizerException(path + ": not valid JSON: " + JsonTrees.describe(e), e);
         } catch (IOException e) {
             throw new TokenizerException(path + ": cannot read JSON: " + e.getMessage(), e);
         }

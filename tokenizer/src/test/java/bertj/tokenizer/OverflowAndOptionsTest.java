@@ -159,6 +159,27 @@ class OverflowAndOptionsTest {
         assertTrue(missing.getMessage().contains("nope"));
     }
 
+    @Test
+    void namesWhatIsWrongWithAMalformedFile(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("tokenizer.json");
+        Files.writeString(json, "{\"model\": 3}");
+        assertEquals(json + ": \"model\" must be an object",
+                assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(json)).getMessage());
+        Files.writeString(json, "{\"model\": {\"type\": \"WordPiece\"}}");
+        assertEquals(json + ": model.vocab must be an object of token ids",
+                assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(json)).getMessage());
+        Files.writeString(json, "{\"model\": {\"vocab\": {}}");
+        String m = assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(json)).getMessage();
+        assertTrue(m.startsWith(json + ": not valid JSON: Unexpected end-of-input") && m.endsWith("(line 1, column 24)")
+                && !m.contains("REDACTED"), m);
+
+        Path vocabDir = Files.createDirectory(dir.resolve("vocab-only"));
+        Path vocab = vocabDir.resolve("vocab.txt");
+        Files.write(vocab, new byte[] {'[', 'P', 'A', 'D', ']', '\n', 'a', (byte) 0xff, '\n'});
+        assertEquals(vocab + ": not valid UTF-8 at byte 7 (line 2)",
+                assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(vocabDir)).getMessage());
+    }
+
     /**
      * An id names one token. An added token saved with [UNK]'s id made every unknown word decode to its content
      * (a fuzzed file gave id 1 to an 80,000-char token: 240 MB allocated decoding the probe texts); tokenizers

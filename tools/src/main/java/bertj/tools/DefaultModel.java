@@ -62,6 +62,7 @@ public final class DefaultModel {
      */
     public static Path resolveModel(String arg) {
         if (arg.equals("default")) return ensureConverted();
+        if (arg.isBlank()) throw new IllegalArgumentException("MODEL is empty: give a Hugging Face model directory or \"default\"");
         Path dir;
         try {
             dir = Path.of(arg);

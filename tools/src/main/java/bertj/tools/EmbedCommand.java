@@ -5,7 +5,6 @@ import bertj.engine.Pooling;
 import bertj.loader.PoolingConfig;
 import bertj.tools.JsonLines.Line;
 import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,9 +58,8 @@ final class EmbedCommand extends CliCommand {
                     failed |= embed(bert, lines, mode, unit, json);
                 }
             } else {
-                BufferedReader reader = JsonLines.reader(in());
-                int next = 1;
-                for (List<Line> lines; !(lines = JsonLines.nextLines(reader, next, BATCH)).isEmpty(); next += lines.size()) {
+                JsonLines.Input input = new JsonLines.Input(in());
+                for (List<Line> lines; !(lines = input.next(BATCH)).isEmpty(); ) {
                     failed |= embed(bert, lines, mode, unit, json);
                 }
             }

@@ -9,7 +9,6 @@ import bertj.tokenizer.Encoding;
 import bertj.tokenizer.TokenizerException;
 import bertj.tools.JsonLines.Line;
 import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.BufferedReader;
 import java.io.IOException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,18 +50,16 @@ final class EncodeCommand extends CliCommand {
         try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
             int positions = bert.model().config().maxPositionEmbeddings();
             EncodeOptions options = options(bert, positions);
-            BufferedReader reader = JsonLines.reader(in());
+            JsonLines.Input input = new JsonLines.Input(in());
             JsonGenerator json = JsonLines.generator(out());
             boolean failed = false;
-            int number = 0;
-            for (String s; (s = reader.readLine()) != null; ) {
-                Line line = JsonLines.parse(++number, s);
+            for (Line line; (line = input.next()) != null; ) {
                 String error = line.error() != null ? line.error() : encode(bert, line, options, positions, json);
                 if (error != null) {
                     JsonLines.writeError(json, err(), line.number(), error);
                     failed = true;
                 }
-                if (!reader.ready()) json.flush(); // answer interactive input line by line
+                if (!input.ready()) json.flush(); // answer interactive input line by line
             }
             json.flush();
             return failed ? Main.ERROR : Main.OK;

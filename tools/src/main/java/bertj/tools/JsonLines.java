@@ -3,6 +3,8 @@ package bertj.tools;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,10 +53,6 @@ final class JsonLines {
         }
     }
 
-    static BufferedReader reader(InputStream in) {
-        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-    }
-
     /** A generator whose root values are not separated: each writer ends its object with {@link #endLine}. */
     static JsonGenerator generator(PrintWriter out) throws IOException {
         JsonGenerator json = OUT.createGenerator(out);
@@ -62,12 +60,65 @@ final class JsonLines {
         return json;
     }
 
+    /**
+     * The input lines, numbered from 1. Lines of nothing but JSON white space (a trailing empty line, say) are
+     * counted and skipped, as JSON Lines readers do, and a byte-order mark at the start is dropped.
+     */
+    static final class Input {
+        private final BufferedReader reader;
+        private int number;
+
+        Input(InputStream in) {
+            reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        }
+
+        /** The next line that is not blank, or null at the end of the input. */
+        Line next() throws IOException {
+            for (String s; (s = reader.readLine()) != null; ) {
+                number++;
+                if (number == 1 && s.startsWith("\uFEFF")) s = s.substring(1);
+                if (!isBlank(s)) return parse(number, s);
+            }
+            return null;
+        }
+
+        /** Whether more input is waiting now: interactive input is answered as it comes. */
+        boolean ready() throws IOException {
+            return reader.ready();
+        }
+
+        /** The next lines, at most {@code max}; fewer when no more input is waiting; empty at the end. */
+        List<Line> next(int max) throws IOException {
+            List<Line> lines = new ArrayList<>();
+            for (Line line; lines.size() < max && (line = next()) != null; ) {
+                lines.add(line);
+                if (!reader.ready()) break;
+            }
+            return lines;
+        }
+    }
+
+    private static boolean isBlank(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != ' ' && c != '\t' && c != '\r') return false;
+        }
+        return true;
+    }
+
+    /** One line's JSON object: {@code "text"} a string, {@code "text_pair"} a string, null or absent. */
     static Line parse(int number, String s) {
         JsonNode node;
-        try {
-            node = mapper().readTree(s);
+        try (JsonParser parser = mapper().createParser(s)) {
+            node = mapper().readTree(parser);
+            if (node != null && parser.nextToken() != null) {
+                return Line.failed(number, "unexpected content after the JSON value, at column "
+                        + parser.currentTokenLocation().getColumnNr() + " (one JSON object per line)");
+            }
         } catch (JacksonException e) {
-            return Line.failed(number, "not valid JSON: " + e.getOriginalMessage());
+            return Line.failed(number, "not valid JSON: " + describe(e));
+        } catch (IOException e) {
+            return Line.failed(number, "not valid JSON: " + e.getMessage());
         }
         if (node == null || !node.isObject()) return Line.failed(number, "expected a JSON object with a string \"text\"");
         JsonNode text = node.get("text"), pair = node.get("text_pair");
@@ -77,17 +128,15 @@ final class JsonLines {
     }
 
     /**
-     * The next lines of the input, at most {@code max}, numbered from {@code firstNumber}; fewer when no more
-     * input is waiting (so that interactive input is answered as it comes). Empty at the end of the input.
+     * Jackson's message without the text it puts in every location it quotes ("[Source: REDACTED ...; ").
      */
-    static List<Line> nextLines(BufferedReader reader, int firstNumber, int max) throws IOException {
-        List<Line> lines = new ArrayList<>();
-        for (String s; lines.size() < max && (s = reader.readLine()) != null; ) {
-            lines.add(parse(firstNumber + lines.size(), s));
-            if (!reader.ready()) break;
-        }
-        return lines;
+    static String describe(JacksonException e) {
+        String message = e.getOriginalMessage().replace(REDACTED_SOURCE, "[");
+        JsonLocation at = e.getLocation();
+        return at == null || at.getColumnNr() < 0 ? message : message + " (column " + at.getColumnNr() + ")";
     }
+
+    private static final String REDACTED_SOURCE = "[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ";
 
     /** Writes {@code {"error": "line N: message"}} on stdout and {@code bertj: line N: message} on stderr. */
     static void writeError(JsonGenerator json, PrintWriter err, int line, String message) throws IOException {

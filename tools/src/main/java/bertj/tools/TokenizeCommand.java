@@ -6,14 +6,12 @@ import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import bertj.tokenizer.Encoding;
 import bertj.tokenizer.TokenizerException;
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import bertj.tools.JsonLines.Line;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -57,27 +55,22 @@ final class TokenizeCommand extends CliCommand {
             description = "Tokens shared by consecutive windows; adds \"overflowing\" windows (needs truncation).")
     Integer stride;
 
-    /** One input line: its text and pair, or why it could not be read. */
-    private record Line(int number, String text, String pair, String error) {
-    }
-
     @Override
     public Integer call() throws IOException {
         EncodeOptions userOptions = options();
         BertTokenizer tokenizer = BertTokenizer.fromDirectory(DefaultModel.resolveModel(model));
         EncodeOptions options = userOptions != null ? userOptions : tokenizer.defaultOptions();
-        BufferedReader reader = JsonLines.reader(in());
+        JsonLines.Input input = new JsonLines.Input(in());
         JsonGenerator json = JsonLines.generator(out()); // ASCII only, as Python's json.dumps: lone surrogates survive
         boolean failed = false;
         if (options.padding() == Padding.LONGEST) {
             List<Line> lines = new ArrayList<>();
-            for (String s; (s = reader.readLine()) != null; ) lines.add(parse(lines.size() + 1, s));
+            for (Line line; (line = input.next()) != null; ) lines.add(line);
             for (Encoded e : encodeBatch(tokenizer, lines, options)) failed |= write(json, e);
         } else {
-            int number = 0;
-            for (String s; (s = reader.readLine()) != null; ) {
-                failed |= write(json, encode(tokenizer, parse(++number, s), options));
-                if (!reader.ready()) json.flush(); // answer interactive input line by line
+            for (Line line; (line = input.next()) != null; ) {
+                failed |= write(json, encode(tokenizer, line, options));
+                if (!input.ready()) json.flush(); // answer interactive input line by line
             }
         }
         json.flush();
@@ -99,20 +92,6 @@ final class TokenizeCommand extends CliCommand {
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private static Line parse(int number, String s) {
-        JsonNode node;
-        try {
-            node = JsonLines.mapper().readTree(s);
-        } catch (JacksonException e) {
-            return new Line(number, null, null, "not valid JSON: " + e.getOriginalMessage());
-        }
-        if (node == null || !node.isObject()) return new Line(number, null, null, "expected a JSON object with a string \"text\"");
-        JsonNode text = node.get("text"), pair = node.get("text_pair");
-        if (text == null || !text.isTextual()) return new Line(number, null, null, "\"text\" must be a string");
-        if (pair != null && !pair.isNull() && !pair.isTextual()) return new Line(number, null, null, "\"text_pair\" must be a string or null");
-        return new Line(number, text.textValue(), pair == null || pair.isNull() ? null : pair.textValue(), null);
     }
 
     /** A line's encoding, or its error. */

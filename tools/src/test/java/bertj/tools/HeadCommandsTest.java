@@ -151,6 +151,14 @@ class HeadCommandsTest {
     }
 
     @Test
+    void aQuestionThatLeavesNoRoomForTheContextIsNamed() {
+        Run r = run("", "qa", model("tiny-bert-qa").toString(), "--question", "why ".repeat(80), "--context", "John lives here");
+        assertEquals(1, r.exitCode());
+        assertEquals("bertj: the question is 80 tokens, too long for the model's 64-token window with the context:"
+                + " shorten it to at most 60 tokens\n", r.err());
+    }
+
+    @Test
     void aModelWithoutTheHeadIsAOneLineError() {
         String[][] cases = {
                 {"classify", model("tiny-bert").toString(), "text"},

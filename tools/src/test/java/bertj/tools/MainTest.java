@@ -160,6 +160,7 @@ class MainTest {
         Run missing = run("", "inspect", dir.resolve("missing").toString());
         assertEquals("bertj: " + dir.resolve("missing") + ": no such model directory (give a Hugging Face model directory or \"default\")\n",
                 missing.err());
+        assertEquals("bertj: MODEL is empty: give a Hugging Face model directory or \"default\"\n", run("", "inspect", "").err());
 
         Run debug = run("", "inspect", "--debug", dir.toString());
         assertEquals(1, debug.exitCode());

@@ -3,6 +3,7 @@ package bertj.tools;
 import static bertj.tools.MainTest.model;
 import static bertj.tools.MainTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.tools.MainTest.Run;
@@ -65,6 +66,22 @@ class TokenizeCommandTest {
         assertEquals("[\"[CLS]\",\"[UNK]\",\"naive\",\"[SEP]\"]", emoji.get("tokens").toString());
         assertEquals("[[0,0],[0,1],[2,7],[0,0]]", emoji.get("offsets").toString());
         assertTrue(r.out().contains("\"naive\""), "output is ASCII-escaped JSON, as json.dumps writes it");
+    }
+
+    /** One JSON object per line: blank lines are skipped (and counted), anything after the object is an error. */
+    @Test
+    void blankLinesAreSkippedAndTrailingContentIsAnError() throws Exception {
+        Run r = run("\uFEFF{\"text\": \"a\"}\n\n  \t\n{\"text\": \"b\"}{\"text\": \"c\"}\n{\"text\": \"d\"} x\n{\"text\": \"e\"}\n\n",
+                "tokenize", TINY);
+        assertEquals(1, r.exitCode(), r.err());
+        List<JsonNode> out = lines(r.out());
+        assertEquals(4, out.size(), r.out());
+        assertEquals("[\"[CLS]\",\"a\",\"[SEP]\"]", out.get(0).get("tokens").toString(), "a byte-order mark is dropped");
+        assertEquals("line 4: unexpected content after the JSON value, at column 14 (one JSON object per line)",
+                out.get(1).get("error").asText());
+        assertTrue(out.get(2).get("error").asText().startsWith("line 5: not valid JSON: Unrecognized token 'x'"), out.get(2).toString());
+        assertFalse(r.err().contains("REDACTED"), r.err());
+        assertEquals("[\"[CLS]\",\"e\",\"[SEP]\"]", out.get(3).get("tokens").toString());
     }
 
     @Test
