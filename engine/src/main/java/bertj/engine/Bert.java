@@ -263,7 +263,8 @@ public final class Bert implements AutoCloseable {
 
     /**
      * BertForQuestionAnswering: the span of the context with the best start x end probability, over
-     * overlapping windows when the context is long.
+     * overlapping windows when the context is long. A question that leaves no room for the context in
+     * the model's window is refused with a {@link TokenizerException} that gives its length and the limit.
      */
     public Answer answer(String question, String context) {
         return call(() -> answerOne(question, context));
@@ -278,7 +279,7 @@ public final class Bert implements AutoCloseable {
         } catch (TokenizerException e) { // the question leaves no room for the context
             int questionTokens = tokenizer.encode(question, null, EncodeOptions.DEFAULT).length() - 2;
             if (questionTokens + 4 <= window) throw e;
-            throw new IllegalArgumentException("the question is " + questionTokens + " tokens, too long for the model's "
+            throw new TokenizerException("the question is " + questionTokens + " tokens, too long for the model's "
                     + window + "-token window with the context: shorten it to at most " + (window - 4) + " tokens", e);
         }
         List<Encoding> windows = new ArrayList<>();
