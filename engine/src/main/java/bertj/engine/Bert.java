@@ -200,7 +200,9 @@ public final class Bert implements AutoCloseable {
     }
 
     /**
-     * BertForSequenceClassification: softmax(classifier(pooler_output)), for a text or a text pair.
+     * BertForSequenceClassification: classifier(pooler_output) for a text or a text pair, turned into scores as
+     * Hugging Face's text-classification pipeline does: the raw logits for {@code problem_type} "regression",
+     * a sigmoid per label for "multi_label_classification" or a single label, else the softmax.
      * Input longer than {@link #maxLength()} tokens is an IllegalArgumentException unless {@code truncate}.
      */
     public Classification classify(String text, String pair, boolean truncate) {
@@ -210,7 +212,7 @@ public final class Bert implements AutoCloseable {
     private Classification classifyOne(String text, String pair, boolean truncate) {
         Encoding encoding = encodeWithin(text, pair, truncate);
         float[] logits = sequenceLogitsOf(toInput(List.of(encoding)))[0];
-        double[] probs = softmax(logits);
+        double[] probs = scores(logits, model.config().problemType());
         Map<String, Double> byLabel = new LinkedHashMap<>();
         int best = 0;
         for (int i = 0; i < logits.length; i++) {
@@ -367,6 +369,21 @@ public final class Bert implements AutoCloseable {
         String[] names = new String[n];
         for (int i = 0; i < n; i++) names[i] = config.id2label().getOrDefault(i, "LABEL_" + i);
         return names;
+    }
+
+    /** The classifier's logits as the pipeline's scores (see {@link #classify(String, String, boolean)}). */
+    static double[] scores(float[] logits, String problemType) {
+        if ("regression".equals(problemType)) {
+            double[] raw = new double[logits.length];
+            for (int i = 0; i < logits.length; i++) raw[i] = logits[i];
+            return raw;
+        }
+        if ("multi_label_classification".equals(problemType) || logits.length == 1) {
+            double[] p = new double[logits.length];
+            for (int i = 0; i < logits.length; i++) p[i] = 1 / (1 + Math.exp(-logits[i]));
+            return p;
+        }
+        return softmax(logits);
     }
 
     static double[] softmax(float[] logits) {

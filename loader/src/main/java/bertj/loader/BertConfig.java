@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * @param padTokenId only matters for training in BERT; a JSON {@code null} reads as 0
  * @param positionEmbeddingType always "absolute", the only kind bertj implements
  * @param id2label labels by id, ids exactly 0..numLabels-1
+ * @param problemType {@code PretrainedConfig.problem_type}: null, "regression", "single_label_classification" or
+ *        "multi_label_classification"; it decides how a sequence classifier's logits become scores
  */
 public record BertConfig(
         String modelType,
@@ -38,7 +40,11 @@ public record BertConfig(
         String positionEmbeddingType,
         List<String> architectures,
         Map<Integer, String> id2label,
-        Map<String, Integer> label2id) {
+        Map<String, Integer> label2id,
+        String problemType) {
+
+    /** The problem types {@code PretrainedConfig} accepts. */
+    static final List<String> PROBLEM_TYPES = List.of("regression", "single_label_classification", "multi_label_classification");
 
     /** Validates the sizes; the message names the config.json fields involved. */
     public BertConfig {
@@ -76,6 +82,9 @@ public record BertConfig(
         }
         if (id2label.isEmpty()) throw new IllegalArgumentException("id2label must not be empty (num_labels >= 1)");
         label2id = Collections.unmodifiableMap(new LinkedHashMap<>(label2id));
+        if (problemType != null && !PROBLEM_TYPES.contains(problemType)) {
+            throw new IllegalArgumentException("problem_type \"" + problemType + "\" is not one of " + PROBLEM_TYPES);
+        }
     }
 
     /** Most labels config.json may ask for by num_labels alone, without naming them in id2label. */
@@ -153,7 +162,8 @@ public record BertConfig(
                 .layerNormEps(f.number("layer_norm_eps", 1e-12))
                 .padTokenId(f.nullableInteger("pad_token_id", 0))
                 .positionEmbeddingType(f.string("position_embedding_type", "absolute"))
-                .architectures(f.stringList("architectures"));
+                .architectures(f.stringList("architectures"))
+                .problemType(f.string("problem_type", null));
         String act = f.string("hidden_act", "gelu");
         try {
             b.hiddenAct(HiddenAct.fromConfig(act));
@@ -202,6 +212,7 @@ public record BertConfig(
         id2label.forEach((id, label) -> ids.put(Integer.toString(id), label));
         ObjectNode labels = root.putObject("label2id");
         label2id.forEach(labels::put);
+        if (problemType != null) root.put("problem_type", problemType);
         try {
             return Json.writer().writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
@@ -242,7 +253,7 @@ public record BertConfig(
 
         String string(String field, String defaultValue) {
             JsonNode n = get(field);
-            if (n == null) return defaultValue;
+            if (n == null || n.isNull() && defaultValue == null) return defaultValue;
             if (!n.isTextual()) throw wrongType(field, "a string", n);
             return n.textValue();
         }
@@ -320,6 +331,7 @@ public record BertConfig(
         private List<String> architectures = List.of();
         private Map<Integer, String> id2label = defaultLabels(2);
         private Map<String, Integer> label2id = null;
+        private String problemType = null;
 
         private Builder() {}
 
@@ -339,6 +351,7 @@ public record BertConfig(
             architectures = c.architectures;
             id2label = c.id2label;
             label2id = c.label2id;
+            problemType = c.problemType;
         }
 
         private static Map<Integer, String> defaultLabels(int n) {
@@ -368,6 +381,7 @@ public record BertConfig(
         public Builder numLabels(int n) { return id2label(defaultLabels(n)); }
 
         public Builder label2id(Map<String, Integer> v) { label2id = v; return this; }
+        public Builder problemType(String v) { problemType = v; return this; }
 
         /** @throws IllegalArgumentException naming the config.json field that is invalid */
         public BertConfig build() {
@@ -378,7 +392,7 @@ public record BertConfig(
             }
             return new BertConfig(modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
                     intermediateSize, hiddenAct, maxPositionEmbeddings, typeVocabSize, layerNormEps, padTokenId,
-                    positionEmbeddingType, architectures, id2label, inverse);
+                    positionEmbeddingType, architectures, id2label, inverse, problemType);
         }
     }
 }

@@ -88,6 +88,18 @@ class BertConfigTest {
     }
 
     @Test
+    void problemType() {
+        assertEquals(null, BertConfig.parse("{}", "c").problemType());
+        assertEquals(null, BertConfig.parse("{\"problem_type\": null}", "c").problemType());
+        BertConfig multi = BertConfig.parse("{\"problem_type\": \"multi_label_classification\"}", "c");
+        assertEquals("multi_label_classification", multi.problemType());
+        assertEquals(multi, BertConfig.parse(multi.toJson(), "round trip"));
+        assertError("{\"problem_type\": \"ranking\"}", "problem_type \"ranking\" is not one of [regression, "
+                + "single_label_classification, multi_label_classification]");
+        assertError("{\"problem_type\": 1}", "\"problem_type\"", "a string");
+    }
+
+    @Test
     void wrongJsonTypesNameTheFieldAndFile() {
         assertError("{\"hidden_size\": \"768\"}", "\"hidden_size\"", "an integer", "string \"768\"");
         assertError("{\"hidden_size\": 768.5}", "\"hidden_size\"", "an integer");

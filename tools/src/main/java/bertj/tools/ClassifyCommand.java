@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code bertj classify MODEL TEXT [--pair TEXT]}: a {@code BertForSequenceClassification} checkpoint's answer,
- * {@code {"label": ..., "score": ..., "probabilities": {label: p, ...}}}, labels from the config's id2label.
+ * {@code {"label": ..., "score": ..., "probabilities": {label: p, ...}}}, labels from the config's id2label. The
+ * scores are {@link bertj.engine.Bert#classify}'s: softmax, sigmoid (multi-label, one label) or raw (regression).
  */
 @Command(name = "classify", description = "Classify a text, or a text pair (NLI), with a sequence classification model.")
 final class ClassifyCommand extends CliCommand {
