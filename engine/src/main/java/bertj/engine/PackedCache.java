@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,14 +33,14 @@ import java.util.Map;
  * the next load maps them instead of packing again (packing bert-base takes about 0.3 s; mapping a few ms).
  *
  * <p>One file per model directory ({@code packed/<hash of its path>.bin}). It names the packed layout (which
- * depends on the vector width) and each weight file's size and modification time; a file that does not match
- * them, or whose structure is off (magic, header, sizes), is ignored and written again. Like the weight files
+ * depends on the vector width) and each weight file's size, times and inode ({@link #identity}); a file that
+ * does not match them, or whose structure is off (magic, header, sizes), is ignored and written again. Like the weight files
  * themselves, the data is not checksummed: a checksum would read all of it at every load. Files are written to a
  * temporary name and moved into place, so a reader never sees half a file. Failing to read or write the cache
  * only costs time: the weights are packed in memory as without it.
  *
  * <p>File: 8 bytes {@code BERTJPK2}, an 8-byte little-endian header length, the header ({@link DataOutputStream}
- * encoding: the identity — layout, then per weight file its path, size and modification time — then the entries,
+ * encoding: the identity — layout, then per weight file its path, size, times and file key — then the entries,
  * each with its key, part rows, k, offset and size, then the file's length), then each entry's packed data at
  * a 64-byte aligned offset. A binary header rather than JSON: parsing JSON in a cold JVM took longer than the
  * rest of the load.
@@ -258,7 +259,12 @@ final class PackedCache {
         return new PackedCache(file, identity, entries, mapped);
     }
 
-    /** What the file must match: the packed layout and each weight file's path, size and modification time. */
+    /**
+     * What the file must match: the packed layout and, per weight file, its path, size, modification time, file
+     * key (device and inode on Unix) and change time. Copies that keep the size and the modification time
+     * (`cp -p`, `rsync -a`, archives: another fine-tune of the same shape) still get a new change time, which no
+     * user call can set back; a rename or chmod costs one repack.
+     */
     private static byte[] identity(List<Path> weightFiles) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
@@ -270,8 +276,21 @@ final class PackedCache {
             out.writeLong(a.size());
             out.writeLong(a.lastModifiedTime().toInstant().getEpochSecond());
             out.writeInt(a.lastModifiedTime().toInstant().getNano());
+            out.writeUTF(String.valueOf(a.fileKey()));
+            FileTime changed = changeTime(f, a);
+            out.writeLong(changed.toInstant().getEpochSecond());
+            out.writeInt(changed.toInstant().getNano());
         }
         return bytes.toByteArray();
+    }
+
+    /** The inode's change time where the file system has one (Unix), else the creation time. */
+    private static FileTime changeTime(Path f, BasicFileAttributes a) throws IOException {
+        try {
+            return (FileTime) Files.getAttribute(f, "unix:ctime");
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return a.creationTime();
+        }
     }
 
     private static long align(long offset) {

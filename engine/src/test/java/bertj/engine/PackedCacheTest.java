@@ -1,5 +1,7 @@
 package bertj.engine;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -7,6 +9,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -88,19 +92,32 @@ class PackedCacheTest {
     void changedWeightsAreRepackedNotReadFromTheCache() throws IOException {
         lastHiddenState();
         FileTime before = Files.getLastModifiedTime(onlyCacheFile());
-        // Other weights under the same name: the fixture's own file with one float changed, newer.
+        // Other weights under the same name: the fixture's own file with one weight of a Linear changed, newer.
         Path weights = model.resolve("model.safetensors");
         Path changed = temp.resolve("changed.safetensors");
         Files.copy(weights, changed);
-        try (RandomAccessFile f = new RandomAccessFile(changed.toFile(), "rw")) {
-            f.seek(f.length() - 4);
-            f.writeInt(0x3f800000); // the last float of some tensor changes
-        }
+        setFirstWeightToOne(changed);
         Files.move(changed, weights, StandardCopyOption.REPLACE_EXISTING);
         Files.setLastModifiedTime(weights, FileTime.fromMillis(before.toMillis() + 5000));
         float[][][] expected = withoutCache();
         assertArrayEquals(expected, lastHiddenState());
         assertNotEquals(before, Files.getLastModifiedTime(onlyCacheFile()));
+    }
+
+    @Test
+    void weightsSwappedForOthersOfTheSameSizeAndTimeAreRepacked() throws IOException {
+        lastHiddenState();
+        // As `cp -p`, `rsync -a` or an archive would leave another fine-tune: same size, same modification time.
+        Path weights = model.resolve("model.safetensors");
+        FileTime mtime = Files.getLastModifiedTime(weights);
+        Path other = temp.resolve("other.safetensors");
+        Files.copy(weights, other);
+        setFirstWeightToOne(other);
+        Files.delete(weights);
+        Files.copy(other, weights);
+        Files.setLastModifiedTime(weights, mtime);
+        assertEquals(mtime, Files.getLastModifiedTime(weights));
+        assertArrayEquals(withoutCache(), lastHiddenState());
     }
 
     @Test
@@ -130,6 +147,20 @@ class PackedCacheTest {
             assertEquals(1, all.size(), "one cache file: " + all);
             assertTrue(all.getFirst().toString().endsWith(".bin"));
             return all.getFirst();
+        }
+    }
+
+    /** Sets the first float of the last layer's output Linear, which the last hidden state depends on, to 1. */
+    private static void setFirstWeightToOne(Path safetensors) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(safetensors.toFile(), "rw")) {
+            byte[] length = new byte[8];
+            f.readFully(length);
+            long headerLength = ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            byte[] header = new byte[Math.toIntExact(headerLength)];
+            f.readFully(header);
+            JsonNode tensor = new ObjectMapper().readTree(header).get("encoder.layer.1.output.dense.weight");
+            f.seek(8 + headerLength + tensor.get("data_offsets").get(0).asLong());
+            f.writeInt(Integer.reverseBytes(Float.floatToIntBits(1f))); // little-endian
         }
     }
 
