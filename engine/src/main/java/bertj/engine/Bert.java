@@ -274,16 +274,19 @@ public final class Bert implements AutoCloseable {
 
     private Answer answerOne(String question, String context) {
         int window = Math.min(QA_WINDOW, maxLength);
-        Encoding first;
-        try {
-            first = tokenizer.encode(question, context, EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.ONLY_SECOND, window)
-                    .withStride(Math.min(QA_STRIDE, window / 2)).withReturnOverflowing(true));
-        } catch (TokenizerException e) { // the question leaves no room for the context
-            int questionTokens = tokenizer.encode(question, null, EncodeOptions.DEFAULT).length() - 2;
-            if (questionTokens + 4 <= window) throw e;
+        int pairSpecials = tokenizer.encode("", "", EncodeOptions.DEFAULT).length();
+        int questionTokens = tokenizer.encode(question, null, EncodeOptions.DEFAULT).length()
+                - tokenizer.encode("", null, EncodeOptions.DEFAULT).length();
+        int room = window - pairSpecials - questionTokens; // context tokens per window
+        if (room < 1) {
             throw new TokenizerException("the question is " + questionTokens + " tokens, too long for the model's "
-                    + window + "-token window with the context: shorten it to at most " + (window - 4) + " tokens", e);
+                    + window + "-token window with the context: shorten it to at most " + (window - pairSpecials - 1) + " tokens");
         }
+        // Windows overlap by the stride, which must leave each window at least one new context token: a long
+        // question gets a shorter overlap (Hugging Face's pipeline fails there instead).
+        int stride = Math.min(Math.min(QA_STRIDE, window / 2), room - 1);
+        Encoding first = tokenizer.encode(question, context, EncodeOptions.DEFAULT.withTruncation(EncodeOptions.Truncation.ONLY_SECOND, window)
+                .withStride(stride).withReturnOverflowing(true));
         List<Encoding> windows = new ArrayList<>();
         windows.add(first);
         windows.addAll(first.overflowing());

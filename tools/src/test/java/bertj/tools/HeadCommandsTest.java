@@ -159,6 +159,22 @@ class HeadCommandsTest {
     }
 
     @Test
+    void aLongQuestionThatStillFitsGetsAnAnswer() throws Exception {
+        // 29-60 tokens leave fewer context tokens per window than the usual overlap (32 at a 64-token window)
+        String c = "John lives in Berlin and works in Paris. ".repeat(10);
+        for (int words : new int[] {27, 28, 44, 59}) { // with the "?", 28 to 60 tokens
+            Run r = run("", "qa", model("tiny-bert-qa").toString(), "--question", "why ".repeat(words) + "?", "--context", c);
+            assertEquals(0, r.exitCode(), words + " words: " + r.err());
+            JsonNode got = json(r);
+            int start = got.get("start").asInt(), end = got.get("end").asInt();
+            assertEquals(codePointSubstring(c, start, end), got.get("answer").asText(), got.toString());
+        }
+        Run r = run("", "qa", model("tiny-bert-qa").toString(), "--question", "why ".repeat(60) + "?", "--context", c);
+        assertEquals("bertj: the question is 61 tokens, too long for the model's 64-token window with the context:"
+                + " shorten it to at most 60 tokens\n", r.err());
+    }
+
+    @Test
     void aModelWithoutTheHeadIsAOneLineError() {
         String[][] cases = {
                 {"classify", model("tiny-bert").toString(), "text"},
