@@ -130,10 +130,12 @@ public final class Attention {
             }
         }
         float[] maskRow = null;
+        int keys = seqLen;
         if (mask != null) {
             maskRow = s.mask;
             MemorySegment.copy(mask, FLOAT, 4L * b * seqLen, maskRow, 0, seqLen);
-            if (allZero(maskRow, seqLen)) {
+            keys = keysBeforePadding(maskRow, seqLen);
+            if (allZero(maskRow, keys)) {
                 maskRow = null; // nothing masked (adding 0 changes no score): the softmax skips the mask
             }
         }
@@ -145,23 +147,24 @@ public final class Attention {
         long probsFirst = ((long) b * heads + h) * seqLen * seqLen;
         for (int i = 0; i < seqLen; i += ROWS) {
             int rows = Math.min(ROWS, seqLen - i);
-            for (int p = 0; p < keyPanelCount; p++) {
+            for (int p = 0; p < (keys + WIDTH - 1) / WIDTH; p++) {
                 tile(queries, i * d, d, keyPanels, p * WIDTH * d, d, scale, scores, p * WIDTH, scoreStride);
             }
             // Softmax without its division: the output rows are divided by the sums instead (d values per
             // row rather than seqLen).
             float[] inverseSums = s.inverseSums;
             for (int r = 0; r < rows; r++) {
-                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, seqLen, maskRow, 0, 1f);
+                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, keys, maskRow, 0, 1f);
                 if (probs != null) {
                     float[] row = s.probabilities;
-                    System.arraycopy(scores, r * scoreStride, row, 0, seqLen);
-                    Softmax.scale(row, 0, seqLen, inverseSums[r]);
+                    System.arraycopy(scores, r * scoreStride, row, 0, keys);
+                    Softmax.scale(row, 0, keys, inverseSums[r]);
+                    Arrays.fill(row, keys, seqLen, 0f);
                     MemorySegment.copy(row, 0, probs, FLOAT, 4 * (probsFirst + (long) (i + r) * seqLen), seqLen);
                 }
             }
             for (int c0 = 0; c0 < d; c0 += WIDTH) {
-                outputTile(rows, scores, scoreStride, valuePanels, c0 * seqLen, seqLen, inverseSums, s.tileOut, out,
+                outputTile(rows, scores, scoreStride, valuePanels, c0 * seqLen, keys, inverseSums, s.tileOut, out,
                         outFirst + i * outStride + 4L * c0, outStride, Math.min(WIDTH, d - c0));
             }
         }
@@ -297,6 +300,21 @@ public final class Attention {
         c31.mul(scale).intoArray(out, outBase + 3 * outStride + LANES);
     }
 
+    /**
+     * Keys up to the last one not masked as padding (float32's minimum or -inf, as the engine masks a shorter
+     * sequence of a batch); all of them when every key is masked (attention is then uniform, as in PyTorch).
+     * The keys after it have e^x = 0 exactly, so leaving them out changes no bit: a sequence computes the
+     * same alone or padded in a batch (the softmax's vector and scalar parts split its keys the same way),
+     * and its padding costs no products.
+     */
+    private static int keysBeforePadding(float[] mask, int seqLen) {
+        int keys = seqLen;
+        while (keys > 0 && mask[keys - 1] <= -Float.MAX_VALUE) {
+            keys--;
+        }
+        return keys == 0 ? seqLen : keys;
+    }
+
     private static boolean allZero(float[] values, int count) {
         for (int i = 0; i < count; i++) {
             if (values[i] != 0f) {
@@ -307,14 +325,14 @@ public final class Attention {
     }
 
     /**
-     * {@code out[r][c] = scale[r] sum_(j < seqLen) p[r][j] v_j[c]} for the first {@code rows} of the ROWS rows
+     * {@code out[r][c] = scale[r] sum_(j < keys) p[r][j] v_j[c]} for the first {@code rows} of the ROWS rows
      * of {@code p} ({@code p[r * pStride + j]}) and the {@code cols} columns of one V panel ({@code [seqLen][WIDTH]}
      * at {@code v[vBase ..]}), stored at byte offset {@code outOff} of {@code out}, rows {@code outStride} bytes
      * apart. Rows beyond {@code rows} are computed from whatever the scratch holds and not stored.
      */
-    private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int seqLen, float[] scale,
+    private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int keys, float[] scale,
             float[] tileOut, MemorySegment out, long outOff, long outStride, int cols) {
-        tile(p, 0, pStride, v, vBase, seqLen, 1f, tileOut, 0, WIDTH);
+        tile(p, 0, pStride, v, vBase, keys, 1f, tileOut, 0, WIDTH);
         for (int r = 0; r < rows; r++) {
             // Scaled in the heap tile and bulk-copied out: no vector is passed to a helper method, which C2
             // does not always inline (a vector crossing a call is boxed: attention ran 3x slower in a model).
