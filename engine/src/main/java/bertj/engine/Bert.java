@@ -42,7 +42,8 @@ public final class Bert implements AutoCloseable {
 
     private final BertModel model;
     private final BertTokenizer tokenizer;
-    private final PoolingConfig pooling;
+    /** Read at the first embedding: encoding and the task heads do not need modules.json's pipeline. */
+    private volatile PoolingConfig pooling;
     private final Dense classifier;  // BertForSequenceClassification / BertForTokenClassification
     private final Dense qaOutputs;   // BertForQuestionAnswering
     private final String[] labels;
@@ -56,7 +57,6 @@ public final class Bert implements AutoCloseable {
         ModelDirectory dir = model.directory();
         BertConfig config = model.config();
         this.tokenizer = BertTokenizer.fromDirectory(dir.path());
-        this.pooling = dir.pooling().orElse(new PoolingConfig(PoolingConfig.Mode.CLS, false));
         int hidden = config.hiddenSize();
         Weights weights = model.weights();
         this.labels = labelNames(config);
@@ -110,9 +110,18 @@ public final class Bert implements AutoCloseable {
         return tokenizer;
     }
 
-    /** The pooling that {@link #embed(List)} uses by default: the sentence-transformers config, else CLS. */
+    /**
+     * The pooling that {@link #embed(List)} uses by default: the sentence-transformers config, else CLS.
+     *
+     * @throws bertj.loader.ModelFormatException if modules.json or the pooling config is malformed, or the
+     *         pipeline has a module bertj does not run (a Dense layer, say): its embeddings would be wrong
+     */
     public PoolingConfig defaultPooling() {
-        return pooling;
+        PoolingConfig p = pooling;
+        if (p == null) {
+            pooling = p = model.directory().pooling().orElse(new PoolingConfig(PoolingConfig.Mode.CLS, false));
+        }
+        return p;
     }
 
     /**
@@ -141,7 +150,8 @@ public final class Bert implements AutoCloseable {
 
     /** Sentence embeddings with the model's own pooling and normalisation (see {@link #defaultPooling()}). */
     public float[][] embed(List<String> texts) {
-        return embed(texts, Pooling.valueOf(pooling.mode().name()), pooling.normalize());
+        PoolingConfig p = defaultPooling();
+        return embed(texts, Pooling.valueOf(p.mode().name()), p.normalize());
     }
 
     public float[] embed(String text) {
@@ -154,6 +164,7 @@ public final class Bert implements AutoCloseable {
     }
 
     private float[][] embedBatches(List<String> texts, Pooling mode, boolean normalize) {
+        defaultPooling(); // whatever the pooling asked for, modules.json's pipeline must be one bertj runs in full
         List<Encoding> encodings = tokenizer.encodeBatch(texts, null, truncated(maxLength));
         float[][] out = new float[texts.size()][];
         // Sequences of similar token counts share a batch, so little work goes to padding.

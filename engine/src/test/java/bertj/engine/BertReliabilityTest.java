@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.kernels.ThreadPool;
 import bertj.loader.ModelDirectory;
+import bertj.loader.ModelFormatException;
 import bertj.tokenizer.TokenizerException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -110,6 +111,30 @@ class BertReliabilityTest {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (kernelThreads() > before && System.nanoTime() < deadline) Thread.sleep(10); // closed workers exit soon after
         assertEquals(before, kernelThreads(), "kernel threads left running by failed loads");
+    }
+
+    @Test
+    void aPipelineModuleBertjDoesNotRunBlocksEmbeddingsOnly(@TempDir Path dir) throws Exception {
+        Path source = model("tiny-bert");
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer_config.json", "vocab.txt")) {
+            Files.copy(source.resolve(f), dir.resolve(f));
+        }
+        Files.writeString(dir.resolve("modules.json"), "["
+                + "{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
+                + "{\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+                + "{\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
+        Files.createDirectory(dir.resolve("1_Pooling"));
+        Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"pooling_mode_mean_tokens\": true}");
+        try (Bert bert = Bert.load(dir, pool); Bert plain = Bert.load(source, pool)) {
+            // the encoder is the encoder: the same bits as without the pipeline
+            BertInput input = BertInput.of(new int[] {2, 10, 11, 3}, new int[4]);
+            assertArrayEquals(plain.model().forward(input).lastHiddenState(), bert.model().forward(input).lastHiddenState());
+            for (Executable embedding : List.<Executable>of(bert::defaultPooling, () -> bert.embed("hello"),
+                    () -> bert.embed(List.of("hello"), Pooling.CLS, false))) {
+                ModelFormatException e = assertThrows(ModelFormatException.class, embedding);
+                assertTrue(e.getMessage().contains("sentence_transformers.models.Dense, which bertj does not support"), e.getMessage());
+            }
+        }
     }
 
     private static long kernelThreads() {
