@@ -67,7 +67,7 @@ final class TokenizerFiles {
         String pad = tokenName(config, "pad_token", "[PAD]");
         String cls = tokenName(config, "cls_token", "[CLS]");
         String mask = tokenName(config, "mask_token", "[MASK]");
-        List<AddedToken> added = new ArrayList<>();
+        List<AddedToken> added = addedTokensDecoder(config, vocab, source);
         for (String special : new String[] {pad, unk, cls, sep, mask}) {
             Integer id = vocab.get(special);
             if (id != null && added.stream().noneMatch(t -> t.content().equals(special))) added.add(new AddedToken(special, id, true, false));
@@ -79,6 +79,51 @@ final class TokenizerFiles {
         return new Parts(vocab, unk, "##", 100, new BertNormalizer(true, chinese, stripAccents, lowercase), added,
                 TemplateProcessor.bert(cls, vocab.get(cls), sep, vocab.get(sep)), "##", true, true, EncodeOptions.DEFAULT,
                 modelMaxLength, pad, vocab.get(pad), 0, false, source);
+    }
+
+    /**
+     * tokenizer_config.json's {@code added_tokens_decoder} (transformers writes it beside vocab.txt: every added
+     * token with its id and flags, as tokenizer.json's added_tokens). An id past the vocabulary adds a token;
+     * an id of the vocabulary must name the same token.
+     */
+    private static List<AddedToken> addedTokensDecoder(JsonNode config, Map<String, Integer> vocab, String source) {
+        JsonNode decoder = config.get("added_tokens_decoder");
+        List<AddedToken> added = new ArrayList<>();
+        if (decoder == null || decoder.isNull()) return added;
+        if (!decoder.isObject()) throw new TokenizerException(source + ": added_tokens_decoder must be an object of id to token");
+        String[] tokenOfId = new String[vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) tokenOfId[e.getValue()] = e.getKey();
+        int idLimit = tokenOfId.length + decoder.size(); // ids stay dense, as in tokenizer.json (see fromTokenizerJson)
+        Map<Integer, String> addedIds = new HashMap<>();
+        for (Map.Entry<String, JsonNode> e : decoder.properties()) {
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException x) {
+                id = -1;
+            }
+            JsonNode t = e.getValue();
+            String content = t.path("content").isTextual() ? t.path("content").textValue() : null;
+            if (content == null) {
+                throw new TokenizerException(source + ": added_tokens_decoder[\"" + e.getKey() + "\"] has no string \"content\"");
+            }
+            if (id < 0 || id >= idLimit) {
+                throw new TokenizerException(source + ": added token " + quote(content) + " has id " + quote(e.getKey())
+                        + ", not one of the " + idLimit + " ids of the vocabulary and added_tokens_decoder");
+            }
+            String other = id < tokenOfId.length ? tokenOfId[id] : addedIds.get(id);
+            Integer vocabId = vocab.get(content);
+            if ((other != null && !other.equals(content)) || (vocabId != null && vocabId != id)) {
+                throw new TokenizerException(source + ": added token " + quote(content) + " has id " + id + ", but "
+                        + (other != null && !other.equals(content) ? "the vocabulary gives that id to " + quote(other)
+                                : "the vocabulary gives it id " + vocabId) + "; each id must name one token");
+            }
+            addedIds.put(id, content);
+            boolean special = t.path("special").asBoolean(false);
+            added.add(new AddedToken(content, id, special, t.path("normalized").asBoolean(!special), t.path("single_word").asBoolean(false),
+                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false)));
+        }
+        return added;
     }
 
     /** The file's text; a byte that is not UTF-8 is reported with its offset and line. */

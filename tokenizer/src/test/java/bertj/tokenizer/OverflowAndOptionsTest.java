@@ -131,6 +131,53 @@ class OverflowAndOptionsTest {
         assertEquals(List.of("x", "[MASK]"), single.encode("x [MASK]", null, plain).tokens());
     }
 
+    /**
+     * vocab.txt with tokenizer_config.json's added_tokens_decoder tokenizes as tokenizer.json with the same
+     * added_tokens (transformers saves both): a special token of the vocabulary and a normalized one past it.
+     */
+    @Test
+    void addedTokensOfTheConfigBesideVocabTxt(@TempDir Path dir) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        int next = (int) Files.lines(ReferenceCasesTest.DIR.resolve("vocab.txt")).count();
+        String unused = "{\"content\": \"[unused0]\", \"lstrip\": false, \"normalized\": false, \"rstrip\": false, "
+                + "\"single_word\": false, \"special\": true}";
+        String entity = "{\"content\": \"<ent>\", \"lstrip\": false, \"normalized\": true, \"rstrip\": false, "
+                + "\"single_word\": false, \"special\": false}";
+        Path vocabDir = Files.createDirectory(dir.resolve("vocab"));
+        Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), vocabDir.resolve("vocab.txt"));
+        Files.writeString(vocabDir.resolve("tokenizer_config.json"),
+                "{\"added_tokens_decoder\": {\"1\": " + unused + ", \"" + next + "\": " + entity + "}}");
+        com.fasterxml.jackson.databind.node.ObjectNode root =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(ReferenceCasesTest.DIR.resolve("tokenizer.json").toFile());
+        com.fasterxml.jackson.databind.node.ArrayNode tokens = (com.fasterxml.jackson.databind.node.ArrayNode) root.get("added_tokens");
+        tokens.add(((com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(unused)).put("id", 1));
+        tokens.add(((com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(entity)).put("id", next));
+        root.putNull("padding"); // the fixture pads to 128; the vocab.txt directory does not
+        root.putNull("truncation");
+        Path jsonFile = dir.resolve("tokenizer.json");
+        json.writeValue(jsonFile.toFile(), root);
+        BertTokenizer fromVocab = BertTokenizer.fromDirectory(vocabDir), fromJson = BertTokenizer.fromTokenizerJson(jsonFile);
+        assertEquals(List.of("[CLS]", "a", "foo", ".", "bar", "[unused0]", "b", "[SEP]"), fromVocab.encode("a foo.bar [unused0] b").tokens());
+        for (String text : List.of("a foo.bar [unused0] b", "x <ENT> y<ent>z [UNUSED0]", "[unused0][unused0]<ent>", "<ent")) {
+            Encoding v = fromVocab.encode(text), j = fromJson.encode(text);
+            assertEquals(j.tokens(), v.tokens(), text);
+            assertArrayEquals(j.ids(), v.ids(), text);
+            assertArrayEquals(j.starts(), v.starts(), text);
+            assertArrayEquals(j.ends(), v.ends(), text);
+            assertEquals(fromJson.decode(j.ids(), true), fromVocab.decode(v.ids(), true), text);
+        }
+        assertEquals(next, fromVocab.tokenToId("<ent>"));
+
+        Files.writeString(vocabDir.resolve("tokenizer_config.json"), "{\"added_tokens_decoder\": {\"1\": " + entity + "}}");
+        assertEquals(vocabDir.resolve("vocab.txt") + " + " + vocabDir.resolve("tokenizer_config.json") + ": added token '<ent>' has id 1,"
+                + " but the vocabulary gives that id to '[unused0]'; each id must name one token",
+                assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(vocabDir)).getMessage());
+        Files.writeString(vocabDir.resolve("tokenizer_config.json"), "{\"added_tokens_decoder\": {\"" + (next + 5) + "\": " + entity + "}}");
+        assertTrue(assertThrows(TokenizerException.class, () -> BertTokenizer.fromDirectory(vocabDir)).getMessage()
+                .endsWith(": added token '<ent>' has id '" + (next + 5) + "', not one of the " + (next + 1)
+                        + " ids of the vocabulary and added_tokens_decoder"));
+    }
+
     /** The fixture's tokenizer.json with one flag of the [MASK] added token set. */
     private static BertTokenizer withMaskFlag(Path dir, String flag) throws Exception {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
