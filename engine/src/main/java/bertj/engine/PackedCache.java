@@ -35,9 +35,9 @@ import java.util.Map;
  * <p>One file per model directory ({@code packed/<hash of its path>.bin}). It names the packed layout (which
  * depends on the vector width) and each weight file's size, times and inode ({@link #identity}); a file that
  * does not match them, or whose structure is off (magic, header, sizes), is ignored and written again. Like
- * the weight files themselves, the data is not checksummed: a checksum would read all of it at every load. Files are written to a
- * temporary name and moved into place, so a reader never sees half a file. Failing to read or write the cache
- * only costs time: the weights are packed in memory as without it.
+ * the weight files themselves, the data is not checksummed: a checksum would read all of it at every load.
+ * Files are written to a temporary name and moved into place, so a reader never sees half a file. Failing to
+ * read or write the cache only costs time: the weights are packed in memory as without it.
  *
  * <p>File: 8 bytes {@code BERTJPK2}, an 8-byte little-endian header length, the header ({@link DataOutputStream}
  * encoding: the identity — layout, then per weight file its path, size, times and file key — then the entries,

@@ -119,11 +119,16 @@ final class TokenizerFiles {
                                 : "the vocabulary gives it id " + vocabId) + "; each id must name one token");
             }
             addedIds.put(id, content);
-            boolean special = t.path("special").asBoolean(false);
-            added.add(new AddedToken(content, id, special, t.path("normalized").asBoolean(!special), t.path("single_word").asBoolean(false),
-                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false)));
+            added.add(addedToken(content, id, t));
         }
         return added;
+    }
+
+    /** An added token with the flags of its entry (tokenizer.json's added_tokens, tokenizer_config's added_tokens_decoder). */
+    private static AddedToken addedToken(String content, int id, JsonNode flags) {
+        boolean special = flags.path("special").asBoolean(false);
+        return new AddedToken(content, id, special, flags.path("normalized").asBoolean(!special),
+                flags.path("single_word").asBoolean(false), flags.path("lstrip").asBoolean(false), flags.path("rstrip").asBoolean(false));
     }
 
     /** The file's text; a byte that is not UTF-8 is reported with its offset and line. */
@@ -212,9 +217,7 @@ final class TokenizerFiles {
                         + (vocab.containsKey(other) && vocab.get(other) == id.intValue() ? "model.vocab" : "an earlier added_tokens entry")
                         + " gives to " + quote(other) + "; each id must name one token");
             }
-            added.add(new AddedToken(content, id.intValue(), t.path("special").asBoolean(false),
-                    t.path("normalized").asBoolean(!t.path("special").asBoolean(false)), t.path("single_word").asBoolean(false),
-                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false)));
+            added.add(addedToken(content, id.intValue(), t));
         }
         Map<String, Integer> ids = new HashMap<>(vocab);
         for (AddedToken t : added) ids.put(t.content(), t.id());
