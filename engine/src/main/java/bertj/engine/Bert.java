@@ -37,6 +37,11 @@ public final class Bert implements AutoCloseable {
     public static final int MAX_ANSWER_TOKENS = 15;
     /** Window and overlap, in tokens, for question answering over long contexts (the pipeline's defaults). */
     public static final int QA_WINDOW = 384, QA_STRIDE = 128;
+    /**
+     * Most tokens per forward of {@link #embed}: enough rows for the Linears to run at full speed, while the
+     * working memory stays small (MiniLM 63 MB, bert-base 126 MB).
+     */
+    static final int EMBED_BATCH_TOKENS = 4096;
     /** Question answering windows run through the encoder together. */
     private static final int QA_BATCH = 32;
 
@@ -167,16 +172,20 @@ public final class Bert implements AutoCloseable {
         defaultPooling(); // whatever the pooling asked for, modules.json's pipeline must be one bertj runs in full
         List<Encoding> encodings = tokenizer.encodeBatch(texts, null, truncated(maxLength));
         float[][] out = new float[texts.size()][];
-        // Sequences of similar token counts share a batch, so little work goes to padding.
-        for (List<Integer> group : lengthGroups(encodings)) {
-            List<Encoding> batch = group.stream().map(encodings::get).toList();
-            BertInput input = toInput(batch);
-            BertOutput output = model.forward(input);
-            for (int i = 0; i < group.size(); i++) {
-                int[] mask = Arrays.copyOfRange(input.attentionMask(), i * input.seqLen(), (i + 1) * input.seqLen());
-                float[] vector = mode.pool(output.lastHiddenState()[i], mask);
-                out[group.get(i)] = normalize ? Pooling.normalize(vector) : vector;
+        int hidden = model.config().hiddenSize();
+        // Packed without padding, up to EMBED_BATCH_TOKENS tokens per forward.
+        for (int from = 0, to; from < encodings.size(); from = to) {
+            List<int[]> ids = new ArrayList<>();
+            int tokens = 0;
+            for (to = from; to < encodings.size() && (to == from || tokens + encodings.get(to).length() <= EMBED_BATCH_TOKENS); to++) {
+                ids.add(encodings.get(to).ids());
+                tokens += encodings.get(to).length();
             }
+            int first = from;
+            model.forward(PackedInput.of(ids, null), (s, rows, pooled) -> {
+                float[] vector = mode.pool(rows, ids.get(s).length, hidden);
+                out[first + s] = normalize ? Pooling.normalize(vector) : vector;
+            });
         }
         return out;
     }
@@ -354,28 +363,6 @@ public final class Bert implements AutoCloseable {
             types.add(e.typeIds());
         }
         return BertInput.padded(ids, types, tokenizer.padTokenId());
-    }
-
-    /**
-     * Indices of encodings grouped into batches of similar token counts: at most 32 sequences and
-     * about 4096 tokens (padding included) per batch.
-     */
-    private static List<List<Integer>> lengthGroups(List<Encoding> encodings) {
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < encodings.size(); i++) order.add(i);
-        order.sort(Comparator.comparingInt(i -> encodings.get(i).length()));
-        List<List<Integer>> groups = new ArrayList<>();
-        List<Integer> group = new ArrayList<>();
-        for (int i : order) {
-            int longest = encodings.get(i).length(); // sorted: the newest is the longest
-            if (!group.isEmpty() && (group.size() == 32 || (long) (group.size() + 1) * longest > 4096)) {
-                groups.add(group);
-                group = new ArrayList<>();
-            }
-            group.add(i);
-        }
-        if (!group.isEmpty()) groups.add(group);
-        return groups;
     }
 
     private static String[] labelNames(BertConfig config) {

@@ -43,7 +43,7 @@ final class BertEmbeddings {
      * vocabulary. The sum and its LayerNorm are formed in double and rounded once: errors made here are
      * amplified by every attention layer above.
      */
-    void forward(BertInput input, MemorySegment out, ThreadPool pool) {
+    void forward(Sequences input, MemorySegment out, ThreadPool pool) {
         int tokens = input.tokens();
         int tasks = Math.min(tokens, pool.threads());
         pool.parallelFor(tasks, task -> {
@@ -62,10 +62,10 @@ final class BertEmbeddings {
         }
     }
 
-    private void row(BertInput input, int row, Rows r, MemorySegment out) {
+    private void row(Sequences input, int row, Rows r, MemorySegment out) {
         // Bulk copies, then loops over plain arrays: element by element reads of the mapped tables cost 5 ns each.
         MemorySegment.copy(wordEmbeddings, FLOAT, (long) input.inputIds()[row] * hidden * Float.BYTES, r.word, 0, hidden);
-        MemorySegment.copy(positionEmbeddings, FLOAT, (long) (row % input.seqLen()) * hidden * Float.BYTES, r.position, 0,
+        MemorySegment.copy(positionEmbeddings, FLOAT, (long) input.positions()[row] * hidden * Float.BYTES, r.position, 0,
                 hidden);
         MemorySegment.copy(tokenTypeEmbeddings, FLOAT, (long) input.tokenTypeIds()[row] * hidden * Float.BYTES, r.type, 0,
                 hidden);
@@ -103,17 +103,17 @@ final class BertEmbeddings {
         return (s0 + s1) + (s2 + s3);
     }
 
-    void checkIds(BertInput input) {
+    void checkIds(Sequences input) {
         for (int i = 0; i < input.tokens(); i++) {
             int id = input.inputIds()[i];
             if (id < 0 || id >= vocabSize) {
-                throw new IllegalArgumentException("input id " + id + " at sequence " + i / input.seqLen() + ", position "
-                        + i % input.seqLen() + " is outside the vocabulary (vocab_size " + vocabSize + ")");
+                throw new IllegalArgumentException("input id " + id + " at " + input.where(i)
+                        + " is outside the vocabulary (vocab_size " + vocabSize + ")");
             }
             int type = input.tokenTypeIds()[i];
             if (type < 0 || type >= typeVocabSize) {
-                throw new IllegalArgumentException("token type id " + type + " at sequence " + i / input.seqLen() + ", position "
-                        + i % input.seqLen() + " is outside type_vocab_size " + typeVocabSize);
+                throw new IllegalArgumentException("token type id " + type + " at " + input.where(i)
+                        + " is outside type_vocab_size " + typeVocabSize);
             }
         }
     }

@@ -49,9 +49,12 @@ final class BertLayer {
         outputBeta = weights.vector(p + "output.LayerNorm.bias", hidden);
     }
 
-    /** x[T, H] in place; probs, when not null, receives [B, heads, S, S] attention probabilities. */
-    void forward(Workspace ws, int batch, int seqLen, MemorySegment probs) {
-        int tokens = batch * seqLen;
+    /**
+     * x[T, H] in place; probs, when not null, receives each sequence's [heads, S, S] attention probabilities.
+     * mask is the additive mask of a padded batch whose attention needs one, else null.
+     */
+    void forward(Workspace ws, Sequences input, MemorySegment mask, MemorySegment probs) {
+        int tokens = input.tokens();
         MemorySegment x = Workspace.floats(ws.hiddenState, (long) tokens * hidden);
         MemorySegment qkv = Workspace.floats(ws.qkv, 3L * tokens * hidden);
         MemorySegment context = Workspace.floats(ws.context, (long) tokens * hidden);
@@ -60,7 +63,7 @@ final class BertLayer {
         MemorySegment projected = Workspace.floats(ws.context, (long) tokens * hidden);
 
         ops.linear(x, tokens, queryKeyValue, qkv, Activation.NONE);
-        ops.attention(qkv, batch, seqLen, heads, headSize, ws.mask, context, probs);
+        ops.attention(qkv, input.starts(), input.keys(), heads, headSize, mask, context, probs);
         ops.linear(context, tokens, attentionOutput, a, Activation.NONE);
         ops.addLayerNorm(a, x, tokens, hidden, attentionGamma, attentionBeta, eps, a);
 

@@ -127,72 +127,133 @@ public final class BertModel implements AutoCloseable {
     }
 
     /**
-     * Runs the encoder on a padded batch.
+     * Runs the encoder on a padded batch, padding rows included, as {@code transformers.BertModel} does.
      *
      * @param allHiddenStates also return the embedding output and every layer's output
      * @param attentions      also return every layer's attention probabilities
      */
     public BertOutput forward(BertInput input, boolean allHiddenStates, boolean attentions) {
-        checkInput(input);
-        int batch = input.batch(), seqLen = input.seqLen(), tokens = input.tokens(), hidden = config.hiddenSize();
+        Sequences sequences = Sequences.of(input);
+        checkInput(sequences, input.seqLen());
+        int batch = input.batch(), seqLen = input.seqLen(), hidden = config.hiddenSize();
         long probsFloats = attentions ? (long) batch * config.numAttentionHeads() * seqLen * seqLen : 0;
-        long bytes = Workspace.bytesFor(tokens, batch, hidden, config.intermediateSize()) + probsFloats * Float.BYTES;
-        if (bytes > maxWorkspaceBytes) {
-            throw new IllegalArgumentException("batch of " + batch + " x " + seqLen + " tokens needs " + (bytes >> 20)
-                    + " MiB of working memory, over the cap of " + (maxWorkspaceBytes >> 20) + " MiB; split the batch");
-        }
-        guard.enter();
-        Workspace ws = idleWorkspaces.pollFirst();
+        Workspace ws = acquire(sequences, probsFloats);
         // A shared arena's close() synchronises with every thread: only pay it when probabilities are asked for.
         Arena probsArena = attentions ? Arena.ofShared() : null;
         try {
-            if (ws == null) ws = new Workspace(hidden, config.intermediateSize());
-            ws.ensure(tokens, batch);
-            writeAdditiveMask(input, ws.mask);
-            long t = Ops.start();
-            embeddings.forward(input, Workspace.floats(ws.hiddenState, (long) tokens * hidden), pool);
-            Ops.record("embeddings", t);
-
+            MemorySegment mask = additiveMask(sequences, ws);
+            embeddings(sequences, ws);
             List<float[][][]> hiddenStates = new ArrayList<>();
             List<float[][][][]> probabilities = new ArrayList<>();
             if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
             MemorySegment probs = attentions ? probsArena.allocate(probsFloats * Float.BYTES, 64) : null;
             for (BertLayer layer : layers) {
-                layer.forward(ws, batch, seqLen, probs);
+                layer.forward(ws, sequences, mask, probs);
                 if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
                 if (attentions) probabilities.add(copyProbs(probs, batch, config.numAttentionHeads(), seqLen));
             }
             float[][] pooled = null;
             if (pooler != null) {
-                pooler.forward(ws, batch, seqLen);
+                pooler.forward(ws, sequences.starts());
                 pooled = copyRows(ws.pooled, batch, hidden);
             }
-            t = Ops.start();
+            long t = Ops.start();
             float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState, batch, seqLen);
             Ops.record("copy out", t);
             return new BertOutput(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
         } finally {
             if (probsArena != null) probsArena.close();
-            if (ws != null) idleWorkspaces.addFirst(ws);
-            guard.exit();
+            release(ws);
         }
     }
 
-    private void checkInput(BertInput input) {
-        if (input.seqLen() > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + input.seqLen() + " is longer than max_position_embeddings "
+    /** What {@link #forward(PackedInput, SequenceOutput)} hands over for each sequence. */
+    @FunctionalInterface
+    public interface SequenceOutput {
+        /**
+         * @param sequence        its index in the input
+         * @param lastHiddenState its {@code [length, hidden]} rows, read-only, valid only during this call
+         * @param pooled          its pooler output {@code [hidden]}, read-only and valid only during this call,
+         *                        or null when the checkpoint has no pooler
+         */
+        void accept(int sequence, MemorySegment lastHiddenState, MemorySegment pooled);
+    }
+
+    /**
+     * Runs the encoder on sequences packed without padding and hands each one's outputs to {@code output}, in
+     * order, straight from the working memory: nothing is copied or allocated per token. Each sequence gets the
+     * same bits as alone or in a padded batch.
+     */
+    public void forward(PackedInput input, SequenceOutput output) {
+        Sequences sequences = Sequences.of(input);
+        checkInput(sequences, sequences.longest());
+        Workspace ws = acquire(sequences, 0);
+        try {
+            embeddings(sequences, ws);
+            for (BertLayer layer : layers) layer.forward(ws, sequences, null, null);
+            if (pooler != null) pooler.forward(ws, sequences.starts());
+            long rowBytes = (long) config.hiddenSize() * Float.BYTES;
+            for (int s = 0; s < sequences.count(); s++) {
+                MemorySegment rows = ws.hiddenState.asSlice(sequences.starts()[s] * rowBytes, sequences.length(s) * rowBytes);
+                MemorySegment pooled = pooler == null ? null : ws.pooled.asSlice(s * rowBytes, rowBytes).asReadOnly();
+                output.accept(s, rows.asReadOnly(), pooled);
+            }
+        } finally {
+            release(ws);
+        }
+    }
+
+    /** Enters the call guard and takes a workspace for the sequences, refusing one over the working-memory cap. */
+    private Workspace acquire(Sequences sequences, long probsFloats) {
+        int tokens = sequences.tokens(), batch = sequences.count();
+        long bytes = Workspace.bytesFor(tokens, batch, config.hiddenSize(), config.intermediateSize()) + probsFloats * Float.BYTES;
+        if (bytes > maxWorkspaceBytes) {
+            throw new IllegalArgumentException("batch of " + batch + " sequences, " + tokens + " tokens, needs " + (bytes >> 20)
+                    + " MiB of working memory, over the cap of " + (maxWorkspaceBytes >> 20) + " MiB; split the batch");
+        }
+        guard.enter();
+        try {
+            Workspace ws = idleWorkspaces.pollFirst();
+            if (ws == null) ws = new Workspace(config.hiddenSize(), config.intermediateSize());
+            ws.ensure(tokens, batch);
+            return ws;
+        } catch (RuntimeException | Error e) {
+            guard.exit();
+            throw e;
+        }
+    }
+
+    private void release(Workspace ws) {
+        idleWorkspaces.addFirst(ws);
+        guard.exit();
+    }
+
+    private void embeddings(Sequences sequences, Workspace ws) {
+        long t = Ops.start();
+        embeddings.forward(sequences, Workspace.floats(ws.hiddenState, (long) sequences.tokens() * config.hiddenSize()), pool);
+        Ops.record("embeddings", t);
+    }
+
+    private void checkInput(Sequences sequences, int longest) {
+        if (longest > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + longest + " is longer than max_position_embeddings "
                     + config.maxPositionEmbeddings() + " of " + directory.path() + "; truncate the input (max length "
                     + config.maxPositionEmbeddings() + ")");
         }
-        embeddings.checkIds(input);
+        embeddings.checkIds(sequences);
     }
 
-    /** PyTorch's extended mask: 0 where attended, float32 min where masked, added to every score row. */
-    private static void writeAdditiveMask(BertInput input, MemorySegment mask) {
-        int[] attention = input.attentionMask();
+    /**
+     * PyTorch's extended mask, 0 where attended and float32 min where masked, in the workspace; null when
+     * attention needs none (every sequence's masked tokens come after its last attended one).
+     */
+    private static MemorySegment additiveMask(Sequences sequences, Workspace ws) {
+        int[] attention = sequences.attentionMask();
+        if (attention == null) return null;
         for (int i = 0; i < attention.length; i++) {
-            mask.setAtIndex(ValueLayout.JAVA_FLOAT, i, attention[i] != 0 ? 0f : -Float.MAX_VALUE);
+            ws.mask.setAtIndex(ValueLayout.JAVA_FLOAT, i, attention[i] != 0 ? 0f : -Float.MAX_VALUE);
         }
+        return Workspace.floats(ws.mask, attention.length);
     }
 
     private float[][][] copyHidden(MemorySegment state, int batch, int seqLen) {

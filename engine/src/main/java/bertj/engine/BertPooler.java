@@ -16,11 +16,12 @@ final class BertPooler {
         this.dense = weights.linear("pooler.dense", hidden, hidden);
     }
 
-    /** Fills ws.pooled[B, H] from ws.hiddenState. */
-    void forward(Workspace ws, int batch, int seqLen) {
+    /** Fills ws.pooled[B, H] from the first row of each sequence in ws.hiddenState. */
+    void forward(Workspace ws, int[] starts) {
+        int batch = starts.length - 1;
         long rowBytes = (long) hidden * Float.BYTES;
         for (int b = 0; b < batch; b++) {
-            MemorySegment.copy(ws.hiddenState, b * seqLen * rowBytes, ws.firstTokens, b * rowBytes, rowBytes);
+            MemorySegment.copy(ws.hiddenState, starts[b] * rowBytes, ws.firstTokens, b * rowBytes, rowBytes);
         }
         MemorySegment pooled = Workspace.floats(ws.pooled, (long) batch * hidden);
         long t = Ops.start();

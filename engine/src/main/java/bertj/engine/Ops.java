@@ -82,11 +82,11 @@ final class Ops {
         else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }
 
-    void attention(MemorySegment qkv, int batch, int seqLen, int heads, int headSize, MemorySegment mask,
+    void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
                    MemorySegment out, MemorySegment probs) {
         long t = start();
-        if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, batch, seqLen, heads, headSize, mask, out, probs);
-        else Attention.forwardScalar(qkv, batch, seqLen, heads, headSize, mask, out, probs);
+        if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
+        else Attention.forwardScalar(qkv, starts, keys, heads, headSize, mask, out, probs);
         record("attention", t);
     }
 

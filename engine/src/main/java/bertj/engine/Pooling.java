@@ -1,5 +1,9 @@
 package bertj.engine;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
 /** How a sentence embedding is made from the token embeddings of one sequence. */
 public enum Pooling {
     /** The first token's ([CLS]) hidden state. */
@@ -9,33 +13,39 @@ public enum Pooling {
     /** Element-wise max over the attended tokens. */
     MAX;
 
-    /** Pools tokens[seq][hidden] of which the first {@code length} are attended. */
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Pools tokens[seq][hidden], of which those with a non-zero attention mask are attended. */
     public float[] pool(float[][] tokens, int[] attentionMask) {
         int hidden = tokens[0].length;
+        if (this == CLS) return tokens[0].clone();
+        float[] attended = new float[tokens.length * hidden];
+        int count = 0;
+        for (int t = 0; t < tokens.length; t++) {
+            if (attentionMask[t] != 0) System.arraycopy(tokens[t], 0, attended, count++ * hidden, hidden);
+        }
+        return pool(MemorySegment.ofArray(attended), count, hidden);
+    }
+
+    /** Pools the {@code count} rows of {@code hidden} floats in {@code rows}, all attended. */
+    public float[] pool(MemorySegment rows, int count, int hidden) {
         float[] out = new float[hidden];
         switch (this) {
-            case CLS -> System.arraycopy(tokens[0], 0, out, 0, hidden);
+            case CLS -> MemorySegment.copy(rows, FLOAT, 0, out, 0, hidden);
             case MEAN -> {
                 double[] sum = new double[hidden];
-                int count = 0;
-                for (int t = 0; t < tokens.length; t++) {
-                    if (attentionMask[t] == 0) continue;
-                    count++;
-                    for (int i = 0; i < hidden; i++) sum[i] += tokens[t][i];
+                for (int t = 0; t < count; t++) {
+                    for (int i = 0; i < hidden; i++) sum[i] += rows.getAtIndex(FLOAT, (long) t * hidden + i);
                 }
                 // sentence-transformers clamps the token count at 1e-9 to avoid dividing by zero.
                 double divisor = Math.max(count, 1e-9);
                 for (int i = 0; i < hidden; i++) out[i] = (float) (sum[i] / divisor);
             }
             case MAX -> {
-                java.util.Arrays.fill(out, Float.NEGATIVE_INFINITY);
-                boolean any = false;
-                for (int t = 0; t < tokens.length; t++) {
-                    if (attentionMask[t] == 0) continue;
-                    any = true;
-                    for (int i = 0; i < hidden; i++) out[i] = Math.max(out[i], tokens[t][i]);
+                Arrays.fill(out, count == 0 ? 0f : Float.NEGATIVE_INFINITY);
+                for (int t = 0; t < count; t++) {
+                    for (int i = 0; i < hidden; i++) out[i] = Math.max(out[i], rows.getAtIndex(FLOAT, (long) t * hidden + i));
                 }
-                if (!any) java.util.Arrays.fill(out, 0f);
             }
         }
         return out;

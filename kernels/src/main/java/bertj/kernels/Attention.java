@@ -65,6 +65,9 @@ public final class Attention {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
+     * Attention over a padded batch: {@code batch} sequences of {@code seqLen} rows each. A sequence's queries
+     * attend its keys up to its last one not masked as padding (see {@link #keysBeforePadding}).
+     *
      * @param qkv          {@code [batch * seqLen, 3 * heads * headSize]} F32
      * @param additiveMask {@code [batch, seqLen]} F32 added to every score row of that sequence (0 for
      *                     tokens, float32's minimum for padding), or null for none
@@ -78,6 +81,44 @@ public final class Attention {
         if (pool == null) {
             throw new IllegalArgumentException("pool must not be null");
         }
+        if (seqLen == 0) {
+            return;
+        }
+        int[] starts = new int[batch + 1];
+        int[] keys = new int[batch];
+        float[] maskRow = additiveMask == null ? null : new float[seqLen];
+        for (int b = 0; b < batch; b++) {
+            starts[b + 1] = (b + 1) * seqLen;
+            keys[b] = seqLen;
+            if (maskRow != null) {
+                MemorySegment.copy(additiveMask, FLOAT, 4L * b * seqLen, maskRow, 0, seqLen);
+                keys[b] = keysBeforePadding(maskRow, seqLen);
+            }
+        }
+        forward(pool, qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+    }
+
+    /**
+     * Attention over sequences of any lengths, packed back to back without padding, or padded.
+     *
+     * @param qkv          {@code [tokens, 3 * heads * headSize]} F32; sequence s owns rows {@code starts[s]} to
+     *                     {@code starts[s + 1]}, and {@code tokens = starts[count]}
+     * @param starts       the first row of each sequence, then the number of rows; starts[0] = 0
+     * @param keys         per sequence, how many of its first rows its queries attend (its rows after them are
+     *                     padding, left out exactly: their e^x would be 0); from 1 to its length
+     * @param additiveMask {@code [tokens]} F32 added to the scores of each key (0, or float32's minimum for
+     *                     a masked one), or null for none
+     * @param out          {@code [tokens, heads * headSize]} F32, written
+     * @param probsOrNull  per sequence s and head h, the {@code [len_s, len_s]} attention probabilities, one
+     *                     after the other in that order ({@code [batch, heads, seqLen, seqLen]} for a padded
+     *                     batch); or null
+     */
+    public static void forward(ThreadPool pool, MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
+            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
+        long[] probsStarts = check(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+        if (pool == null) {
+            throw new IllegalArgumentException("pool must not be null");
+        }
         if (pool.threads() > 1) {
             pool.requireAccessible("qkv", qkv);
             pool.requireAccessible("out", out);
@@ -88,16 +129,19 @@ public final class Attention {
                 pool.requireAccessible("probsOrNull", probsOrNull);
             }
         }
-        pool.parallelFor(batch * heads, task -> head(qkv, task / heads, task % heads, seqLen, heads, headSize,
-                additiveMask, out, probsOrNull));
+        pool.parallelFor((starts.length - 1) * heads, task -> {
+            int s = task / heads, h = task % heads;
+            head(qkv, starts[s], starts[s + 1] - starts[s], keys[s], h, heads, headSize, additiveMask, out,
+                    probsOrNull, probsStarts[s] + (long) h * (starts[s + 1] - starts[s]) * (starts[s + 1] - starts[s]));
+        });
     }
 
-    /** One (sequence, head) pair. */
-    private static void head(MemorySegment qkv, int b, int h, int seqLen, int heads, int d, MemorySegment mask,
-            MemorySegment out, MemorySegment probs) {
+    /** One head of the sequence of {@code seqLen} rows from row {@code first}, attending its first {@code keys}. */
+    private static void head(MemorySegment qkv, int first, int seqLen, int keys, int h, int heads, int d,
+            MemorySegment mask, MemorySegment out, MemorySegment probs, long probsFirst) {
         int hidden = heads * d;
         long qkvStride = 3L * hidden;
-        long firstRow = (long) b * seqLen * qkvStride;
+        long firstRow = first * qkvStride;
         Scratch s = SCRATCH.get();
         s.ensure(seqLen, d);
         float[] queries = s.queries;
@@ -130,11 +174,9 @@ public final class Attention {
             }
         }
         float[] maskRow = null;
-        int keys = seqLen;
         if (mask != null) {
             maskRow = s.mask;
-            MemorySegment.copy(mask, FLOAT, 4L * b * seqLen, maskRow, 0, seqLen);
-            keys = keysBeforePadding(maskRow, seqLen);
+            MemorySegment.copy(mask, FLOAT, 4L * first, maskRow, 0, seqLen);
             if (allZero(maskRow, keys)) {
                 maskRow = null; // nothing masked (adding 0 changes no score): the softmax skips the mask
             }
@@ -143,8 +185,7 @@ public final class Attention {
         float scale = (float) (1 / Math.sqrt(d));
         int scoreStride = keyPanelCount * WIDTH;
         long outStride = 4L * hidden;
-        long outFirst = 4L * ((long) b * seqLen * hidden + (long) h * d);
-        long probsFirst = ((long) b * heads + h) * seqLen * seqLen;
+        long outFirst = 4L * ((long) first * hidden + (long) h * d);
         for (int i = 0; i < seqLen; i += ROWS) {
             int rows = Math.min(ROWS, seqLen - i);
             for (int p = 0; p < (keys + WIDTH - 1) / WIDTH; p++) {
@@ -344,25 +385,47 @@ public final class Attention {
     }
 
     /**
-     * The scalar twin of {@link #forward}: scores {@code (float) (q . k) * scale + mask} formed in float as
-     * PyTorch does, softmax and both products accumulated in double.
+     * The scalar twin of {@link #forward} on a padded batch: every key of a sequence, the padded ones through
+     * the mask.
      */
     public static void forwardScalar(MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
             MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
         check(qkv, batch, seqLen, heads, headSize, additiveMask, out, probsOrNull);
+        if (seqLen == 0) {
+            return;
+        }
+        int[] starts = new int[batch + 1];
+        int[] keys = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            starts[b + 1] = (b + 1) * seqLen;
+            keys[b] = seqLen;
+        }
+        forwardScalar(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+    }
+
+    /**
+     * The scalar twin of {@link #forward(ThreadPool, MemorySegment, int[], int[], int, int, MemorySegment,
+     * MemorySegment, MemorySegment)}: scores {@code (float) (q . k) * scale + mask} formed in float as PyTorch
+     * does, softmax and both products accumulated in double.
+     */
+    public static void forwardScalar(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
+            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
+        long[] probsStarts = check(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
         int hidden = heads * headSize;
         long stride = 3L * hidden;
         float scale = (float) (1 / Math.sqrt(headSize));
-        float[] scores = new float[seqLen];
-        double[] p = new double[seqLen];
-        for (int b = 0; b < batch; b++) {
+        for (int s = 0; s < starts.length - 1; s++) {
+            int first = starts[s], seqLen = starts[s + 1] - first, attended = keys[s];
+            float[] scores = new float[attended];
+            double[] p = new double[attended];
             for (int h = 0; h < heads; h++) {
-                long q0 = (long) b * seqLen * stride + (long) h * headSize;
+                long q0 = first * stride + (long) h * headSize;
                 long k0 = q0 + hidden;
                 long v0 = q0 + 2L * hidden;
+                long probs0 = probsStarts[s] + (long) h * seqLen * seqLen;
                 for (int i = 0; i < seqLen; i++) {
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < seqLen; j++) {
+                    for (int j = 0; j < attended; j++) {
                         double dot = 0;
                         for (int c = 0; c < headSize; c++) {
                             dot += (double) qkv.getAtIndex(FLOAT, q0 + i * stride + c)
@@ -370,35 +433,37 @@ public final class Attention {
                         }
                         float score = (float) dot * scale;
                         if (additiveMask != null) {
-                            score += additiveMask.getAtIndex(FLOAT, (long) b * seqLen + j);
+                            score += additiveMask.getAtIndex(FLOAT, (long) first + j);
                         }
                         scores[j] = score;
                         max = Math.max(max, score);
                     }
                     double sum = 0;
-                    for (int j = 0; j < seqLen; j++) {
+                    for (int j = 0; j < attended; j++) {
                         p[j] = Math.exp((double) scores[j] - max);
                         sum += p[j];
                     }
                     for (int j = 0; j < seqLen; j++) {
-                        p[j] /= sum;
+                        if (j < attended) {
+                            p[j] /= sum;
+                        }
                         if (probsOrNull != null) {
-                            probsOrNull.setAtIndex(FLOAT, (((long) b * heads + h) * seqLen + i) * seqLen + j,
-                                    (float) p[j]);
+                            probsOrNull.setAtIndex(FLOAT, probs0 + (long) i * seqLen + j, j < attended ? (float) p[j] : 0f);
                         }
                     }
                     for (int c = 0; c < headSize; c++) {
                         double acc = 0;
-                        for (int j = 0; j < seqLen; j++) {
+                        for (int j = 0; j < attended; j++) {
                             acc += p[j] * qkv.getAtIndex(FLOAT, v0 + j * stride + c);
                         }
-                        out.setAtIndex(FLOAT, ((long) b * seqLen + i) * hidden + (long) h * headSize + c, (float) acc);
+                        out.setAtIndex(FLOAT, ((long) first + i) * hidden + (long) h * headSize + c, (float) acc);
                     }
                 }
             }
         }
     }
 
+    /** Checks a padded batch's shape and buffers. */
     private static void check(MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
             MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
         if (batch < 0 || seqLen < 0 || heads <= 0 || headSize <= 0) {
@@ -419,5 +484,45 @@ public final class Attention {
         if (probsOrNull != null) {
             Activations.checkLength("probsOrNull", probsOrNull, (long) batch * heads * seqLen * seqLen);
         }
+    }
+
+    /**
+     * Checks sequences' bounds, key counts and buffers; returns where each sequence's probabilities start in
+     * {@code probsOrNull} (in floats).
+     */
+    private static long[] check(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
+            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
+        if (starts == null || keys == null || starts.length < 1 || keys.length != starts.length - 1 || starts[0] != 0) {
+            throw new IllegalArgumentException("starts must begin with 0 and have one entry more than keys, got "
+                    + (starts == null ? "null" : starts.length + " starts") + " and "
+                    + (keys == null ? "null" : keys.length + " keys"));
+        }
+        if (heads <= 0 || headSize <= 0) {
+            throw new IllegalArgumentException("heads and headSize must be > 0, got heads=" + heads + " headSize=" + headSize);
+        }
+        int count = keys.length;
+        long[] probsStarts = new long[count + 1];
+        for (int s = 0; s < count; s++) {
+            int length = starts[s + 1] - starts[s];
+            if (length < 1 || keys[s] < 1 || keys[s] > length) {
+                throw new IllegalArgumentException("sequence " + s + " has rows " + starts[s] + " to " + starts[s + 1]
+                        + " and " + keys[s] + " keys: every sequence needs at least one row, and 1 to its length keys");
+            }
+            probsStarts[s + 1] = probsStarts[s] + (long) heads * length * length;
+        }
+        long tokens = starts[count];
+        long hidden = (long) heads * headSize;
+        if (tokens * 3 * hidden > Integer.MAX_VALUE || probsStarts[count] > Long.MAX_VALUE / 8) {
+            throw new IllegalArgumentException("attention shape too large: " + tokens + " rows, hidden=" + hidden);
+        }
+        Activations.checkMatrix("qkv", qkv, (int) tokens, (int) (3 * hidden));
+        Activations.checkMatrix("out", out, (int) tokens, (int) hidden);
+        if (additiveMask != null) {
+            Activations.checkLength("additiveMask", additiveMask, tokens);
+        }
+        if (probsOrNull != null) {
+            Activations.checkLength("probsOrNull", probsOrNull, probsStarts[count]);
+        }
+        return probsStarts;
     }
 }
