@@ -14,7 +14,6 @@ import java.lang.foreign.MemorySegment;
  * Query, key and value projections run as one fused Linear with 3H outputs.
  */
 final class BertLayer {
-    private final Ops ops;
     private final int hidden;
     private final int heads;
     private final int headSize;
@@ -29,8 +28,7 @@ final class BertLayer {
     private final MemorySegment outputGamma;
     private final MemorySegment outputBeta;
 
-    BertLayer(BertConfig config, Weights weights, Ops ops, int index) {
-        this.ops = ops;
+    BertLayer(BertConfig config, Weights weights, int index) {
         String p = "encoder.layer." + index + ".";
         hidden = config.hiddenSize();
         heads = config.numAttentionHeads();
@@ -53,7 +51,7 @@ final class BertLayer {
      * x[T, H] in place; probs, when not null, receives each sequence's [heads, S, S] attention probabilities.
      * mask is the additive mask of a padded batch whose attention needs one, else null.
      */
-    void forward(Workspace ws, Sequences input, MemorySegment mask, MemorySegment probs) {
+    void forward(Ops ops, Workspace ws, Sequences input, MemorySegment mask, MemorySegment probs) {
         int tokens = input.tokens();
         MemorySegment x = Workspace.floats(ws.hiddenState, (long) tokens * hidden);
         MemorySegment qkv = Workspace.floats(ws.qkv, 3L * tokens * hidden);

@@ -41,6 +41,11 @@ public final class BertModel implements AutoCloseable {
     private final BertLayer[] layers;
     private final BertPooler pooler;
     private final Weights weights;
+    private final Ops ops;
+    /** {@link #ops} with the SIMD kernels' twins, for the JVM's first small forwards (see {@link #opsFor}). */
+    private final Ops twinOps;
+    /** Multiply-adds of the Linear layers per token. */
+    private final long macsPerToken;
     private final ConcurrentLinkedDeque<Workspace> idleWorkspaces = new ConcurrentLinkedDeque<>();
     private final CallGuard guard = new CallGuard("BertModel");
 
@@ -61,9 +66,12 @@ public final class BertModel implements AutoCloseable {
             // Layer by layer: a num_hidden_layers beyond the checkpoint fails at its first missing tensor instead
             // of sizing an array by the config's number.
             List<BertLayer> stack = new ArrayList<>();
-            for (int i = 0; i < config.numHiddenLayers(); i++) stack.add(new BertLayer(config, weights, ops, i));
+            for (int i = 0; i < config.numHiddenLayers(); i++) stack.add(new BertLayer(config, weights, i));
             layers = stack.toArray(new BertLayer[0]);
-            pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights, ops) : null;
+            pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights) : null;
+            this.ops = ops;
+            twinOps = mode == KernelMode.VECTOR ? ops.withSimdTwins() : ops;
+            macsPerToken = (long) config.numHiddenLayers() * (4L * config.hiddenSize() + 2L * config.intermediateSize()) * config.hiddenSize();
             packedCache.finish();
         } catch (RuntimeException e) {
             weightsArena.close();
@@ -142,19 +150,20 @@ public final class BertModel implements AutoCloseable {
         Arena probsArena = attentions ? Arena.ofShared() : null;
         try {
             MemorySegment mask = additiveMask(sequences, ws);
+            Ops kernels = opsFor(sequences);
             embeddings(sequences, ws);
             List<float[][][]> hiddenStates = new ArrayList<>();
             List<float[][][][]> probabilities = new ArrayList<>();
             if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
             MemorySegment probs = attentions ? probsArena.allocate(probsFloats * Float.BYTES, 64) : null;
             for (BertLayer layer : layers) {
-                layer.forward(ws, sequences, mask, probs);
+                layer.forward(kernels, ws, sequences, mask, probs);
                 if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
                 if (attentions) probabilities.add(copyProbs(probs, batch, config.numAttentionHeads(), seqLen));
             }
             float[][] pooled = null;
             if (pooler != null) {
-                pooler.forward(ws, sequences.starts());
+                pooler.forward(kernels, ws, sequences.starts());
                 pooled = copyRows(ws.pooled, batch, hidden);
             }
             long t = Ops.start();
@@ -190,8 +199,9 @@ public final class BertModel implements AutoCloseable {
         Workspace ws = acquire(sequences, 0);
         try {
             embeddings(sequences, ws);
-            for (BertLayer layer : layers) layer.forward(ws, sequences, null, null);
-            if (pooler != null) pooler.forward(ws, sequences.starts());
+            Ops kernels = opsFor(sequences);
+            for (BertLayer layer : layers) layer.forward(kernels, ws, sequences, null, null);
+            if (pooler != null) pooler.forward(kernels, ws, sequences.starts());
             long rowBytes = (long) config.hiddenSize() * Float.BYTES;
             for (int s = 0; s < sequences.count(); s++) {
                 MemorySegment rows = ws.hiddenState.asSlice(sequences.starts()[s] * rowBytes, sequences.length(s) * rowBytes);
@@ -202,6 +212,23 @@ public final class BertModel implements AutoCloseable {
             release(ws);
         }
     }
+
+    /**
+     * The SIMD kernels, or for the JVM's first {@link #TWIN_FORWARDS} forwards of at most {@link #TWIN_MACS}
+     * multiply-adds their exact scalar twins. Until C2 has compiled them, the SIMD kernels run Vector API calls
+     * as heap objects, a hundred times slower than plain float arithmetic: a one-shot command's single forward
+     * took a second or more there. The twins give the same bits.
+     */
+    private Ops opsFor(Sequences sequences) {
+        if (twinOps == ops || (long) sequences.tokens() * macsPerToken > TWIN_MACS) return ops;
+        return SMALL_FORWARDS.getAndIncrement() < TWIN_FORWARDS ? twinOps : ops;
+    }
+
+    /** Most Linear multiply-adds of a forward that may run on the SIMD twins. */
+    static final long TWIN_MACS = Long.getLong("bertj.twinMacs", 400_000_000L);
+    /** How many of a JVM's first small forwards run on the SIMD twins. */
+    static final int TWIN_FORWARDS = Integer.getInteger("bertj.twinForwards", 4);
+    private static final java.util.concurrent.atomic.AtomicInteger SMALL_FORWARDS = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Enters the call guard and takes a workspace for the sequences, refusing one over the working-memory cap. */
     private Workspace acquire(Sequences sequences, long probsFloats) {

@@ -7,17 +7,15 @@ import java.lang.foreign.MemorySegment;
 /** {@code BertPooler}: tanh(Dense(hidden state of the first token)) per sequence. */
 final class BertPooler {
     private final int hidden;
-    private final Ops ops;
     private final Ops.LinearWeights dense;
 
-    BertPooler(int hidden, Weights weights, Ops ops) {
+    BertPooler(int hidden, Weights weights) {
         this.hidden = hidden;
-        this.ops = ops;
         this.dense = weights.linear("pooler.dense", hidden, hidden);
     }
 
     /** Fills ws.pooled[B, H] from the first row of each sequence in ws.hiddenState. */
-    void forward(Workspace ws, int[] starts) {
+    void forward(Ops ops, Workspace ws, int[] starts) {
         int batch = starts.length - 1;
         long rowBytes = (long) hidden * Float.BYTES;
         for (int b = 0; b < batch; b++) {

@@ -5,6 +5,7 @@ import bertj.kernels.Attention;
 import bertj.kernels.Linear;
 import bertj.kernels.Norms;
 import bertj.kernels.PackedLinear;
+import bertj.kernels.SimdTwins;
 import bertj.kernels.ThreadPool;
 
 import java.lang.foreign.Arena;
@@ -41,10 +42,23 @@ final class Ops {
 
     final ThreadPool pool;
     final KernelMode mode;
+    /** VECTOR mode only: run the SIMD kernels' exact scalar twins ({@link SimdTwins}), not the SIMD kernels. */
+    private final boolean twins;
 
     Ops(ThreadPool pool, KernelMode mode) {
+        this(pool, mode, false);
+    }
+
+    private Ops(ThreadPool pool, KernelMode mode, boolean twins) {
         this.pool = pool;
         this.mode = mode;
+        this.twins = twins;
+    }
+
+    /** The same kernels' results from their SIMD twins: the same bits, with no wait for the JIT. */
+    Ops withSimdTwins() {
+        if (mode != KernelMode.VECTOR) throw new IllegalStateException("SIMD twins are of the VECTOR kernels");
+        return new Ops(pool, mode, true);
     }
 
     /** A Linear's weights: packed for the SIMD kernel, or as in the file ([out, in]) for the scalar twin. */
@@ -78,14 +92,16 @@ final class Ops {
 
     /** {@link #linear}, not timed in the profile (for a caller that times a larger op). */
     void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
-        if (w.packed != null) Linear.forward(pool, x, m, w.packed.get(), y, act);
+        if (w.packed != null && twins) SimdTwins.linear(pool, x, m, w.packed.get(), y, act);
+        else if (w.packed != null) Linear.forward(pool, x, m, w.packed.get(), y, act);
         else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }
 
     void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
                    MemorySegment out, MemorySegment probs) {
         long t = start();
-        if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
+        if (twins) SimdTwins.attention(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
+        else if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
         else Attention.forwardScalar(qkv, starts, keys, heads, headSize, mask, out, probs);
         record("attention", t);
     }
@@ -94,7 +110,8 @@ final class Ops {
     void addLayerNorm(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
                       MemorySegment beta, float eps, MemorySegment out) {
         long t = start();
-        if (mode == KernelMode.VECTOR) Norms.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
+        if (twins) SimdTwins.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
+        else if (mode == KernelMode.VECTOR) Norms.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
         else Norms.addLayerNormScalar(x, residual, rows, cols, gamma, beta, eps, out);
         record("add + layer norm", t);
     }

@@ -490,7 +490,7 @@ public final class Attention {
      * Checks sequences' bounds, key counts and buffers; returns where each sequence's probabilities start in
      * {@code probsOrNull} (in floats).
      */
-    private static long[] check(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
+    static long[] check(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
             MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
         if (starts == null || keys == null || starts.length < 1 || keys.length != starts.length - 1 || starts[0] != 0) {
             throw new IllegalArgumentException("starts must begin with 0 and have one entry more than keys, got "

@@ -72,14 +72,14 @@ final class VectorMath {
     }
 
     /** erf(z)/z = P(z^2) on |z| <= 1, degree 6 in z^2, relative error 1.2e-9 before rounding. */
-    private static final float ERF_P0 = 1.1283791f, ERF_P1 = -0.37612626f, ERF_P2 = 0.112835854f,
+    static final float ERF_P0 = 1.1283791f, ERF_P1 = -0.37612626f, ERF_P2 = 0.112835854f,
             ERF_P3 = -0.026853811f, ERF_P4 = 0.0051883277f, ERF_P5 = -0.00080101925f, ERF_P6 = 7.853858e-05f;
 
     /**
      * erfc(a) = t exp(-a^2 + Q(t)) with t = 1 / (1 + a/2), for a >= 0.9 (t <= 0.69); Q of degree 8, absolute
      * error 5e-9 before rounding (the form of the classic Chebyshev fit in Numerical Recipes, refitted).
      */
-    private static final float ERFC_Q0 = -1.26549f, ERFC_Q1 = 0.99948484f, ERFC_Q2 = 0.37988326f,
+    static final float ERFC_Q0 = -1.26549f, ERFC_Q1 = 0.99948484f, ERFC_Q2 = 0.37988326f,
             ERFC_Q3 = 0.05990121f, ERFC_Q4 = -0.032327097f, ERFC_Q5 = -0.15254745f, ERFC_Q6 = -0.33772692f,
             ERFC_Q7 = 0.56340367f, ERFC_Q8 = -0.21554059f;
 
@@ -91,13 +91,13 @@ final class VectorMath {
     // on its own first. The Vector API's own methods are force-inlined, so straight-line code is safe.
     // The last count % LANES elements go through the double scalar function the vector one approximates.
 
-    private static final float SQRT1_2 = 0.70710678118654752f;
-    private static final float SQRT_2_OVER_PI = 0.7978845608028654f;
-    private static final float GELU_TANH_CUBIC = 0.044715f;
+    static final float SQRT1_2 = 0.70710678118654752f;
+    static final float SQRT_2_OVER_PI = 0.7978845608028654f;
+    static final float GELU_TANH_CUBIC = 0.044715f;
     /** tanh(x)/x = P(x^2) on |x| <= 0.625, degree 5, relative error 4e-9 before rounding. */
-    private static final float TANH_P1 = -0.3333326f, TANH_P2 = 0.13331127f, TANH_P3 = -0.053721067f,
+    static final float TANH_P1 = -0.3333326f, TANH_P2 = 0.13331127f, TANH_P3 = -0.053721067f,
             TANH_P4 = 0.020590983f, TANH_P5 = -0.005659985f;
-    private static final float TANH_SMALL = 0.625f;
+    static final float TANH_SMALL = 0.625f;
 
     /**
      * {@code x = erf(x)}: {@code z P(z^2)} for |z| <= 1, else {@code sign(z) (1 - erfc(|z|))}.

@@ -26,8 +26,12 @@ import picocli.CommandLine.TypeConversionException;
         "Sentence embeddings of the TEXT arguments, or of JSON Lines from stdin ({\"text\": ...}).",
         "Defaults: a sentence-transformers model's own pooling and normalisation, else CLS, not normalised."})
 final class EmbedCommand extends CliCommand {
-    /** Texts embedded together, padded to the longest of them. */
-    private static final int BATCH = 32;
+    /**
+     * Most lines read before they are embedded and written: {@link Bert#embed} packs them into forwards of
+     * whole sequences without padding, so a window needs only enough lines to fill a few forwards; memory
+     * stays the same however long the input.
+     */
+    public static final int WINDOW = 256;
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
     String model;
@@ -52,14 +56,14 @@ final class EmbedCommand extends CliCommand {
             JsonGenerator json = JsonLines.generator(out());
             boolean failed = false;
             if (!texts.isEmpty()) {
-                for (int i = 0; i < texts.size(); i += BATCH) {
+                for (int i = 0; i < texts.size(); i += WINDOW) {
                     List<Line> lines = new ArrayList<>();
-                    for (int j = i; j < Math.min(texts.size(), i + BATCH); j++) lines.add(new Line(j + 1, texts.get(j), null, null));
+                    for (int j = i; j < Math.min(texts.size(), i + WINDOW); j++) lines.add(new Line(j + 1, texts.get(j), null, null));
                     failed |= embed(bert, lines, mode, unit, json);
                 }
             } else {
                 JsonLines.Input input = new JsonLines.Input(in());
-                for (List<Line> lines; !(lines = input.next(BATCH)).isEmpty(); ) {
+                for (List<Line> lines; !(lines = input.next(WINDOW)).isEmpty(); ) {
                     failed |= embed(bert, lines, mode, unit, json);
                 }
             }
@@ -68,7 +72,7 @@ final class EmbedCommand extends CliCommand {
         }
     }
 
-    /** Embeds the usable lines as one batch and writes every line's answer in order; true when a line failed. */
+    /** Embeds the usable lines and writes every line's answer in order; true when a line failed. */
     private boolean embed(Bert bert, List<Line> lines, Pooling mode, boolean unit, JsonGenerator json) throws IOException {
         List<String> batch = new ArrayList<>();
         for (Line line : lines) if (usable(line)) batch.add(line.text());
