@@ -123,9 +123,10 @@ public final class BenchMain {
                     "Prints one JSON object per line: per (seq, batch, threads) the median and p90 in ms of each engine "
                             + "and their ratio; also load time, session creation time, resident memory and the "
                             + "max abs difference of the outputs (checked <= 1e-3 before timing)."},
-            footer = {"", "Also: 'bertj bench corpus' (a JSON Lines corpus end to end), 'bertj bench oneshot' (cold one-shot",
-                    "commands), 'bertj bench rss' (peak memory of a command), 'bertj bench gemm ...' (matmul kernel GFLOP/s),",
-                    "'bertj bench jmh [JMH options]'."})
+            footer = {"", "Also: 'bertj bench corpus' (a JSON Lines corpus end to end), 'bertj bench oneshot' (cold one-shot "
+                    + "commands), 'bertj bench rss' (peak memory of a command), 'bertj bench classifier-model' (a random "
+                    + "sequence classifier), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
+                    + "each with --help."})
     static final class SideBySideCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
         String model;
@@ -154,11 +155,8 @@ public final class BenchMain {
                 description = "The same model as ONNX (e.g. from 'bertj export-onnx'); without it only bertj is timed.")
         Path onnx;
 
-        @Option(names = "--debug", description = "Show the stack trace of an error.")
-        boolean debug;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @CommandLine.Mixin
+        StandardOptions standard;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -215,11 +213,8 @@ public final class BenchMain {
                 description = "The same model as ONNX, or 'default' for the one in the default model's jar; without it only bertj is timed.")
         String onnx;
 
-        @Option(names = "--debug", description = "Show the stack trace of an error.")
-        boolean debug;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @CommandLine.Mixin
+        StandardOptions standard;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -244,7 +239,7 @@ public final class BenchMain {
                     + "embed default hello) and, with --vs-onnxruntime, a cold JVM that opens the ONNX file in ONNX Runtime, "
                     + "runs the token ids once (no tokenizer) and prints the vector; alternately, each in a process of its own.",
                     "Prints JSON lines: per command the median, fastest and slowest wall time in seconds and the median and "
-                            + "largest peak RSS (GNU time's %M), then the ratios bertj / ONNX Runtime."})
+                            + "largest peak RSS (GNU time's %%M), then the ratios bertj / ONNX Runtime."})
     static final class OneShotCommand implements Callable<Integer> {
         @Parameters(arity = "0..*", paramLabel = "COMMAND",
                 description = "The bertj CLI's arguments, after -- (default: embed default hello); e.g. -- similarity default 'a' 'b'.")
@@ -268,14 +263,11 @@ public final class BenchMain {
                 description = "Token ids ONNX Runtime runs (default ${DEFAULT-VALUE}: [CLS] hello [SEP] in bert-base-uncased's vocabulary).")
         String ortIds;
 
-        @Option(names = "--launcher", paramLabel = "FILE", description = "The bertj launcher (default: the system property bertj.launcher, ./bertj).")
-        Path launcher;
+        @CommandLine.Mixin
+        LauncherOption launcher;
 
-        @Option(names = "--debug", description = "Show the stack trace of an error.")
-        boolean debug;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @CommandLine.Mixin
+        StandardOptions standard;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -288,7 +280,7 @@ public final class BenchMain {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            List<String> argv = OneShot.cli(launcher(launcher), command.isEmpty() ? OneShot.DEFAULT_COMMAND : command);
+            List<String> argv = OneShot.cli(launcher.path(), command.isEmpty() ? OneShot.DEFAULT_COMMAND : command);
             var options = new OneShot.OneShotOptions(argv, onnx == null ? null : OneShot.onnxFile(onnx), threads, ortIds, runs, warmup);
             OneShot.oneShots(options, spec.commandLine().getOut());
             return OK;
@@ -297,7 +289,7 @@ public final class BenchMain {
 
     @Command(name = "bertj bench rss", sortOptions = false,
             description = {"Runs one bertj CLI COMMAND with stdin from a file (repeated N times) and prints its wall time "
-                    + "and peak RSS (GNU time's %M) as a JSON line.",
+                    + "and peak RSS (GNU time's %%M) as a JSON line.",
                     "E.g. the peak memory of embedding 10,000 lines: --stdin bench/corpus/mixed-1000.jsonl --repeat 10 -- embed default"})
     static final class RssCommand implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The bertj CLI's arguments, after --.")
@@ -309,14 +301,11 @@ public final class BenchMain {
         @Option(names = "--repeat", paramLabel = "N", defaultValue = "1", description = "Times the stdin file is given, one after another (default ${DEFAULT-VALUE}).")
         int repeat;
 
-        @Option(names = "--launcher", paramLabel = "FILE", description = "The bertj launcher (default: the system property bertj.launcher, ./bertj).")
-        Path launcher;
+        @CommandLine.Mixin
+        LauncherOption launcher;
 
-        @Option(names = "--debug", description = "Show the stack trace of an error.")
-        boolean debug;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @CommandLine.Mixin
+        StandardOptions standard;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -324,7 +313,7 @@ public final class BenchMain {
         @Override
         public Integer call() throws Exception {
             if (repeat < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be at least 1, got " + repeat);
-            OneShot.rss(OneShot.cli(launcher(launcher), command), stdin, repeat, spec.commandLine().getOut());
+            OneShot.rss(OneShot.cli(launcher.path(), command), stdin, repeat, spec.commandLine().getOut());
             return OK;
         }
     }
@@ -346,11 +335,8 @@ public final class BenchMain {
         @Option(names = "--seed", paramLabel = "N", defaultValue = "" + RandomModel.DEFAULT_SEED, description = "Seed of the weights (default ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--debug", description = "Show the stack trace of an error.")
-        boolean debug;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @CommandLine.Mixin
+        StandardOptions standard;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -371,8 +357,23 @@ public final class BenchMain {
         }
     }
 
-    /** The launcher given, else the system property bertj.launcher that ./bertj sets, else ./bertj. */
-    private static Path launcher(Path given) {
-        return given != null ? given : Path.of(System.getProperty("bertj.launcher", "./bertj"));
+    /** --debug and --help, as every command has them. */
+    static final class StandardOptions {
+        @Option(names = "--debug", description = "Show the stack trace of an error.")
+        boolean debug;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+    }
+
+    /** --launcher of the commands that run the bertj CLI. */
+    static final class LauncherOption {
+        @Option(names = "--launcher", paramLabel = "FILE", description = "The bertj launcher (default: the system property bertj.launcher, ./bertj).")
+        Path launcher;
+
+        /** The launcher given, else the system property bertj.launcher that ./bertj sets, else ./bertj. */
+        Path path() {
+            return launcher != null ? launcher : Path.of(System.getProperty("bertj.launcher", "./bertj"));
+        }
     }
 }
