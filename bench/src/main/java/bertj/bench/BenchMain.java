@@ -249,7 +249,7 @@ public final class BenchMain {
         int runs;
 
         @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
-                description = "Untimed runs per command first: page cache, and a stale jar rebuilt (default ${DEFAULT-VALUE}).")
+                description = "Untimed runs per command first, to fill the page cache (default ${DEFAULT-VALUE}).")
         int warmup;
 
         @Option(names = "--vs-onnxruntime", paramLabel = "FILE.onnx",
@@ -282,6 +282,7 @@ public final class BenchMain {
             }
             List<String> argv = OneShot.cli(launcher.path(), command.isEmpty() ? OneShot.DEFAULT_COMMAND : command);
             var options = new OneShot.OneShotOptions(argv, onnx == null ? null : OneShot.onnxFile(onnx), threads, ortIds, runs, warmup);
+            OneShot.buildIfStale(launcher.path());
             OneShot.oneShots(options, spec.commandLine().getOut());
             return OK;
         }
@@ -313,7 +314,9 @@ public final class BenchMain {
         @Override
         public Integer call() throws Exception {
             if (repeat < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be at least 1, got " + repeat);
-            OneShot.rss(OneShot.cli(launcher.path(), command), stdin, repeat, spec.commandLine().getOut());
+            List<String> argv = OneShot.cli(launcher.path(), command);
+            OneShot.buildIfStale(launcher.path());
+            OneShot.rss(argv, stdin, repeat, spec.commandLine().getOut());
             return OK;
         }
     }

@@ -16,9 +16,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Commands measured from outside, each in a process of its own: wall time from spawning to exit, and the
- * process's peak resident memory as the kernel counts it for {@code wait4} (GNU time's {@code %M}: the
- * largest RSS the process, or a child it waited for, ever had).
+ * Commands measured from outside, each in a process of its own: wall time from spawning to exit (GNU time in
+ * front adds about a millisecond), and the process's peak resident memory as the kernel counts it for
+ * {@code wait4} (GNU time's {@code %M}: the largest RSS the process, or a child it waited for, ever had; the
+ * launcher execs java, so that is the JVM's).
  *
  * <ul>
  *   <li>{@link #oneShots}: a bertj CLI command and ONNX Runtime's cold counterpart ({@link OrtOneShot}),
@@ -56,6 +57,14 @@ public final class OneShot {
         command.add(launcher.toString());
         command.addAll(args);
         return command;
+    }
+
+    /**
+     * Runs {@code launcher --version}, untimed: the launcher rebuilds the CLI jar first when its sources are newer,
+     * and that build (Maven's time and memory) must not be measured as the command's.
+     */
+    static void buildIfStale(Path launcher) throws IOException, InterruptedException {
+        measure(List.of(launcher.toString(), "--version"), null);
     }
 
     /** A cold JVM running {@link OrtOneShot}: this JVM's java and class path, default flags otherwise. */
@@ -138,7 +147,7 @@ public final class OneShot {
 
     /**
      * Spawns the command and ONNX Runtime's one-shot alternately, {@code warmup} untimed rounds (they fill the
-     * page cache, and let the launcher build a stale jar) then {@code runs} timed ones, and prints per command
+     * page cache; the caller has run {@link #buildIfStale}) then {@code runs} timed ones, and prints per command
      * the median, fastest and slowest wall time and the median and largest peak RSS, then the ratios.
      */
     public static void oneShots(OneShotOptions options, PrintWriter out) throws IOException, InterruptedException {
