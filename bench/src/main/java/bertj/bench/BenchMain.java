@@ -1,6 +1,9 @@
 package bertj.bench;
 
+import bertj.engine.Pooling;
+import bertj.loader.BertConfig;
 import bertj.tools.DefaultModel;
+import bertj.tools.export.RandomModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,6 +25,13 @@ import java.util.concurrent.Callable;
  * <ul>
  *   <li>{@code bench MODEL [--seq 8,32,128,512] [--batch N] [--threads 1,2] [--runs N] [--vs-onnxruntime FILE.onnx]}:
  *       the {@link SideBySide} latency comparison, JSON lines on stdout;</li>
+ *   <li>{@code bench corpus MODEL FILE.jsonl [--threads 1,2] [--runs N] [--vs-onnxruntime FILE.onnx]}: a JSON Lines
+ *       corpus end to end, side by side ({@link CorpusBench});</li>
+ *   <li>{@code bench oneshot [--runs N] [--vs-onnxruntime FILE.onnx] [-- COMMAND...]}: cold one-shot commands, wall
+ *       time and peak memory, against ONNX Runtime's cold one-shot ({@link OneShot}, {@link OrtOneShot});</li>
+ *   <li>{@code bench rss [--stdin FILE] [--repeat N] -- COMMAND...}: one command's wall time and peak memory;</li>
+ *   <li>{@code bench classifier-model OUT_DIR [--config minilm] [--labels 1]}: a random sequence classifier for
+ *       classify one-shots ({@link ClassifierModel});</li>
  *   <li>{@code bench gemm ...}: the matmul kernel benchmark ({@code bertj.bench.kernels.GemmBench});</li>
  *   <li>{@code bench profile MODEL [SEQ] [THREADS] [RUNS] [BATCH]}: time per kind of op in one forward ({@link ForwardProfile});</li>
  *   <li>{@code bench jmh [JMH options]}: the JMH benchmarks in this jar ({@link ForwardBenchmark} and the kernels').</li>
@@ -60,15 +70,28 @@ public final class BenchMain {
         System.exit(code);
     }
 
-    /** The side-by-side command line; returns the exit code, never exits the JVM. */
+    /**
+     * The picocli commands: {@code corpus}, {@code oneshot}, {@code rss} and {@code classifier-model} by their first argument, else the
+     * side-by-side latency comparison. Returns the exit code, never exits the JVM.
+     */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new SideBySideCommand());
+        String first = args.length > 0 ? args[0] : "";
+        Object command = switch (first) {
+            case "corpus" -> new CorpusCommand();
+            case "oneshot" -> new OneShotCommand();
+            case "rss" -> new RssCommand();
+            case "classifier-model" -> new ClassifierModelCommand();
+            default -> new SideBySideCommand();
+        };
+        if (!(command instanceof SideBySideCommand)) args = Arrays.copyOfRange(args, 1, args.length);
+        CommandLine cli = new CommandLine(command);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((e, a) -> {
             err.println("bertj: " + e.getMessage());
             err.print(e.getCommandLine().getHelp().fullSynopsis());
-            err.println("Try 'bertj bench --help' for more information.");
+            err.println("Try '" + e.getCommandLine().getCommandName() + " --help' for more information.");
             return USAGE;
         });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -100,7 +123,10 @@ public final class BenchMain {
                     "Prints one JSON object per line: per (seq, batch, threads) the median and p90 in ms of each engine "
                             + "and their ratio; also load time, session creation time, resident memory and the "
                             + "max abs difference of the outputs (checked <= 1e-3 before timing)."},
-            footer = {"", "Also: 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'."})
+            footer = {"", "Also: 'bertj bench corpus' (a JSON Lines corpus end to end), 'bertj bench oneshot' (cold one-shot "
+                    + "commands), 'bertj bench rss' (peak memory of a command), 'bertj bench classifier-model' (a random "
+                    + "sequence classifier), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
+                    + "each with --help."})
     static final class SideBySideCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
         String model;
@@ -129,11 +155,8 @@ public final class BenchMain {
                 description = "The same model as ONNX (e.g. from 'bertj export-onnx'); without it only bertj is timed.")
         Path onnx;
 
-        @Option(names = "--debug", description = "Show the stack trace of an error.")
-        boolean debug;
-
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
-        boolean help;
+        @CommandLine.Mixin
+        StandardOptions standard;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -148,6 +171,212 @@ public final class BenchMain {
             var options = new SideBySide.Options(DefaultModel.resolveModel(model), onnx, seqLens, batch, threads, runs, warmup, seed);
             SideBySide.run(options, spec.commandLine().getOut());
             return OK;
+        }
+    }
+
+    @Command(name = "bertj bench corpus", sortOptions = false,
+            description = {"A JSON Lines corpus ({\"text\": ...} per line) embedded end to end by bertj and by ONNX Runtime, "
+                    + "side by side in one JVM.",
+                    "bertj: Bert.embed on consecutive windows of texts, as 'bertj embed' reads stdin, tokenization included. "
+                            + "ONNX Runtime: the same texts tokenized by bertj beforehand (not timed), longest first, 32 per "
+                            + "batch, padded per batch and pooled as sentence-transformers does.",
+                    "The vectors must agree (cosine >= " + CorpusBench.MIN_COSINE + ", max abs difference <= "
+                            + SideBySide.MAX_ABS_DIFF + ") before anything is timed. Prints JSON lines: the corpus's token "
+                            + "counts; per thread count and engine the median, fastest and slowest pass in seconds, texts/s, "
+                            + "tokens/s (real, and ONNX Runtime's padded), and the ratio bertj / ONNX Runtime."})
+    static final class CorpusCommand implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
+        String model;
+
+        @Parameters(index = "1", paramLabel = "FILE.jsonl", description = "The corpus, e.g. bench/corpus/mixed-1000.jsonl.")
+        Path corpus;
+
+        @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
+                description = "Thread counts, the same for both engines (default ${DEFAULT-VALUE}).")
+        List<Integer> threads;
+
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Timed passes per engine and thread count (default ${DEFAULT-VALUE}).")
+        int runs;
+
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+                description = "Untimed passes per engine after the agreement check, itself one (default ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--window", paramLabel = "N", defaultValue = "" + CorpusBench.WINDOW,
+                description = "Texts per Bert.embed call (default ${DEFAULT-VALUE}, as 'bertj embed').")
+        int window;
+
+        @Option(names = "--pooling", paramLabel = "MODE", description = "cls, mean or max for both engines (default: the model's own).")
+        Pooling pooling;
+
+        @Option(names = "--vs-onnxruntime", paramLabel = "FILE.onnx",
+                description = "The same model as ONNX, or 'default' for the one in the default model's jar; without it only bertj is timed.")
+        String onnx;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                CorpusBench.Options.checkFlags(threads, runs, warmup, window);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            Path modelDir = DefaultModel.resolveModel(model);
+            var options = new CorpusBench.Options(modelDir, corpus, onnx == null ? null : OneShot.onnxFile(onnx), threads, runs,
+                    warmup, window, pooling);
+            CorpusBench.run(options, spec.commandLine().getOut());
+            return OK;
+        }
+    }
+
+    @Command(name = "bertj bench oneshot", sortOptions = false,
+            description = {"Cold one-shot commands measured from outside: the bertj CLI COMMAND (default: "
+                    + "embed default hello) and, with --vs-onnxruntime, a cold JVM that opens the ONNX file in ONNX Runtime, "
+                    + "runs the token ids once (no tokenizer) and prints the vector; alternately, each in a process of its own.",
+                    "Prints JSON lines: per command the median, fastest and slowest wall time in seconds and the median and "
+                            + "largest peak RSS (GNU time's %%M), then the ratios bertj / ONNX Runtime."})
+    static final class OneShotCommand implements Callable<Integer> {
+        @Parameters(arity = "0..*", paramLabel = "COMMAND",
+                description = "The bertj CLI's arguments, after -- (default: embed default hello); e.g. -- similarity default 'a' 'b'.")
+        List<String> command = List.of();
+
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Timed runs per command (default ${DEFAULT-VALUE}).")
+        int runs;
+
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+                description = "Untimed runs per command first, to fill the page cache (default ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--vs-onnxruntime", paramLabel = "FILE.onnx",
+                description = "The model as ONNX, or 'default' for the one in the default model's jar; without it only bertj is measured.")
+        String onnx;
+
+        @Option(names = "--ort-threads", paramLabel = "N", description = "ONNX Runtime's intra-op threads (default: one per core, as bertj).")
+        Integer ortThreads;
+
+        @Option(names = "--ort-ids", paramLabel = "IDS", defaultValue = OneShot.HELLO_IDS,
+                description = "Token ids ONNX Runtime runs (default ${DEFAULT-VALUE}: [CLS] hello [SEP] in bert-base-uncased's vocabulary).")
+        String ortIds;
+
+        @CommandLine.Mixin
+        LauncherOption launcher;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            int threads = ortThreads != null ? ortThreads : Runtime.getRuntime().availableProcessors();
+            try {
+                OneShot.OneShotOptions.checkFlags(threads, ortIds, runs, warmup);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            List<String> argv = OneShot.cli(launcher.path(), command.isEmpty() ? OneShot.DEFAULT_COMMAND : command);
+            var options = new OneShot.OneShotOptions(argv, onnx == null ? null : OneShot.onnxFile(onnx), threads, ortIds, runs, warmup);
+            OneShot.buildIfStale(launcher.path());
+            OneShot.oneShots(options, spec.commandLine().getOut());
+            return OK;
+        }
+    }
+
+    @Command(name = "bertj bench rss", sortOptions = false,
+            description = {"Runs one bertj CLI COMMAND with stdin from a file (repeated N times) and prints its wall time "
+                    + "and peak RSS (GNU time's %%M) as a JSON line.",
+                    "E.g. the peak memory of embedding 10,000 lines: --stdin bench/corpus/mixed-1000.jsonl --repeat 10 -- embed default"})
+    static final class RssCommand implements Callable<Integer> {
+        @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The bertj CLI's arguments, after --.")
+        List<String> command;
+
+        @Option(names = "--stdin", paramLabel = "FILE", description = "The command's stdin (default: nothing).")
+        Path stdin;
+
+        @Option(names = "--repeat", paramLabel = "N", defaultValue = "1", description = "Times the stdin file is given, one after another (default ${DEFAULT-VALUE}).")
+        int repeat;
+
+        @CommandLine.Mixin
+        LauncherOption launcher;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (repeat < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat must be at least 1, got " + repeat);
+            List<String> argv = OneShot.cli(launcher.path(), command);
+            OneShot.buildIfStale(launcher.path());
+            OneShot.rss(argv, stdin, repeat, spec.commandLine().getOut());
+            return OK;
+        }
+    }
+
+    @Command(name = "bertj bench classifier-model", sortOptions = false,
+            description = {"Write a sequence classification model with seeded random weights, for 'bertj bench oneshot -- classify "
+                    + "DIR TEXT': random-model's encoder and pooler plus a classifier head (BertForSequenceClassification). "
+                    + "The defaults give a cross-encoder's shape (ms-marco-MiniLM-L-6-v2: 6 layers, hidden 384, one label)."})
+    static final class ClassifierModelCommand implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "OUT_DIR", description = "The directory to write (created if missing).")
+        Path outDir;
+
+        @Option(names = "--config", paramLabel = "NAME", defaultValue = "minilm", description = "minilm (default) or bert-base.")
+        String config;
+
+        @Option(names = "--labels", paramLabel = "N", defaultValue = "1", description = "Labels of the head (default ${DEFAULT-VALUE}).")
+        int labels;
+
+        @Option(names = "--seed", paramLabel = "N", defaultValue = "" + RandomModel.DEFAULT_SEED, description = "Seed of the weights (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            BertConfig shape;
+            try {
+                shape = RandomModel.Shape.of(config).config();
+                if (labels < 1) throw new IllegalArgumentException("--labels must be at least 1, got " + labels);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            ClassifierModel.write(outDir, shape, labels, seed);
+            spec.commandLine().getOut().println("wrote " + outDir + ": " + config + " with a classifier head of " + labels
+                    + (labels == 1 ? " label" : " labels") + ", seed " + seed);
+            return OK;
+        }
+    }
+
+    /** --debug and --help, as every command has them. */
+    static final class StandardOptions {
+        @Option(names = "--debug", description = "Show the stack trace of an error.")
+        boolean debug;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        boolean help;
+    }
+
+    /** --launcher of the commands that run the bertj CLI. */
+    static final class LauncherOption {
+        @Option(names = "--launcher", paramLabel = "FILE", description = "The bertj launcher (default: the system property bertj.launcher, ./bertj).")
+        Path launcher;
+
+        /** The launcher given, else the system property bertj.launcher that ./bertj sets, else ./bertj. */
+        Path path() {
+            return launcher != null ? launcher : Path.of(System.getProperty("bertj.launcher", "./bertj"));
         }
     }
 }

