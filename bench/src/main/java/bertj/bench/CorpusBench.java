@@ -1,6 +1,7 @@
 package bertj.bench;
 
 import bertj.engine.Bert;
+import bertj.tools.EmbedCommand;
 import bertj.engine.Pooling;
 import bertj.kernels.ThreadPool;
 import bertj.loader.PoolingConfig;
@@ -37,7 +38,7 @@ import java.util.Objects;
  */
 public final class CorpusBench {
     /** Texts per {@link Bert#embed} call: the window {@code bertj embed} reads from stdin. */
-    public static final int WINDOW = 1024;
+    public static final int WINDOW = EmbedCommand.WINDOW;
     /** Least cosine between the two engines' vectors of a text accepted before timing. */
     public static final double MIN_COSINE = 0.9999;
 

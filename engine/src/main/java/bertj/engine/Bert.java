@@ -20,6 +20,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.Supplier;
 
 /**
@@ -57,11 +59,11 @@ public final class Bert implements AutoCloseable {
     /** Calls in progress: close() waits for them, since heads read the model's mapped weights after the encoder. */
     private final CallGuard guard = new CallGuard("Bert");
 
-    private Bert(BertModel model) {
+    private Bert(BertModel model, BertTokenizer tokenizer) {
         this.model = model;
         ModelDirectory dir = model.directory();
         BertConfig config = model.config();
-        this.tokenizer = BertTokenizer.fromDirectory(dir.path());
+        this.tokenizer = tokenizer;
         int hidden = config.hiddenSize();
         Weights weights = model.weights();
         this.labels = labelNames(config);
@@ -74,23 +76,56 @@ public final class Bert implements AutoCloseable {
 
     /** Loads a model directory, running on one thread per core. */
     public static Bert load(Path directory) {
-        return of(BertModel.load(directory));
+        return load(directory, () -> BertModel.load(directory));
     }
 
     /** Loads a model directory that runs its kernels on {@code pool} (not closed with the model). */
     public static Bert load(Path directory, ThreadPool pool) {
-        return of(BertModel.load(directory, pool));
+        return load(directory, () -> BertModel.load(directory, pool));
     }
 
     /** Loads a model directory that runs the given kernel implementation on {@code pool}. */
     public static Bert load(Path directory, ThreadPool pool, KernelMode mode) {
-        return of(BertModel.load(directory, pool, mode));
+        return load(directory, () -> BertModel.load(directory, pool, mode));
+    }
+
+    /**
+     * The tokenizer loads on a second thread while the model loads: in a new JVM each takes a few hundred
+     * milliseconds, mostly class loading and the interpreter, and a one-shot command waits for both.
+     */
+    private static Bert load(Path directory, Supplier<BertModel> loadModel) {
+        FutureTask<BertTokenizer> tokenizer = new FutureTask<>(() -> BertTokenizer.fromDirectory(directory));
+        Thread.ofPlatform().daemon().name("bertj-tokenizer-load").start(tokenizer);
+        BertModel model = loadModel.get(); // a model that cannot load is the first error to report
+        try {
+            return of(model, tokenizer.get());
+        } catch (ExecutionException e) {
+            model.close();
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            model.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while loading the tokenizer of " + directory, e);
+        }
     }
 
     /** The model with its tokenizer and heads; the model is closed if they cannot be read. */
     static Bert of(BertModel model) {
+        BertTokenizer tokenizer;
         try {
-            return new Bert(model);
+            tokenizer = BertTokenizer.fromDirectory(model.directory().path());
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return of(model, tokenizer);
+    }
+
+    private static Bert of(BertModel model, BertTokenizer tokenizer) {
+        try {
+            return new Bert(model, tokenizer);
         } catch (RuntimeException e) {
             model.close();
             throw e;

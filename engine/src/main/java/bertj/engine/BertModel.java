@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code transformers.BertModel}: embeddings, a stack of encoder layers, and the pooler when the
@@ -46,6 +47,7 @@ public final class BertModel implements AutoCloseable {
     private final Ops twinOps;
     /** Multiply-adds of the Linear layers per token. */
     private final long macsPerToken;
+    private final AtomicInteger twinForwardsLeft = new AtomicInteger(TWIN_FORWARDS);
     private final ConcurrentLinkedDeque<Workspace> idleWorkspaces = new ConcurrentLinkedDeque<>();
     private final CallGuard guard = new CallGuard("BertModel");
 
@@ -214,21 +216,25 @@ public final class BertModel implements AutoCloseable {
     }
 
     /**
-     * The SIMD kernels, or for the JVM's first {@link #TWIN_FORWARDS} forwards of at most {@link #TWIN_MACS}
+     * The SIMD kernels, or for a model's first {@link #TWIN_FORWARDS} forwards of at most {@link #TWIN_MACS}
      * multiply-adds their exact scalar twins. Until C2 has compiled them, the SIMD kernels run Vector API calls
      * as heap objects, a hundred times slower than plain float arithmetic: a one-shot command's single forward
      * took a second or more there. The twins give the same bits.
      */
     private Ops opsFor(Sequences sequences) {
         if (twinOps == ops || (long) sequences.tokens() * macsPerToken > TWIN_MACS) return ops;
-        return SMALL_FORWARDS.getAndIncrement() < TWIN_FORWARDS ? twinOps : ops;
+        return twinForwardsLeft.get() > 0 && twinForwardsLeft.getAndDecrement() > 0 ? twinOps : ops;
     }
 
     /** Most Linear multiply-adds of a forward that may run on the SIMD twins. */
     static final long TWIN_MACS = Long.getLong("bertj.twinMacs", 400_000_000L);
-    /** How many of a JVM's first small forwards run on the SIMD twins. */
+    /** How many of a model's first small forwards run on the SIMD twins. */
     static final int TWIN_FORWARDS = Integer.getInteger("bertj.twinForwards", 4);
-    private static final java.util.concurrent.atomic.AtomicInteger SMALL_FORWARDS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** For tests: the next {@code forwards} forwards of at most {@link #TWIN_MACS} run on the SIMD twins. */
+    void setTwinForwards(int forwards) {
+        twinForwardsLeft.set(forwards);
+    }
 
     /** Enters the call guard and takes a workspace for the sequences, refusing one over the working-memory cap. */
     private Workspace acquire(Sequences sequences, long probsFloats) {

@@ -25,7 +25,7 @@ import picocli.CommandLine.TypeConversionException;
 @Command(name = "embed", description = {
         "Sentence embeddings of the TEXT arguments, or of JSON Lines from stdin ({\"text\": ...}).",
         "Defaults: a sentence-transformers model's own pooling and normalisation, else CLS, not normalised."})
-final class EmbedCommand extends CliCommand {
+public final class EmbedCommand extends CliCommand {
     /**
      * Most lines read before they are embedded and written: {@link Bert#embed} packs them into forwards of
      * whole sequences without padding, so a window needs only enough lines to fill a few forwards; memory
