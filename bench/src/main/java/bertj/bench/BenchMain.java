@@ -102,7 +102,7 @@ public final class BenchMain {
                             + "max abs difference of the outputs (checked <= 1e-3 before timing)."},
             footer = {"", "Also: 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'."})
     static final class SideBySideCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
+        @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
         String model;
 
         @Option(names = "--seq", split = ",", paramLabel = "S", defaultValue = "8,32,128,512",

@@ -29,7 +29,7 @@ final class EmbedCommand extends CliCommand {
     /** Texts embedded together, padded to the longest of them. */
     private static final int BATCH = 32;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "TEXT", description = "Texts to embed (else JSON Lines on stdin).")

@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect",
         description = "Print a model's architecture as PyTorch prints it, its parameter count and weight files.")
 final class InspectCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Override

@@ -1,13 +1,15 @@
 package bertj.loader.hub;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
-/** File name, bytes, rate and time left, on one line that a terminal redraws in place. */
+/** File name, bytes, rate and time left, on one line that a terminal redraws in place; else a line per file. */
 final class ConsoleProgress implements DownloadProgress {
     private static final long REDRAW_NANOS = 100_000_000L;
+    /** Without a terminal, a download this large is also announced when it starts. */
+    private static final long ANNOUNCED_BYTES = 10_000_000L;
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private final Clock clock;
     private String file;
@@ -19,11 +21,11 @@ final class ConsoleProgress implements DownloadProgress {
         long nanoTime();
     }
 
-    ConsoleProgress(PrintStream out, boolean terminal) {
+    ConsoleProgress(PrintWriter out, boolean terminal) {
         this(out, terminal, System::nanoTime);
     }
 
-    ConsoleProgress(PrintStream out, boolean terminal, Clock clock) {
+    ConsoleProgress(PrintWriter out, boolean terminal, Clock clock) {
         this.out = out;
         this.terminal = terminal;
         this.clock = clock;
@@ -37,8 +39,10 @@ final class ConsoleProgress implements DownloadProgress {
             startNanos = now;
             startBytes = done;
             lastDrawNanos = 0;
-            if (!terminal) out.println("bertj: downloading " + name + " (" + bytes(total)
-                    + (done > 0 ? ", resuming at " + bytes(done) : "") + ")");
+            if (!terminal && (total >= ANNOUNCED_BYTES || done > 0)) { // small files get their one line when done
+                out.println("bertj: downloading " + name + " (" + bytes(total) + (done > 0 ? ", resuming at " + bytes(done) : "") + ")");
+                out.flush();
+            }
         }
         if (terminal && (lastDrawNanos == 0 || now - lastDrawNanos >= REDRAW_NANOS)) {
             lastDrawNanos = now;
@@ -55,8 +59,12 @@ final class ConsoleProgress implements DownloadProgress {
             startBytes = total;
         }
         String line = "bertj: " + name + "  " + bytes(total) + "  " + rate(total - startBytes, now - startNanos) + "  done";
-        if (terminal) draw(line + "\n");
-        else out.println(line);
+        if (terminal) {
+            draw(line + "\n");
+        } else {
+            out.println(line);
+            out.flush();
+        }
         file = null;
         lastWidth = 0;
     }
@@ -66,6 +74,7 @@ final class ConsoleProgress implements DownloadProgress {
         if (terminal && lastWidth > 0) draw("\n");
         lastWidth = 0;
         out.println("bertj: " + message);
+        out.flush();
     }
 
     /** {@code file  12.3 MB / 90.9 MB  4.5 MB/s  ETA 17 s} */

@@ -1,5 +1,10 @@
 package bertj.loader.hub;
 
+import java.io.Console;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+
 /** Told how downloads go; called from the downloading thread. */
 public interface DownloadProgress {
     /** {@code done} of {@code total} bytes of {@code file} are on disk ({@code done} may start above 0 when resuming). */
@@ -28,7 +33,17 @@ public interface DownloadProgress {
 
     /** Reports to standard error: a line redrawn in place on a terminal, else one line per file. */
     static DownloadProgress toStandardError() {
-        java.io.Console console = System.console();
-        return new ConsoleProgress(System.err, console != null && console.isTerminal());
+        return toConsole(new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true), terminal());
+    }
+
+    /** Reports to {@code out}: on a {@code terminal}, one line redrawn in place; else a line when a file starts and ends. */
+    static DownloadProgress toConsole(PrintWriter out, boolean terminal) {
+        return new ConsoleProgress(out, terminal);
+    }
+
+    /** True when the process runs on a terminal, where a progress line can be redrawn. */
+    static boolean terminal() {
+        Console console = System.console();
+        return console != null && console.isTerminal();
     }
 }

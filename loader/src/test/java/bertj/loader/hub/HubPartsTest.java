@@ -14,7 +14,8 @@ import bertj.loader.hub.HubResponses.Missing;
 import bertj.loader.hub.HubResponses.Target;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -164,7 +165,7 @@ class HubPartsTest {
     void theProgressLineShowsBytesRateAndTimeLeft() {
         long[] now = {0};
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ConsoleProgress terminal = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), true, () -> now[0]);
+        ConsoleProgress terminal = new ConsoleProgress(new PrintWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), true), true, () -> now[0]);
         terminal.update("model.safetensors", 0, 90_000_000);
         now[0] = 2_000_000_000L;
         terminal.update("model.safetensors", 30_000_000, 90_000_000);
@@ -177,14 +178,19 @@ class HubPartsTest {
                 + "bertj: model.safetensors  90.0 MB  15.0 MB/s  done" + " ".repeat(13) + "\n", bytes.toString(StandardCharsets.UTF_8));
 
         bytes.reset();
-        ConsoleProgress log = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), false, () -> now[0]);
-        log.update("vocab.txt", 1000, 232_000);
+        ConsoleProgress log = new ConsoleProgress(new PrintWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), true), false, () -> now[0]);
+        log.update("vocab.txt", 0, 232_000);
         log.update("vocab.txt", 232_000, 232_000);
         log.finished("vocab.txt", 232_000);
+        log.update("model.safetensors", 0, 90_000_000);
+        log.finished("model.safetensors", 90_000_000);
+        log.update("model.safetensors", 1000, 90_000_000);
+        log.finished("model.safetensors", 90_000_000);
         log.warn("cannot reach https://huggingface.co");
         String text = bytes.toString(StandardCharsets.UTF_8);
-        assertEquals(List.of("bertj: downloading vocab.txt (232.0 kB, resuming at 1.0 kB)", "bertj: vocab.txt  232.0 kB  -  done",
-                "bertj: cannot reach https://huggingface.co"), text.lines().toList());
+        assertEquals(List.of("bertj: vocab.txt  232.0 kB  -  done", "bertj: downloading model.safetensors (90.0 MB)",
+                "bertj: model.safetensors  90.0 MB  -  done", "bertj: downloading model.safetensors (90.0 MB, resuming at 1.0 kB)",
+                "bertj: model.safetensors  90.0 MB  -  done", "bertj: cannot reach https://huggingface.co"), text.lines().toList());
         assertEquals("1 min 05 s", ConsoleProgress.duration(65));
         assertEquals("2 h 00 min", ConsoleProgress.duration(7200));
         assertInstanceOf(DownloadProgress.class, DownloadProgress.toStandardError());
