@@ -411,6 +411,13 @@ public final class Hub {
         if (ok) {
             for (String part : path.split("/", -1)) ok &= !part.isEmpty() && !part.equals(".") && !part.equals("..");
         }
+        if (ok) {
+            try {
+                Path.of(path); // a name this file system can hold (no lone surrogate, encodable)
+            } catch (InvalidPathException e) {
+                ok = false;
+            }
+        }
         if (!ok) {
             throw new ModelFormatException(source + ": names the file \"" + HubResponses.clean(path)
                     + "\", which is not a path inside the model");

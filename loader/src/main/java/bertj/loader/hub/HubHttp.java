@@ -135,7 +135,7 @@ final class HubHttp {
         }
     }
 
-    private static long rangeStart(Headers headers, long from, Target target) {
+    static long rangeStart(Headers headers, long from, Target target) {
         String range = headers.get("Content-Range");
         Matcher m = range == null ? null : CONTENT_RANGE.matcher(range.strip());
         if (m == null || !m.matches()) {

@@ -73,14 +73,14 @@ public record ModelName(String repo, String revision) {
         return null;
     }
 
-    /** Git's ref rules, as far as they keep the cache's refs/REVISION path inside refs/. */
+    /** Git's ref rules, as far as they keep the cache's refs/REVISION path inside refs/; printable ASCII only. */
     private static String revisionProblem(String revision) {
         if (revision == null || revision.isEmpty()) return "revision after '@' is empty";
         if (revision.length() > MAX_REVISION_LENGTH) return "revision is longer than " + MAX_REVISION_LENGTH + " characters";
         for (int i = 0; i < revision.length(); i++) {
             char c = revision.charAt(i);
-            if (c <= ' ' || c == 0x7F || "\\~^:?*[".indexOf(c) >= 0 || Character.isWhitespace(c) || Character.isISOControl(c)) {
-                return "revision has a character a git revision cannot have: " + String.format("U+%04X", (int) c);
+            if (c <= ' ' || c >= 0x7F || "\\~^:?*[".indexOf(c) >= 0) {
+                return "revision has a character bertj does not take in a git revision: " + String.format("U+%04X", (int) c);
             }
         }
         for (String part : revision.split("/", -1)) {
