@@ -1,5 +1,6 @@
 package bertj.tools;
 
+import bertj.loader.Sizes;
 import bertj.loader.hub.HubCache;
 import bertj.loader.hub.HubSettings;
 import java.io.IOException;
@@ -16,8 +17,8 @@ import picocli.CommandLine.Command;
 
 /** {@code bertj cache}: what the Hugging Face cache and bertj's own cache hold, with sizes. */
 @Command(name = "cache", description = {
-        "List the models in the Hugging Face cache (HF_HUB_CACHE) with their sizes and revisions,",
-        "and what bertj's own cache holds (the converted default model, packed weights)."})
+        "List the models in the Hugging Face cache with their sizes and revisions, and",
+        "what bertj's own cache holds (the converted default model, packed weights)."})
 final class CacheCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
@@ -29,14 +30,14 @@ final class CacheCommand extends CliCommand {
         rows.add(List.of("MODEL", "SIZE", "FILES", "REVISIONS"));
         long total = 0;
         for (HubCache.Entry e : entries) {
-            String size = InspectCommand.bytes(e.bytes()) + (e.incompleteBytes() > 0
-                    ? " (+" + InspectCommand.bytes(e.incompleteBytes()) + " incomplete)" : "");
+            String size = Sizes.decimal(e.bytes()) + (e.incompleteBytes() > 0
+                    ? " (+" + Sizes.decimal(e.incompleteBytes()) + " incomplete)" : "");
             rows.add(List.of(e.repo(), size, Integer.toString(e.blobs()), revisions(e.refs(), e.snapshots())));
             total += e.bytes() + e.incompleteBytes();
         }
         if (entries.isEmpty()) out.println("(empty)");
         else table(out, rows);
-        if (!entries.isEmpty()) out.println("total: " + entries.size() + (entries.size() == 1 ? " model, " : " models, ") + InspectCommand.bytes(total));
+        if (!entries.isEmpty()) out.println("total: " + entries.size() + (entries.size() == 1 ? " model, " : " models, ") + Sizes.decimal(total));
 
         Path own = DefaultModel.cacheRoot();
         out.println();
@@ -47,7 +48,7 @@ final class CacheCommand extends CliCommand {
             try (Stream<Path> children = Files.list(dir)) {
                 for (Path p : children.sorted().toList()) {
                     if (p.getFileName().toString().startsWith(".")) continue;
-                    ownRows.add(List.of(own.relativize(p).toString(), InspectCommand.bytes(size(p))));
+                    ownRows.add(List.of(own.relativize(p).toString(), Sizes.decimal(size(p))));
                 }
             }
         }

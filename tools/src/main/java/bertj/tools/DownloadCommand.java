@@ -11,8 +11,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code bertj download MODEL [--revision R]}: fetches a Hub model into the Hugging Face cache and prints its snapshot. */
 @Command(name = "download", description = {
-        "Fetch a Hugging Face model into the Hugging Face cache, without running it, and print its snapshot directory.",
-        "Fetches what bertj reads: config.json, the safetensors weights, the tokenizer and sentence-transformers files."})
+        "Fetch a Hugging Face model into the Hugging Face cache, without running it, and",
+        "print its snapshot directory. Fetches what bertj reads: config.json, the",
+        "safetensors weights, the tokenizer and sentence-transformers files."})
 final class DownloadCommand extends CliCommand {
     @Parameters(paramLabel = "MODEL", description = "A Hugging Face model name: org/name, or name, optionally @revision.")
     String model;

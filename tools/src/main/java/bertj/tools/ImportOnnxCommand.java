@@ -21,8 +21,8 @@ import picocli.CommandLine.TypeConversionException;
  * Hugging Face model directory, converted as the default model is ({@link OnnxToHuggingFace}).
  */
 @Command(name = "import-onnx", description = {
-        "Convert a BERT encoder exported to ONNX (float weights, as torch.onnx.export or optimum write it) into a",
-        "Hugging Face model directory: config.json read off the graph, model.safetensors, and the tokenizer files."})
+        "Convert a BERT encoder exported to ONNX (float weights) into a Hugging Face model",
+        "directory: config.json read off the graph, model.safetensors, the tokenizer files."})
 final class ImportOnnxCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "FILE.onnx", description = "The ONNX export.")
     Path onnx;

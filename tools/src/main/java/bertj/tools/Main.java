@@ -32,8 +32,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "bertj", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Hand-optimized CPU inference for BERT encoders.",
         synopsisSubcommandLabel = "COMMAND",
-        footer = {"", "MODEL is a model directory, a Hugging Face model name (org/name[@revision], fetched into the Hugging Face",
-                "cache) or 'default' (sentence-transformers/all-MiniLM-L6-v2).",
+        footer = {"", "MODEL is a model directory, a Hugging Face model name (org/name[@revision], fetched",
+                "into the Hugging Face cache) or 'default' (sentence-transformers/all-MiniLM-L6-v2).",
                 "Run 'bertj COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** The subcommands, in the order --help lists them. A new command is a CliCommand subclass added here. */

@@ -100,6 +100,11 @@ class ImportOnnxTest {
                 for (List<String> pair : OnnxRuntimeParityTest.PAIRS) {
                     sequences.add(bert.tokenizer().encode(pair.get(0), pair.get(1), EncodeOptions.DEFAULT));
                 }
+                List<String> texts = OnnxRuntimeParityTest.TEXTS;
+                float[][] embeddings = new float[texts.size()][];
+                // the long last text on its own: batched with the others, it would pad them all to its length
+                System.arraycopy(bert.embed(texts.subList(0, texts.size() - 1)), 0, embeddings, 0, texts.size() - 1);
+                embeddings[texts.size() - 1] = bert.embed(texts.getLast());
                 double maxDiff = 0, minCosine = 1;
                 for (int s = 0; s < sequences.size(); s++) {
                     Encoding e = sequences.get(s);
@@ -107,11 +112,10 @@ class ImportOnnxTest {
                     float[][] ours = bert.model().forward(BertInput.padded(List.of(e.ids()), List.of(e.typeIds()),
                             bert.tokenizer().padTokenId())).lastHiddenState()[0];
                     for (int t = 0; t < ort.length; t++) maxDiff = Math.max(maxDiff, OnnxRuntimeParityTest.maxAbsDiff(ort[t], ours[t]));
-                    if (s < OnnxRuntimeParityTest.TEXTS.size()) {
+                    if (s < texts.size()) {
                         int[] mask = new int[ort.length];
                         Arrays.fill(mask, 1);
-                        float[] expected = Pooling.normalize(mode.pool(ort, mask));
-                        minCosine = Math.min(minCosine, Pooling.cosine(expected, bert.embed(OnnxRuntimeParityTest.TEXTS.get(s))));
+                        minCosine = Math.min(minCosine, Pooling.cosine(Pooling.normalize(mode.pool(ort, mask)), embeddings[s]));
                     }
                 }
                 System.out.printf("[parity] import-onnx %s vs ONNX Runtime, %d sequences one at a time: last_hidden_state max abs"

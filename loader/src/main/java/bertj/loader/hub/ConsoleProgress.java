@@ -1,5 +1,6 @@
 package bertj.loader.hub;
 
+import bertj.loader.Sizes;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -40,7 +41,7 @@ final class ConsoleProgress implements DownloadProgress {
             startBytes = done;
             lastDrawNanos = 0;
             if (!terminal && (total >= ANNOUNCED_BYTES || done > 0)) { // small files get their one line when done
-                out.println("bertj: downloading " + name + " (" + bytes(total) + (done > 0 ? ", resuming at " + bytes(done) : "") + ")");
+                out.println("bertj: downloading " + name + " (" + Sizes.decimal(total) + (done > 0 ? ", resuming at " + Sizes.decimal(done) : "") + ")");
                 out.flush();
             }
         }
@@ -58,7 +59,7 @@ final class ConsoleProgress implements DownloadProgress {
             startNanos = now;
             startBytes = total;
         }
-        String line = "bertj: " + name + "  " + bytes(total) + "  " + rate(total - startBytes, now - startNanos) + "  done";
+        String line = "bertj: " + name + "  " + Sizes.decimal(total) + "  " + rate(total - startBytes, now - startNanos) + "  done";
         if (terminal) {
             draw(line + "\n");
         } else {
@@ -86,7 +87,7 @@ final class ConsoleProgress implements DownloadProgress {
             double seconds = (total - done) * (elapsed / 1e9) / moved;
             eta = "  ETA " + duration(seconds);
         }
-        return "bertj: " + file + "  " + bytes(done) + " / " + bytes(total) + "  " + rate(moved, elapsed) + eta;
+        return "bertj: " + file + "  " + Sizes.decimal(done) + " / " + Sizes.decimal(total) + "  " + rate(moved, elapsed) + eta;
     }
 
     private void draw(String text) {
@@ -99,7 +100,7 @@ final class ConsoleProgress implements DownloadProgress {
 
     private static String rate(long moved, long nanos) {
         if (nanos <= 0 || moved <= 0) return "-";
-        return bytes(Math.round(moved / (nanos / 1e9))) + "/s";
+        return Sizes.decimal(Math.round(moved / (nanos / 1e9))) + "/s";
     }
 
     static String duration(double seconds) {
@@ -107,18 +108,5 @@ final class ConsoleProgress implements DownloadProgress {
         if (s < 60) return s + " s";
         if (s < 3600) return String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
         return String.format(Locale.ROOT, "%d h %02d min", s / 3600, s % 3600 / 60);
-    }
-
-    /** Decimal units, as the Hub shows sizes. */
-    static String bytes(long n) {
-        if (n < 1000) return n + " B";
-        String[] units = {"kB", "MB", "GB", "TB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }

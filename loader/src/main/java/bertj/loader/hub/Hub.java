@@ -206,11 +206,7 @@ public final class Hub {
         }
 
         private Optional<Path> fromCache(String file, boolean required) {
-            if (commit == null) {
-                commit = cache.commit(model).orElseThrow(() -> new HubException(Reason.NOT_CACHED, offline + ", and "
-                        + model + " is not in the cache " + cache.root() + " (no " + cache.ref(model) + "); fetch it once"
-                        + " online, e.g. with `bertj download " + model + "`"));
-            }
+            if (commit == null) commit = cachedCommit();
             Path pointer = cache.snapshotFile(model, commit, file);
             if (Files.exists(pointer)) return Optional.of(pointer);
             if (!required) return Optional.empty();
@@ -224,8 +220,16 @@ public final class Hub {
                     + " has no " + file + ": " + why);
         }
 
+        private String cachedCommit() {
+            return cache.commit(model).orElseThrow(() -> new HubException(Reason.NOT_CACHED, offline + ", and "
+                    + model + " is not in the cache " + cache.root() + " (no " + cache.ref(model) + "); fetch it once"
+                    + " online, e.g. with `bertj download " + model + "`"));
+        }
+
+        /** From now on, the cache only: said once, if the cache has the model at all. */
         private void goOffline(HubException e) {
             offline = e.getMessage();
+            if (commit == null) commit = cachedCommit();
             progress.warn(redact(offline) + "; answering from the cache " + cache.root());
         }
 

@@ -25,29 +25,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The Hub's errors and a flaky network: each ends in the model, or in a clear error and a cache a later run trusts. */
-class HubFaultTest {
+class HubFaultTest extends WithFakeHub {
     static final String TOKEN = "hf_SecretTokenThatMustNeverBeShown";
     static final int SIZE = 300_000;
 
-    FakeHub hub;
-    @TempDir
-    Path cache;
-
-    @BeforeEach
-    void start() throws IOException {
-        hub = FakeHub.start();
-    }
-
-    @AfterEach
-    void stop() {
-        hub.close();
-    }
 
     private Path fetch(HubSettings settings, String model) {
         return new Hub(settings, DownloadProgress.SILENT).snapshot(ModelName.parse(model));
@@ -168,7 +152,7 @@ class HubFaultTest {
         hub.dropAfter("model.safetensors", 100_000, 1);
         assertSameFiles(files, fetch(settings(hub, cache), "org/tiny"));
         // the second request asks for the rest: from what arrived (the kernel may drop what was in flight at the close)
-        List<String> ranges = hub.requests().stream().filter(r -> r.host().equals(FakeHub.CDN)).map(r -> String.valueOf(r.range())).toList();
+        List<String> ranges = cdnRanges();
         assertEquals(2, ranges.size(), ranges.toString());
         assertEquals("null", ranges.getFirst());
         long resumedAt = Long.parseLong(ranges.getLast().replaceAll("bytes=(\\d+)-", "$1"));
@@ -194,7 +178,7 @@ class HubFaultTest {
 
         hub.clearRequests();
         assertSameFiles(files, fetch(settings(hub, cache), "org/tiny"));
-        assertEquals(List.of("bytes=" + kept + "-"), hub.requests().stream().filter(r -> r.host().equals(FakeHub.CDN)).map(FakeHub.Request::range).toList());
+        assertEquals(List.of("bytes=" + kept + "-"), cdnRanges());
         assertEquals(List.of(), cached(".incomplete"));
     }
 
@@ -242,7 +226,7 @@ class HubFaultTest {
         hub.stall("model.safetensors", 64_000, 5_000, 1);
         HubSettings s = settings(hub, cache).withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300));
         assertSameFiles(files, fetch(s, "org/tiny"));
-        List<String> ranges = hub.requests().stream().filter(r -> r.host().equals(FakeHub.CDN)).map(r -> String.valueOf(r.range())).toList();
+        List<String> ranges = cdnRanges();
         assertEquals(2, ranges.size(), ranges.toString());
         assertTrue(ranges.getLast().matches("bytes=\\d+-"), ranges.toString());
     }

@@ -22,31 +22,15 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Fetching models from a fake Hub into a cache laid out as huggingface_hub lays it out, and reading it back. */
-class HubTest {
+class HubTest extends WithFakeHub {
     /** What bertj fetches of {@link HubFixtures#sentenceTransformersRepo()}, and what it learns is absent. */
     static final List<String> FETCHED = List.of("config.json", "model.safetensors", "tokenizer_config.json", "modules.json",
             "sentence_bert_config.json", "1_Pooling/config.json");
     static final List<String> ABSENT = List.of("tokenizer.json", "vocab.txt", "special_tokens_map.json", "added_tokens.json");
 
-    FakeHub hub;
-    @TempDir
-    Path cache;
-
-    @BeforeEach
-    void start() throws IOException {
-        hub = FakeHub.start();
-    }
-
-    @AfterEach
-    void stop() {
-        hub.close();
-    }
 
     @Test
     void writesTheCacheTreeExactlyAsHuggingFaceHubDoes() throws IOException {
