@@ -128,7 +128,7 @@ public final class BenchMain {
                     + "sequence classifier), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
                     + "each with --help."})
     static final class SideBySideCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
+        @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
         String model;
 
         @Option(names = "--seq", split = ",", paramLabel = "S", defaultValue = "8,32,128,512",

@@ -74,6 +74,15 @@ public final class Bert implements AutoCloseable {
         this.maxLength = Math.min(limit, dir.maxSeqLength().orElse(limit));
     }
 
+    /**
+     * Loads a model directory, or a Hugging Face Hub model by name ({@code org/name[@revision]}), fetched into the
+     * shared Hugging Face cache when not there yet (see {@link bertj.loader.hub.Hub#locate}); an existing local
+     * path always wins. Runs on one thread per core.
+     */
+    public static Bert load(String model) {
+        return of(BertModel.load(model));
+    }
+
     /** Loads a model directory, running on one thread per core. */
     public static Bert load(Path directory) {
         return load(directory, () -> BertModel.load(directory));

@@ -4,6 +4,7 @@ import bertj.kernels.ThreadPool;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
+import bertj.loader.hub.Hub;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -79,6 +80,14 @@ public final class BertModel implements AutoCloseable {
             weightsArena.close();
             throw e;
         }
+    }
+
+    /**
+     * Loads a model directory, or a Hugging Face Hub model by name ({@code org/name[@revision]}), fetched into the
+     * shared Hugging Face cache when not there yet (see {@link Hub#locate}); an existing local path always wins.
+     */
+    public static BertModel load(String model) {
+        return load(Hub.locate(model));
     }
 
     /** Loads a Hugging Face model directory with a thread pool of its own, one thread per core. */

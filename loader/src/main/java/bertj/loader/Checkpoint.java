@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The weights of a model: one safetensors file, or the shards listed by a
@@ -65,13 +67,40 @@ public final class Checkpoint implements AutoCloseable {
         return new Checkpoint(file, List.of(st), owners);
     }
 
-    private static Checkpoint openSharded(Path index) {
-        JsonNode root = Json.readObject(index);
-        JsonNode weightMap = root.path("weight_map");
+    /**
+     * The shard files a {@code model.safetensors.index.json} names, each once, in the order it first names them;
+     * neither opened nor checked to exist.
+     *
+     * @throws ModelFormatException if the index is malformed, empty, or names a shard with something not a string
+     */
+    public static List<String> shardFiles(Path index) {
+        Set<String> files = new LinkedHashSet<>();
+        for (Map.Entry<String, JsonNode> e : weightMap(index).properties()) {
+            files.add(shardName(index, e.getKey(), e.getValue()));
+        }
+        if (files.isEmpty()) throw new ModelFormatException(index + ": \"weight_map\" is empty");
+        return List.copyOf(files);
+    }
+
+    private static JsonNode weightMap(Path index) {
+        JsonNode weightMap = Json.readObject(index).path("weight_map");
         if (!weightMap.isObject()) {
             throw new ModelFormatException(index + ": \"weight_map\" must be an object of tensor name to shard file, found "
                     + Json.kind(weightMap));
         }
+        return weightMap;
+    }
+
+    private static String shardName(Path index, String tensor, JsonNode value) {
+        if (!value.isTextual()) {
+            throw new ModelFormatException(index + ": weight_map entry for \"" + tensor
+                    + "\" must be a file name, found " + Json.kind(value));
+        }
+        return value.textValue();
+    }
+
+    private static Checkpoint openSharded(Path index) {
+        JsonNode weightMap = weightMap(index);
         Path dir = index.toAbsolutePath().normalize().getParent();
         Map<Path, SafetensorsFile> shards = new LinkedHashMap<>();
         Map<String, SafetensorsFile> owners = new LinkedHashMap<>();
@@ -100,23 +129,20 @@ public final class Checkpoint implements AutoCloseable {
 
     /** The shard named by a weight_map entry, which must be a file inside the index's directory. */
     private static Path shardPath(Path index, Path dir, String tensor, JsonNode value) {
-        if (!value.isTextual()) {
-            throw new ModelFormatException(index + ": weight_map entry for \"" + tensor
-                    + "\" must be a file name, found " + Json.kind(value));
-        }
+        String name = shardName(index, tensor, value);
         Path shard;
         try {
-            shard = dir.resolve(value.textValue()).normalize();
+            shard = dir.resolve(name).normalize();
         } catch (InvalidPathException ex) {
             throw new ModelFormatException(index + ": weight_map entry for \"" + tensor + "\": invalid file name \""
-                    + value.textValue() + "\"");
+                    + name + "\"");
         }
         if (!shard.startsWith(dir) || shard.equals(dir)) {
             throw new ModelFormatException(index + ": weight_map entry for \"" + tensor + "\" points outside the "
-                    + "model directory: \"" + value.textValue() + "\"");
+                    + "model directory: \"" + name + "\"");
         }
         if (!Files.isRegularFile(shard)) {
-            throw new ModelFormatException(index + ": shard \"" + value.textValue() + "\" (for tensor \"" + tensor
+            throw new ModelFormatException(index + ": shard \"" + name + "\" (for tensor \"" + tensor
                     + "\") does not exist");
         }
         return shard;

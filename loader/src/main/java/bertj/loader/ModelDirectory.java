@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -118,24 +119,48 @@ public final class ModelDirectory implements AutoCloseable {
         Optional<Path> modulesFile = modulesJson();
         if (modulesFile.isEmpty()) return Optional.empty();
         Path modules = modulesFile.get();
-        JsonNode root = Json.parse(readString(modules), modules.toString());
-        if (!root.isArray()) throw new ModelFormatException(modules + ": expected a JSON array of modules, found " + Json.kind(root));
         String poolingPath = null;
         boolean normalize = false;
-        for (JsonNode module : root) {
-            String type = text(modules, module, "type");
-            String path = text(modules, module, "path");
-            switch (type) {
+        for (Module module : modules(modules)) {
+            switch (module.type()) {
                 case ST_TRANSFORMER -> { }
-                case ST_POOLING -> poolingPath = path;
+                case ST_POOLING -> poolingPath = module.path();
                 case ST_NORMALIZE -> normalize = true;
-                default -> throw new ModelFormatException(modules + ": module \"" + path + "\" has type " + type
+                default -> throw new ModelFormatException(modules + ": module \"" + module.path() + "\" has type " + module.type()
                         + ", which bertj does not support (only " + String.join(", ", List.of(ST_TRANSFORMER,
                         ST_POOLING, ST_NORMALIZE)) + ")");
             }
         }
         if (poolingPath == null) return Optional.empty();
         return Optional.of(new PoolingConfig(poolingMode(modules, poolingPath), normalize));
+    }
+
+    /**
+     * The files of a sentence-transformers pipeline that bertj reads besides modules.json: the Pooling module's
+     * {@code config.json}, as a path relative to the model directory (not checked to stay inside it).
+     *
+     * @throws ModelFormatException if modules.json is malformed
+     */
+    public static List<String> pipelineFiles(Path modulesJson) {
+        List<String> files = new ArrayList<>();
+        for (Module module : modules(modulesJson)) {
+            if (!module.type().equals(ST_POOLING)) continue;
+            String dir = module.path().replaceAll("/+$", "");
+            files.add(dir.isEmpty() ? CONFIG : dir + "/" + CONFIG);
+        }
+        return files;
+    }
+
+    /** One entry of modules.json. */
+    private record Module(String type, String path) {
+    }
+
+    private static List<Module> modules(Path modules) {
+        JsonNode root = Json.parse(readString(modules), modules.toString());
+        if (!root.isArray()) throw new ModelFormatException(modules + ": expected a JSON array of modules, found " + Json.kind(root));
+        List<Module> out = new ArrayList<>();
+        for (JsonNode module : root) out.add(new Module(text(modules, module, "type"), text(modules, module, "path")));
+        return out;
     }
 
     private PoolingConfig.Mode poolingMode(Path modules, String modulePath) {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "classify", description = "Classify a text, or a text pair (NLI), with a sequence classification model.")
 final class ClassifyCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Parameters(index = "1", paramLabel = "TEXT", description = "The text to classify (the premise for NLI).")

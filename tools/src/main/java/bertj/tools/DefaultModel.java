@@ -3,6 +3,8 @@ package bertj.tools;
 import bertj.engine.CacheDirectory;
 import bertj.loader.ModelDirectory;
 import bertj.loader.ModelFormatException;
+import bertj.loader.hub.Hub;
+import bertj.loader.hub.ModelName;
 import bertj.tools.onnx.OnnxToHuggingFace;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,22 +57,30 @@ public final class DefaultModel {
     private DefaultModel() {
     }
 
+    /** How the CLI describes a MODEL argument. */
+    public static final String MODEL_HELP = "A model directory, a Hugging Face model name (org/name[@revision]), or 'default'.";
+    private static final String GIVE = "give a model directory, a Hugging Face model name such as org/name, or \"default\"";
+
     /**
-     * A model argument as the CLI takes it: {@code default} (converted on first use) or a model directory.
+     * A model argument as the CLI takes it: {@code default} (converted on first use), a model directory (which
+     * wins when it exists), or a Hugging Face model name, fetched into the Hugging Face cache (see {@link Hub}).
      *
      * @throws ModelFormatException if the directory does not exist or has no config.json
+     * @throws bertj.loader.hub.HubException if the named model cannot be fetched
      */
     public static Path resolveModel(String arg) {
         if (arg.equals("default")) return ensureConverted();
-        if (arg.isBlank()) throw new IllegalArgumentException("MODEL is empty: give a Hugging Face model directory or \"default\"");
+        if (arg.isBlank()) throw new IllegalArgumentException("MODEL is empty: " + GIVE);
         Path dir;
         try {
             dir = Path.of(arg);
         } catch (InvalidPathException e) {
+            if (ModelName.isValid(arg)) return Hub.locate(arg);
             throw new IllegalArgumentException("invalid model path \"" + arg + "\": " + e.getReason());
         }
         if (!Files.exists(dir)) {
-            throw new ModelFormatException(arg + ": no such model directory (give a Hugging Face model directory or \"default\")");
+            if (ModelName.isValid(arg)) return Hub.locate(arg);
+            throw new ModelFormatException(arg + ": no such model directory (" + GIVE + ")");
         }
         if (!Files.isDirectory(dir)) throw new ModelFormatException(arg + ": not a directory (expected a Hugging Face model directory)");
         if (!Files.isRegularFile(dir.resolve(ModelDirectory.CONFIG))) {
@@ -225,7 +235,7 @@ public final class DefaultModel {
         }
     }
 
-    private static void deleteQuietly(Path root) {
+    static void deleteQuietly(Path root) {
         if (!Files.exists(root)) return;
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

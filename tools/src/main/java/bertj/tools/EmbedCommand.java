@@ -33,7 +33,7 @@ public final class EmbedCommand extends CliCommand {
      */
     public static final int WINDOW = 256;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "TEXT", description = "Texts to embed (else JSON Lines on stdin).")

@@ -30,7 +30,7 @@ import picocli.CommandLine.Parameters;
         "Writes tokens, last_hidden_state, pooler_output (and hidden_states) per line, floats in full precision;",
         "an input longer than max_position_embeddings is an error unless truncation is asked."})
 final class EncodeCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Option(names = "--all-layers", description = "Also write hidden_states: the embedding output and every layer's output.")

@@ -3,10 +3,10 @@ package bertj.tools;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.Checkpoint;
 import bertj.loader.ModelDirectory;
+import bertj.loader.Sizes;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect",
         description = "Print a model's architecture as PyTorch prints it, its parameter count and weight files.")
 final class InspectCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Override
@@ -39,24 +39,11 @@ final class InspectCommand extends CliCommand {
             }
             Checkpoint files = weights.checkpoint();
             for (Path f : files.files()) {
-                out.println("file: " + f.getFileName() + " (" + bytes(Files.size(f)) + ")");
+                out.println("file: " + f.getFileName() + " (" + Sizes.decimal(Files.size(f)) + ")");
             }
             files.dtypeSummary().values().forEach(s -> out.println("dtype: " + s.dtype() + ": " + s.tensors()
-                    + " tensors, " + s.elements() + " values (" + bytes(s.bytes()) + ")"));
+                    + " tensors, " + s.elements() + " values (" + Sizes.decimal(s.bytes()) + ")"));
         }
         return Main.OK;
-    }
-
-    /** Decimal units, as the Hugging Face Hub shows file sizes. */
-    static String bytes(long n) {
-        if (n < 1000) return n + " B";
-        String[] units = {"kB", "MB", "GB", "TB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1000 && u < units.length - 1) {
-            v /= 1000;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }

@@ -32,13 +32,15 @@ import picocli.CommandLine.Spec;
 @Command(name = "bertj", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Hand-optimized CPU inference for BERT encoders.",
         synopsisSubcommandLabel = "COMMAND",
-        footer = {"", "MODEL is a Hugging Face model directory or 'default' (sentence-transformers/all-MiniLM-L6-v2).",
+        footer = {"", "MODEL is a model directory, a Hugging Face model name (org/name[@revision], fetched",
+                "into the Hugging Face cache) or 'default' (sentence-transformers/all-MiniLM-L6-v2).",
                 "Run 'bertj COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     /** The subcommands, in the order --help lists them. A new command is a CliCommand subclass added here. */
     static final List<Class<? extends CliCommand>> COMMANDS = List.of(DemoCommand.class, InspectCommand.class,
             TokenizeCommand.class, EncodeCommand.class, EmbedCommand.class, SimilarityCommand.class, ClassifyCommand.class,
-            NerCommand.class, QaCommand.class, ExportOnnxCommand.class, RandomModelCommand.class);
+            NerCommand.class, QaCommand.class, DownloadCommand.class, CacheCommand.class, ImportOnnxCommand.class,
+            ExportOnnxCommand.class, RandomModelCommand.class);
 
     static final int OK = 0, ERROR = 1, USAGE = 2;
 

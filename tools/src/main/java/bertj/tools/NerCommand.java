@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "ner", description = "Named entities in a text, with a token classification model.")
 final class NerCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Parameters(index = "1", paramLabel = "TEXT", description = "The text to find entities in.")

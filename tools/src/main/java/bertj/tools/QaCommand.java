@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "qa", description = "Extract the answer to a question from a context, with a question answering model.")
 final class QaCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Option(names = "--question", required = true, paramLabel = "Q", description = "The question.")

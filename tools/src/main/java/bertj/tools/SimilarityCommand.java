@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "similarity", description = "Print the cosine similarity of the embeddings of two texts.")
 final class SimilarityCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Parameters(index = "1", paramLabel = "TEXT_A", description = "The first text.")

@@ -37,7 +37,7 @@ import picocli.CommandLine.TypeConversionException;
         "Tokenize JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}) into ids, tokens, type ids, masks and offsets.",
         "Without options the tokenizer's saved settings apply (for 'default': truncation and padding to 128)."})
 final class TokenizeCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = "A Hugging Face model directory, or 'default'.")
+    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Option(names = "--max-length", paramLabel = "N", description = "Length to truncate (or pad) to, special tokens included.")

@@ -68,7 +68,7 @@ class DefaultModelTest {
 
     @Test
     void modelArgumentsMustBeModelDirectories() throws IOException {
-        assertEquals(temp.resolve("nope") + ": no such model directory (give a Hugging Face model directory or \"default\")",
+        assertEquals(temp.resolve("nope") + ": no such model directory (give a model directory, a Hugging Face model name such as org/name, or \"default\")",
                 assertThrows(ModelFormatException.class, () -> DefaultModel.resolveModel(temp.resolve("nope").toString())).getMessage());
         Path file = Files.createFile(temp.resolve("file"));
         assertEquals(file + ": not a directory (expected a Hugging Face model directory)",

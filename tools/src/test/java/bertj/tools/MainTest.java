@@ -158,9 +158,9 @@ class MainTest {
         assertEquals(1, r.err().lines().count(), r.err());
 
         Run missing = run("", "inspect", dir.resolve("missing").toString());
-        assertEquals("bertj: " + dir.resolve("missing") + ": no such model directory (give a Hugging Face model directory or \"default\")\n",
+        assertEquals("bertj: " + dir.resolve("missing") + ": no such model directory (give a model directory, a Hugging Face model name such as org/name, or \"default\")\n",
                 missing.err());
-        assertEquals("bertj: MODEL is empty: give a Hugging Face model directory or \"default\"\n", run("", "inspect", "").err());
+        assertEquals("bertj: MODEL is empty: give a model directory, a Hugging Face model name such as org/name, or \"default\"\n", run("", "inspect", "").err());
 
         Run debug = run("", "inspect", "--debug", dir.toString());
         assertEquals(1, debug.exitCode());

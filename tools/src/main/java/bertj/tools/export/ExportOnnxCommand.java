@@ -15,7 +15,7 @@ import java.util.Locale;
         description = "Write the model as a standard opset-17 ONNX graph, as torch.onnx.export would "
                 + "(inputs input_ids, attention_mask, token_type_ids; outputs last_hidden_state and pooler_output).")
 public final class ExportOnnxCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
     @Parameters(index = "1", paramLabel = "OUT.onnx", description = "The ONNX file to write (replaced if it exists).")

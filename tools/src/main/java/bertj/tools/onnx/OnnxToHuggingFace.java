@@ -115,6 +115,7 @@ public final class OnnxToHuggingFace {
      * @param padTokenId the tokenizer's [PAD] id (the graph does not show it)
      */
     public static Plan plan(OnnxGraph graph, String source, int padTokenId) {
+        requireFloatLayers(graph, source);
         Map<String, Mapping> tensors = new TreeMap<>();
         Map<String, String> linearOutputs = new HashMap<>(); // module path -> value after its bias
         Set<String> consumed = new HashSet<>(); // initializers mapped as a linear layer's weight or bias
@@ -144,6 +145,29 @@ public final class OnnxToHuggingFace {
         }
         BertConfig config = new ConfigReader(graph, source, tensors, linearOutputs).read(padTokenId);
         return new Plan(config, List.copyOf(tensors.values()));
+    }
+
+    /** Operators that hold a layer's weights in a form with no float tensor to map: quantized or fused by ONNX Runtime. */
+    private static final Map<String, String> UNMAPPABLE = Map.ofEntries(
+            Map.entry("QuantizeLinear", "quantized"), Map.entry("DequantizeLinear", "quantized"),
+            Map.entry("DynamicQuantizeLinear", "quantized"), Map.entry("MatMulInteger", "quantized"),
+            Map.entry("QLinearMatMul", "quantized"), Map.entry("DynamicQuantizeMatMul", "quantized"),
+            Map.entry("MatMulIntegerToFloat", "quantized"), Map.entry("QGemm", "quantized"),
+            Map.entry("QAttention", "quantized"), Map.entry("QEmbedLayerNormalization", "quantized"),
+            Map.entry("MatMulNBits", "quantized"), Map.entry("Attention", "fused"),
+            Map.entry("MultiHeadAttention", "fused"), Map.entry("PackedAttention", "fused"),
+            Map.entry("EmbedLayerNormalization", "fused"));
+
+    /** Fails on the first node whose weights are not plain float initializers. */
+    private static void requireFloatLayers(OnnxGraph graph, String source) {
+        for (OnnxNode node : graph.nodes()) {
+            String kind = UNMAPPABLE.get(node.opType());
+            if (kind == null) continue;
+            throw new OnnxFormatException(source + ": node '" + node.name() + "' (" + node.opType() + ") is "
+                    + (kind.equals("quantized")
+                        ? "part of a quantized graph; the converter maps float weights only: convert the unquantized export"
+                        : "an ONNX Runtime fusion that packs several layers' weights; convert an export without graph optimisation"));
+        }
     }
 
     /** The checkpoint tensor for a mapping: the source bytes themselves, or a transposed copy in {@code arena}. */

@@ -136,7 +136,10 @@ final class ProtoReader {
             case VARINT -> readVarint();
             case FIXED64 -> { require(8); position += 8; }
             case FIXED32 -> { require(4); position += 4; }
-            case LENGTH_DELIMITED -> position += readLength();
+            case LENGTH_DELIMITED -> {
+                long length = readLength(); // before the +=, which would add it to the position before the length's own bytes
+                position += length;
+            }
             default -> throw error(position, "unsupported wire type " + wireType(tag));
         }
     }

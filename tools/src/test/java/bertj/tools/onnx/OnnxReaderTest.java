@@ -93,6 +93,20 @@ class OnnxReaderTest {
     }
 
     @Test
+    void skipsFieldsItHasNoUseFor() {
+        // value_info (13) and doc_string (10) between the fields it reads, with lengths of one and two varint bytes
+        Proto graph = new Proto()
+                .message(13, valueInfo("x", OnnxDataType.FLOAT, "batch", 4L))
+                .string(10, "d".repeat(300))
+                .message(1, node("Relu", "r", List.of("x"), List.of("y")))
+                .message(13, valueInfo("y", OnnxDataType.FLOAT, "batch", 4L))
+                .string(2, "after-skipped-fields");
+        OnnxGraph g = OnnxReader.parse(Proto.model(graph).toByteArray(), "skip.onnx").graph();
+        assertEquals("after-skipped-fields", g.name());
+        assertEquals(List.of("Relu"), g.nodes().stream().map(OnnxNode::opType).toList());
+    }
+
+    @Test
     void readsAMappedFile(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("small.onnx");
         Files.write(file, smallModel());

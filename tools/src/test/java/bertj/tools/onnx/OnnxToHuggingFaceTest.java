@@ -164,6 +164,16 @@ class OnnxToHuggingFaceTest {
     }
 
     @Test
+    void aQuantizedGraphIsRefusedAtItsFirstQuantizedNode() {
+        Proto g = oneLayerGraph()
+                .message(1, node("DynamicQuantizeLinear", "/encoder/layer.0/output/x_QuantizeLinear", List.of("h2"), List.of("q", "s", "z")))
+                .message(1, node("MatMulInteger", "/encoder/layer.0/output/dense/MatMul_quant", List.of("q", "w8", "z"), List.of("y")));
+        OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> plan(g));
+        assertEquals("test.onnx: node '/encoder/layer.0/output/x_QuantizeLinear' (DynamicQuantizeLinear) is part of a"
+                + " quantized graph; the converter maps float weights only: convert the unquantized export", e.getMessage());
+    }
+
+    @Test
     void aGraphWithoutEmbeddingsIsNotTakenForBert() {
         Proto g = new Proto().message(1, node("Relu", "r", List.of("x"), List.of("y")));
         OnnxFormatException e = assertThrows(OnnxFormatException.class, () -> plan(g));
