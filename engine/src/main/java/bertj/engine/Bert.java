@@ -8,6 +8,7 @@ import bertj.kernels.ThreadPool;
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
 import bertj.loader.PoolingConfig;
+import bertj.loader.hub.Hub;
 import bertj.tokenizer.BertTokenizer;
 import bertj.tokenizer.EncodeOptions;
 import bertj.tokenizer.Encoding;
@@ -80,7 +81,7 @@ public final class Bert implements AutoCloseable {
      * path always wins. Runs on one thread per core.
      */
     public static Bert load(String model) {
-        return of(BertModel.load(model));
+        return load(Hub.locate(model));
     }
 
     /** Loads a model directory, running on one thread per core. */

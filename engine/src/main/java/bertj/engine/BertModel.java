@@ -156,7 +156,7 @@ public final class BertModel implements AutoCloseable {
         checkInput(sequences, input.seqLen());
         int batch = input.batch(), seqLen = input.seqLen(), hidden = config.hiddenSize();
         long probsFloats = attentions ? (long) batch * config.numAttentionHeads() * seqLen * seqLen : 0;
-        Workspace ws = acquire(sequences, probsFloats);
+        Workspace ws = acquire(sequences, probsFloats, batch + " x " + seqLen + " tokens");
         // A shared arena's close() synchronises with every thread: only pay it when probabilities are asked for.
         Arena probsArena = attentions ? Arena.ofShared() : null;
         try {
@@ -207,7 +207,7 @@ public final class BertModel implements AutoCloseable {
     public void forward(PackedInput input, SequenceOutput output) {
         Sequences sequences = Sequences.of(input);
         checkInput(sequences, sequences.longest());
-        Workspace ws = acquire(sequences, 0);
+        Workspace ws = acquire(sequences, 0, sequences.count() + " sequences of " + sequences.tokens() + " tokens in all");
         try {
             embeddings(sequences, ws);
             Ops kernels = opsFor(sequences);
@@ -246,11 +246,11 @@ public final class BertModel implements AutoCloseable {
     }
 
     /** Enters the call guard and takes a workspace for the sequences, refusing one over the working-memory cap. */
-    private Workspace acquire(Sequences sequences, long probsFloats) {
+    private Workspace acquire(Sequences sequences, long probsFloats, String batchShape) {
         int tokens = sequences.tokens(), batch = sequences.count();
         long bytes = Workspace.bytesFor(tokens, batch, config.hiddenSize(), config.intermediateSize()) + probsFloats * Float.BYTES;
         if (bytes > maxWorkspaceBytes) {
-            throw new IllegalArgumentException("batch of " + batch + " sequences, " + tokens + " tokens, needs " + (bytes >> 20)
+            throw new IllegalArgumentException("batch of " + batchShape + " needs " + (bytes >> 20)
                     + " MiB of working memory, over the cap of " + (maxWorkspaceBytes >> 20) + " MiB; split the batch");
         }
         guard.enter();

@@ -13,10 +13,11 @@ import jdk.incubator.vector.FloatVector;
  * {@code out = concat_h softmax(Q_h K_h^T / sqrt(d) + mask) V_h}, as Hugging Face's {@code BertSelfAttention}
  * (no dropout: inference).
  *
- * <p>Layout. {@code qkv} is {@code [batch * seqLen, 3 * hidden]} with each row {@code [Q | K | V]}, and
- * head h owning columns {@code h*d .. (h+1)*d} of each part. One task per (sequence, head) copies that
- * head's Q (row-major), K^T and V (as {@link #WIDTH}-wide panels) into per-thread heap scratch:
- * {@code O(seqLen * d)} floats, small next to the {@code O(seqLen^2 * d)} products. Then, per tile of
+ * <p>Layout. {@code qkv} is {@code [tokens, 3 * hidden]} with each row {@code [Q | K | V]}, and head h
+ * owning columns {@code h*d .. (h+1)*d} of each part; a sequence is a run of rows. One task per sequence
+ * and group of heads copies the group's columns of the sequence's rows into per-thread heap scratch, then
+ * for each head lays out K^T and V as {@link #WIDTH}-wide panels: {@code O(seqLen * d)} floats, small next
+ * to the {@code O(seqLen^2 * d)} products. Then, per tile of
  * {@link #ROWS} queries, it computes the tile's scores, their softmax and the tile's output, all in a
  * ROWS x seqLen heap array that stays in L1: the seqLen x seqLen matrix is never materialised. Everything
  * the inner loops read is a heap array, where C2 hoists the bounds checks out of the loop.
@@ -35,25 +36,23 @@ public final class Attention {
 
     /** Per-thread buffers, reused across calls and grown when needed. */
     private static final class Scratch {
-        float[] queries = new float[0];      // [seqLen rounded up to ROWS][d], padding rows zero
+        float[] staged = new float[0];       // a group of heads' Q [tiledRows][width], K and V [seqLen][width]
         float[] keyPanels = new float[0];    // [key panel][c][WIDTH]
         float[] valuePanels = new float[0];  // [column panel][j][WIDTH]
         float[] scores = new float[0];       // [ROWS][seqLen rounded up to WIDTH]: scores, then probabilities
         float[] mask = new float[0];         // [seqLen]
-        float[] key = new float[0];          // [d]
         float[] probabilities = new float[0]; // [seqLen], one row of probabilities when they are asked for
         final float[] inverseSums = new float[ROWS];
         final float[] tileOut = new float[ROWS * WIDTH];   // one output tile before its scaling
 
-        void ensure(int seqLen, int headSize) {
+        void ensure(int seqLen, int headSize, int width) {
             int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
             int valuePanelCount = (headSize + WIDTH - 1) / WIDTH;
-            queries = grow(queries, (seqLen + ROWS) * headSize);
+            staged = grow(staged, (3 * seqLen + ROWS) * width);
             keyPanels = grow(keyPanels, keyPanelCount * WIDTH * headSize);
             valuePanels = grow(valuePanels, valuePanelCount * WIDTH * seqLen);
             scores = grow(scores, ROWS * keyPanelCount * WIDTH);
             mask = grow(mask, seqLen);
-            key = grow(key, headSize);
             probabilities = grow(probabilities, seqLen);
         }
 
@@ -129,48 +128,85 @@ public final class Attention {
                 pool.requireAccessible("probsOrNull", probsOrNull);
             }
         }
-        pool.parallelFor((starts.length - 1) * heads, task -> {
-            int s = task / heads, h = task % heads;
-            head(qkv, starts[s], starts[s + 1] - starts[s], keys[s], h, heads, headSize, additiveMask, out,
-                    probsOrNull, probsStarts[s] + (long) h * (starts[s + 1] - starts[s]) * (starts[s + 1] - starts[s]));
+        int count = starts.length - 1;
+        int groups = headGroups(count, heads, pool.threads());
+        int perGroup = heads / groups;
+        pool.parallelFor(count * groups, task -> {
+            int s = task / groups, h0 = task % groups * perGroup;
+            heads(qkv, starts[s], starts[s + 1] - starts[s], keys[s], h0, h0 + perGroup, heads, headSize,
+                    additiveMask, out, probsOrNull, probsStarts[s]);
         });
     }
 
-    /** One head of the sequence of {@code seqLen} rows from row {@code first}, attending its first {@code keys}. */
-    private static void head(MemorySegment qkv, int first, int seqLen, int keys, int h, int heads, int d,
+    /**
+     * Into how many groups each sequence's heads are split, one task per (sequence, group): as few as give the
+     * pool at least two tasks per thread. A task reads its heads' columns of each row in one run, so that a
+     * sequence's rows are read once, in order, rather than once per head at a stride of 3 x hidden floats
+     * (one head's reads missed the caches row after row: half of attention's time at 128 tokens).
+     */
+    static int headGroups(int sequences, int heads, int threads) {
+        if (threads == 1) {
+            return 1;
+        }
+        int groups = 1;
+        while (groups < heads && ((long) sequences * groups < 2L * threads || heads % groups != 0)) {
+            groups++;
+        }
+        return groups;
+    }
+
+    /**
+     * Heads {@code h0} to {@code h1} of the sequence of {@code seqLen} rows from row {@code first}, attending its
+     * first {@code keys} rows; its probabilities, if asked for, start at float {@code probsFirst} of probs.
+     */
+    private static void heads(MemorySegment qkv, int first, int seqLen, int keys, int h0, int h1, int heads, int d,
             MemorySegment mask, MemorySegment out, MemorySegment probs, long probsFirst) {
         int hidden = heads * d;
+        int width = (h1 - h0) * d;
         long qkvStride = 3L * hidden;
-        long firstRow = first * qkvStride;
         Scratch s = SCRATCH.get();
-        s.ensure(seqLen, d);
-        float[] queries = s.queries;
+        s.ensure(seqLen, d, width);
+        // The group's Q, K and V columns, row by row: Q at staged[i * width ..] with whole tiles of rows (the
+        // rows after the last zero), K and V after it. Then per head: Q read in place, K^T in panels of WIDTH
+        // keys (keyPanels[panel][c][key % WIDTH], the last panel's missing keys zero), V in panels of WIDTH
+        // columns (valuePanels[panel][j][c % WIDTH]).
+        float[] staged = s.staged;
+        int tiledRows = (seqLen + ROWS - 1) / ROWS * ROWS;
+        int keysAt = tiledRows * width, valuesAt = keysAt + seqLen * width;
+        for (int i = 0; i < seqLen; i++) {
+            long row = 4 * ((first + i) * qkvStride + (long) h0 * d);
+            MemorySegment.copy(qkv, FLOAT, row, staged, i * width, width);
+            MemorySegment.copy(qkv, FLOAT, row + 4L * hidden, staged, keysAt + i * width, width);
+            MemorySegment.copy(qkv, FLOAT, row + 8L * hidden, staged, valuesAt + i * width, width);
+        }
+        Arrays.fill(staged, seqLen * width, tiledRows * width, 0f);
+        for (int h = h0; h < h1; h++) {
+            head(s, (h - h0) * d, width, keysAt, valuesAt, first, seqLen, keys, h, heads, d, mask, out, probs,
+                    probsFirst + (long) h * seqLen * seqLen);
+        }
+    }
+
+    /** One head, from the group's staged columns at {@code column} (see {@link #heads}). */
+    private static void head(Scratch s, int column, int width, int keysAt, int valuesAt, int first, int seqLen,
+            int keys, int h, int heads, int d, MemorySegment mask, MemorySegment out, MemorySegment probs,
+            long probsFirst) {
+        int hidden = heads * d;
+        float[] staged = s.staged;
         float[] keyPanels = s.keyPanels;
         float[] valuePanels = s.valuePanels;
         float[] scores = s.scores;
-
-        // Q row-major [i][c], rows up to a whole tile zero. K^T in panels of WIDTH keys:
-        // keyPanels[panel][c][key % WIDTH], missing keys of the last panel zero. V in panels of WIDTH
-        // columns: valuePanels[panel][j][c % WIDTH].
-        for (int i = 0; i < seqLen; i++) {
-            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + i * qkvStride + (long) h * d), queries, i * d, d);
-        }
-        int tiledRows = (seqLen + ROWS - 1) / ROWS * ROWS;
-        Arrays.fill(queries, seqLen * d, tiledRows * d, 0f);
         int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
         Arrays.fill(keyPanels, (keyPanelCount - 1) * WIDTH * d, keyPanelCount * WIDTH * d, 0f);
-        float[] key = s.key;
         for (int j = 0; j < seqLen; j++) {
-            MemorySegment.copy(qkv, FLOAT, 4 * (firstRow + j * qkvStride + hidden + (long) h * d), key, 0, d);
+            int key = keysAt + j * width + column;
             for (int c = 0, at = j / WIDTH * WIDTH * d + j % WIDTH; c < d; c++, at += WIDTH) {
-                keyPanels[at] = key[c];
+                keyPanels[at] = staged[key + c];
             }
         }
         for (int j = 0; j < seqLen; j++) {
-            long value = 4 * (firstRow + j * qkvStride + 2L * hidden + (long) h * d);
+            int value = valuesAt + j * width + column;
             for (int c0 = 0; c0 < d; c0 += WIDTH) {
-                MemorySegment.copy(qkv, FLOAT, value + 4L * c0, valuePanels, c0 * seqLen + j * WIDTH,
-                        Math.min(WIDTH, d - c0));
+                System.arraycopy(staged, value + c0, valuePanels, c0 * seqLen + j * WIDTH, Math.min(WIDTH, d - c0));
             }
         }
         float[] maskRow = null;
@@ -189,7 +225,7 @@ public final class Attention {
         for (int i = 0; i < seqLen; i += ROWS) {
             int rows = Math.min(ROWS, seqLen - i);
             for (int p = 0; p < (keys + WIDTH - 1) / WIDTH; p++) {
-                tile(queries, i * d, d, keyPanels, p * WIDTH * d, d, scale, scores, p * WIDTH, scoreStride);
+                tile(staged, i * width + column, width, keyPanels, p * WIDTH * d, d, scale, scores, p * WIDTH, scoreStride);
             }
             // Softmax without its division: the output rows are divided by the sums instead (d values per
             // row rather than seqLen).
