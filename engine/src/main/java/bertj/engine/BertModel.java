@@ -228,17 +228,30 @@ public final class BertModel implements AutoCloseable {
      * The SIMD kernels, or for a model's first {@link #TWIN_FORWARDS} forwards of at most {@link #TWIN_MACS}
      * multiply-adds their exact scalar twins. Until C2 has compiled them, the SIMD kernels run Vector API calls
      * as heap objects, a hundred times slower than plain float arithmetic: a one-shot command's single forward
-     * took a second or more there. The twins give the same bits.
+     * took a second or more there. The twins give the same bits. With {@link #SIMD_TWINS_PROPERTY}
+     * {@code =always}, every forward runs on them (for a JVM without C2).
      */
     private Ops opsFor(Sequences sequences) {
-        if (twinOps == ops || (long) sequences.tokens() * macsPerToken > TWIN_MACS) return ops;
+        if (twinOps == ops) return ops;
+        if (ALWAYS_TWINS) return twinOps;
+        if ((long) sequences.tokens() * macsPerToken > TWIN_MACS) return ops;
         return twinForwardsLeft.get() > 0 && twinForwardsLeft.getAndDecrement() > 0 ? twinOps : ops;
     }
 
-    /** Most Linear multiply-adds of a forward that may run on the SIMD twins. */
-    static final long TWIN_MACS = Long.getLong("bertj.twinMacs", 400_000_000L);
+    /**
+     * System property: {@code always} runs every forward on the SIMD kernels' scalar twins (the same bits,
+     * slower once C2 has compiled the SIMD kernels). For a JVM that runs without C2, such as the launcher's
+     * short one-shot commands under {@code -XX:TieredStopAtLevel=1}, where the SIMD kernels never get fast.
+     */
+    public static final String SIMD_TWINS_PROPERTY = "bertj.simdTwins";
+    private static final boolean ALWAYS_TWINS = "always".equals(System.getProperty(SIMD_TWINS_PROPERTY));
+    /**
+     * Most Linear multiply-adds of a forward that runs on the SIMD twins while the model is new: about 40
+     * MiniLM tokens or 5 of bert-base, where the twins beat the SIMD kernels' first calls in a new JVM.
+     */
+    static final long TWIN_MACS = 400_000_000L;
     /** How many of a model's first small forwards run on the SIMD twins. */
-    static final int TWIN_FORWARDS = Integer.getInteger("bertj.twinForwards", 4);
+    static final int TWIN_FORWARDS = 4;
 
     /** For tests: the next {@code forwards} forwards of at most {@link #TWIN_MACS} run on the SIMD twins. */
     void setTwinForwards(int forwards) {
