@@ -92,7 +92,7 @@ final class Ops {
 
     /** {@link #linear}, not timed in the profile (for a caller that times a larger op). */
     void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
-        if (w.packed != null && twins) SimdTwins.linear(pool, x, m, w.packed.get(), y, act);
+        if (w.packed != null && twins) SimdTwins.linear(pool, x, m, w.packed.current(), y, act);
         else if (w.packed != null) Linear.forward(pool, x, m, w.packed.get(), y, act);
         else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }

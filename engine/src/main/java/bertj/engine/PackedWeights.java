@@ -12,7 +12,7 @@ import java.util.function.Supplier;
 final class PackedWeights {
     private volatile PackedLinear linear;
     // Until the move: the weights in the mapped file, read in place meanwhile if the move cannot be done.
-    private PackedLinear mapped;
+    private volatile PackedLinear mapped;
     private final int[] partRows;
     private final MemorySegment[] biases;
     private final Supplier<MemorySegment> destination;
@@ -46,6 +46,17 @@ final class PackedWeights {
         return l != null ? l : move();
     }
 
+    /**
+     * The weights where they are now, without moving them: for the SIMD twins, which copy each slice to the
+     * heap anyway (a one-shot command then never sets up the native linker or copies the file).
+     */
+    PackedLinear current() {
+        PackedLinear l = linear;
+        if (l != null) return l;
+        PackedLinear m = mapped;
+        return m != null ? m : linear; // mapped is cleared only after linear is set
+    }
+
     /** Whether the weights are in the process's own memory (packed there, or moved). */
     boolean inOwnMemory() {
         return linear != null && mapped == null;
@@ -64,8 +75,8 @@ final class PackedWeights {
         own.copyFrom(file);
         PackedLinear moved = PackedLinear.ofPacked(own, mapped.k(), partRows, biases);
         AnonymousMemory.release(file);
-        mapped = null;
         linear = moved;
+        mapped = null;
         return moved;
     }
 }
