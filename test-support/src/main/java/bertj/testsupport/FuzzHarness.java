@@ -36,14 +36,21 @@ import java.util.stream.Stream;
  * to the working directory, which Surefire sets to the module's directory. This class lives in bertj-test-support,
  * which loader, tokenizer, engine and tools use with test scope only.
  *
- * <p>The normal build spends about {@link #DEFAULT_MILLIS} ms and at most {@link #DEFAULT_EXECUTIONS} executions
- * on each target. {@code -Dbertj.fuzz.seconds=N} gives each target N seconds and no execution limit;
- * {@code -Dbertj.fuzz.seed=S} starts another random sequence (the default is fixed, so a normal run is
- * repeatable up to where its time runs out).
+ * <p>Budgets: the normal build spends about {@link #DEFAULT_MILLIS} ms and at most {@link #DEFAULT_EXECUTIONS}
+ * executions on each target. {@code -Dbertj.fuzz.seconds=N} and {@code -Dbertj.fuzz.executions=N} set either budget
+ * (the run stops at whichever is spent first; one given alone lifts the other): the long mode is
+ * {@code -Dbertj.fuzz.executions=1000000 -Dbertj.fuzz.seconds=300}.
+ *
+ * <p>Seeds: every JVM draws a new seed for its runs, so that each build mutates differently and keeps looking
+ * instead of replaying the same inputs; it is printed with every target's summary and named in every failure,
+ * with the command that replays the run ({@code -Dbertj.fuzz.seed=S}, each target mutating from {@code S} mixed
+ * with its name). {@code -Dbertj.fuzz.replay=FILE} runs a single saved input.
  */
 public final class FuzzHarness {
     static final long DEFAULT_MILLIS = 1500;
     static final long DEFAULT_EXECUTIONS = 20_000;
+    /** This JVM's seed: {@code -Dbertj.fuzz.seed}, else a new one on every run. */
+    static final long SEED = Long.getLong("bertj.fuzz.seed", new java.security.SecureRandom().nextLong());
     /** Longer than any input of these targets needs by orders of magnitude, even on a loaded machine. */
     static final long HANG_MILLIS = 20_000;
     /** Heap allowance per input: a fixed amount plus this many bytes per input byte. */
@@ -67,13 +74,20 @@ public final class FuzzHarness {
     public record Failure(String signature, String detail, byte[] input, Path saved) {
     }
 
-    /** What a run did; {@link #assertNoFailures()} fails the test if it found anything. */
-    public record Report(String target, long executions, long accepted, long rejected, long millis, List<Failure> failures) {
+    /**
+     * What a run did; {@link #assertNoFailures()} fails the test if it found anything. {@code replay} is the command
+     * line that runs the same target with the same seed.
+     */
+    public record Report(String target, long seed, long executions, long accepted, long rejected, long millis, List<Failure> failures,
+                         String replay) {
         public void assertNoFailures() {
             if (failures.isEmpty()) return;
-            StringBuilder sb = new StringBuilder("fuzz target " + target + ": " + failures.size() + " distinct failure(s)");
+            StringBuilder sb = new StringBuilder("fuzz target " + target + " (seed " + seed + "): " + failures.size() + " distinct failure(s)");
             for (Failure f : failures) sb.append("\n- ").append(f.signature).append(" (input saved as ").append(f.saved).append(")\n  ").append(f.detail);
-            sb.append("\nOnce fixed, copy each saved input to src/test/resources/fuzz-corpus/").append(target).append("/ so every run replays it.");
+            sb.append("\nReplay this run: ").append(replay).append(" -Dbertj.fuzz.seed=").append(seed);
+            sb.append("\nReplay one input: ").append(replay).append(" -Dbertj.fuzz.replay=FILE");
+            sb.append("\nOnce fixed, copy each saved input to src/test/resources/fuzz-corpus/").append(target)
+                    .append("/ so every run replays it, and add a regression test that checks its outcome.");
             throw new AssertionError(sb.toString());
         }
     }
@@ -89,15 +103,18 @@ public final class FuzzHarness {
     public static Report run(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
         String replayFile = System.getProperty("bertj.fuzz.replay");
         if (replayFile != null) return replay(target, Path.of(replayFile), code);
-        long millis = Long.getLong("bertj.fuzz.seconds", 0) > 0 ? Long.getLong("bertj.fuzz.seconds") * 1000 : DEFAULT_MILLIS;
-        long maxExecutions = Long.getLong("bertj.fuzz.seconds", 0) > 0 ? Long.MAX_VALUE : DEFAULT_EXECUTIONS;
-        long seed = Long.getLong("bertj.fuzz.seed", 0x5EED_BE27L) ^ target.hashCode();
+        long seconds = Long.getLong("bertj.fuzz.seconds", 0), executions = Long.getLong("bertj.fuzz.executions", 0);
+        long millis = seconds > 0 ? seconds * 1000 : executions > 0 ? Long.MAX_VALUE / 2_000_000 : DEFAULT_MILLIS;
+        long maxExecutions = executions > 0 ? executions : seconds > 0 ? Long.MAX_VALUE : DEFAULT_EXECUTIONS;
+        String replayCommand = replayCommand();
         List<byte[]> replay = new ArrayList<>(corpus(target));
         replay.addAll(seeds);
-        Loop loop = new Loop(target, replay, mutator, code, documented, new Random(seed), millis, maxExecutions);
+        Loop loop = new Loop(target, replay, mutator, code, documented, new Random(SEED ^ target.hashCode()), millis, maxExecutions);
         // a thread of its own, so that a hang can be reported (it is left running: Java cannot stop it)
         Thread worker = new Thread(null, loop, "fuzz-" + target, 64L << 20);
         worker.setDaemon(true);
+        // the loop's own trouble (say, a mutant too large for the heap) fails the run instead of ending it quietly
+        worker.setUncaughtExceptionHandler((t, e) -> loop.record("fuzz loop died: " + e.getClass().getName(), stackTrace(e), loop.current));
         worker.start();
         try {
             while (worker.isAlive()) {
@@ -115,12 +132,25 @@ public final class FuzzHarness {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while fuzzing " + target, e);
         }
-        Report report = new Report(target, loop.executions, loop.accepted, loop.rejected,
-                (System.nanoTime() - loop.startNanos) / 1_000_000, List.copyOf(loop.failures.values()));
+        Report report = new Report(target, SEED, loop.executions, loop.accepted, loop.rejected,
+                (System.nanoTime() - loop.startNanos) / 1_000_000, List.copyOf(loop.failures.values()), replayCommand);
         System.out.printf("fuzz %-24s %8d executions in %6.1f s: %d accepted, %d rejected with a documented exception, "
-                        + "%d distinct failures%n", target, report.executions(), report.millis() / 1000.0,
-                report.accepted(), report.rejected(), report.failures().size());
+                        + "%d distinct failures (seed %d)%n", target, report.executions(), report.millis() / 1000.0,
+                report.accepted(), report.rejected(), report.failures().size(), SEED);
         return report;
+    }
+
+    /**
+     * The command that runs the calling test method alone, from the project's root: the caller is the first frame
+     * outside this class, and Surefire runs a module's tests in the module's directory.
+     */
+    private static String replayCommand() {
+        StackWalker.StackFrame caller = StackWalker.getInstance().walk(frames ->
+                frames.filter(f -> !f.getClassName().equals(FuzzHarness.class.getName())).findFirst()).orElseThrow();
+        String module = Path.of("").toAbsolutePath().getFileName().toString();
+        String testClass = caller.getClassName().substring(caller.getClassName().lastIndexOf('.') + 1);
+        return "./bertj test -pl " + module + " -am -Dtest=" + testClass + "#" + caller.getMethodName()
+                + " -Dsurefire.failIfNoSpecifiedTests=false";
     }
 
     /**
@@ -134,7 +164,17 @@ public final class FuzzHarness {
             throw new AssertionError("fuzz target " + target + " on " + file + ": " + t, t);
         }
         System.out.printf("fuzz %-24s %s: accepted%n", target, file);
-        return new Report(target, 1, 1, 0, 0, List.of());
+        return new Report(target, SEED, 1, 1, 0, 0, List.of(), replayCommand());
+    }
+
+    /** One input of the corpus, {@code src/test/resources/fuzz-corpus/TARGET/NAME}, for the regression test that checks its outcome. */
+    public static byte[] corpusInput(String target, String name) {
+        try (var in = FuzzHarness.class.getResourceAsStream("/fuzz-corpus/" + target + "/" + name)) {
+            if (in == null) throw new IllegalArgumentException("no fuzz-corpus/" + target + "/" + name + " on the test class path");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The inputs kept under the calling module's src/test/resources/fuzz-corpus/TARGET/, in name order. */
@@ -211,8 +251,8 @@ public final class FuzzHarness {
         @Override
         public void run() {
             for (byte[] input : replay) execute(input);
-            long deadline = startNanos + millis * 1_000_000;
-            while (executions < maxExecutions && System.nanoTime() < deadline && !pool.isEmpty()) {
+            long budgetNanos = millis * 1_000_000;
+            while (executions < maxExecutions && System.nanoTime() - startNanos < budgetNanos && !pool.isEmpty()) {
                 byte[] parent = pool.get(random.nextInt(pool.size()));
                 byte[] input;
                 try {
