@@ -1,7 +1,7 @@
 package bertj.loader;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -194,8 +194,8 @@ public record BertConfig(
 
     /** config.json text in Hugging Face's spelling; {@link #parse} reads it back to an equal config. */
     public String toJson() {
-        ObjectNode root = Json.writer().createObjectNode();
-        root.putArray("architectures").addAll(architectures.stream().map(Json.writer().getNodeFactory()::textNode).toList());
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.putArray("architectures").addAll(architectures.stream().map(JsonNodeFactory.instance::textNode).toList());
         root.put("model_type", modelType);
         root.put("vocab_size", vocabSize);
         root.put("hidden_size", hiddenSize);
@@ -213,11 +213,7 @@ public record BertConfig(
         ObjectNode labels = root.putObject("label2id");
         label2id.forEach(labels::put);
         if (problemType != null) root.put("problem_type", problemType);
-        try {
-            return Json.writer().writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return TextFiles.json(root);
     }
 
     /** Typed access to config.json fields; a wrong JSON type is an error naming the field and the file. */

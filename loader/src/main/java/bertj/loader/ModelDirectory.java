@@ -1,7 +1,6 @@
 package bertj.loader;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -118,7 +117,7 @@ public final class ModelDirectory implements AutoCloseable {
         Optional<Path> modulesFile = modulesJson();
         if (modulesFile.isEmpty()) return Optional.empty();
         Path modules = modulesFile.get();
-        JsonNode root = Json.parse(readString(modules), modules.toString());
+        JsonNode root = Json.parse(TextFiles.readUtf8(modules), modules.toString());
         if (!root.isArray()) throw new ModelFormatException(modules + ": expected a JSON array of modules, found " + Json.kind(root));
         String poolingPath = null;
         boolean normalize = false;
@@ -198,13 +197,6 @@ public final class ModelDirectory implements AutoCloseable {
         return n.textValue();
     }
 
-    private static String readString(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
 
     private Optional<Path> file(String name) {
         Path p = dir.resolve(name);

@@ -1,5 +1,7 @@
 package bertj.tools;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -108,8 +110,34 @@ class CliFuzzTest {
         return out;
     }
 
+    /**
+     * Found by a 60 s run: {@code tokenize --padding max_length --max-length 2147483647} ran out of memory laying out
+     * the first line. The length is refused before anything is allocated for it, line by line.
+     */
+    @Test
+    void paddingToAMaxLengthOfTwoBillionIsRefusedLineByLine() throws IOException {
+        Run run = execute(FuzzHarness.corpusInput("cli-json-lines", "padding-to-max-length-2147483647.bin"));
+        check(run);
+        assertEquals(Main.ERROR, run.code());
+        List<String> lines = run.stdout().lines().toList();
+        assertEquals(5, lines.size());
+        for (int i = 0; i < 4; i++) {
+            assertEquals("line " + (i + 1) + ": padding to maxLength 2147483647 tokens: over the limit of 65536 tokens an encoding may be"
+                    + " padded to", JSON.readTree(lines.get(i)).path("error").textValue());
+        }
+        assertEquals("line 5: \"text\" must be a string", JSON.readTree(lines.get(4)).path("error").textValue());
+    }
+
+    /** What one run of the CLI printed. */
+    private record Run(List<String> args, byte[] stdin, int code, String stdout, String stderr) {
+    }
+
     /** Runs {@code bertj ARGS MODEL --debug} with the lines on stdin and checks what the user sees. */
     private void runCli(byte[] input) throws IOException {
+        check(execute(input));
+    }
+
+    private Run execute(byte[] input) {
         List<byte[]> parts = FuzzMutator.split(input);
         List<String> args = new ArrayList<>();
         // a command line of reasonable length: picocli's suggestions for a 20 kB unknown flag cost 200 MB
@@ -120,8 +148,15 @@ class CliFuzzTest {
         byte[] stdin = parts.size() > 1 ? parts.get(1) : new byte[0];
         StringWriter out = new StringWriter(), err = new StringWriter();
         int code = Main.run(args.toArray(String[]::new), new ByteArrayInputStream(stdin), new PrintWriter(out), new PrintWriter(err));
+        return new Run(args, stdin, code, out.toString(), err.toString());
+    }
 
-        String stderr = err.toString();
+    /** Exit code 0, 1 or 2; no undocumented exception; "bertj: " last on an error; JSON objects, one per line when it succeeds. */
+    private static void check(Run run) throws IOException {
+        List<String> args = run.args();
+        byte[] stdin = run.stdin();
+        int code = run.code();
+        String stderr = run.stderr();
         if (code < 0 || code > 2) throw new AssertionError("exit code " + code + ", stderr: " + stderr);
         for (String line : stderr.lines().toList()) {
             Matcher trace = TRACE_START.matcher(line);
@@ -132,7 +167,7 @@ class CliFuzzTest {
         if (code == Main.ERROR && !stderr.lines().reduce((a, b) -> b).orElse("").startsWith("bertj: ")) {
             throw new AssertionError("exit code 1 without a 'bertj: ' message last on stderr: " + abbreviate(stderr));
         }
-        List<String> stdout = out.toString().lines().toList();
+        List<String> stdout = run.stdout().lines().toList();
         // --help and --version (also as -h, -V, or in a cluster of short options) print text, not JSON
         if (!stdout.isEmpty() && (stdout.getFirst().startsWith("bertj ") || stdout.getFirst().startsWith("Usage: "))) return;
         for (String line : stdout) {

@@ -2,6 +2,7 @@ package bertj.tools.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
@@ -71,6 +72,45 @@ class OnnxFuzzTest {
                 for (OnnxToHuggingFace.Mapping m : plan.tensors()) assertArrayEquals(m.shape(), OnnxToHuggingFace.toTensor(m, arena).shape());
             }
         }, MODEL_FORMAT).assertNoFailures();
+    }
+
+    /**
+     * Found by a 60 s run: a tokenizer.json whose first bytes ({@code 7B 00 00 00}) made Jackson, given the file, guess
+     * UTF-32, and a CharConversionException escaped. The file is read as UTF-8, where those bytes are a parse error.
+     */
+    @Test
+    void aTokenizerJsonIsNeverGuessedToBeUtf32() throws IOException {
+        List<byte[]> parts = FuzzMutator.split(FuzzHarness.corpusInput("onnx-converter", "tokenizer-json-guessed-as-utf-32.bin"));
+        Path tokenizerFile = Files.write(tmp.resolve("tokenizer.json"), parts.get(1));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> convert(parts.get(0), tokenizerFile));
+        assertEquals(tokenizerFile + ": not valid UTF-8 at byte 4 (line 1)", e.getMessage());
+    }
+
+    /**
+     * Found by a 60 s run: an unk_token holding lone surrogates ({@code "\\uD800"} escapes) reached tokenizer_config.json,
+     * and writing it as UTF-8 threw an UnmappableCharacterException. tokenizers cannot read such a tokenizer.json, so the
+     * converter refuses it, naming the string.
+     */
+    @Test
+    void aTokenizerJsonWithALoneSurrogateIsRefusedAsTokenizersRefusesIt() throws IOException {
+        List<byte[]> parts = FuzzMutator.split(FuzzHarness.corpusInput("onnx-converter", "unk-token-with-lone-surrogate.bin"));
+        Path tokenizerFile = Files.write(tmp.resolve("tokenizer.json"), parts.get(1));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> convert(parts.get(0), tokenizerFile));
+        assertEquals(tokenizerFile + ": the string at /model/unk_token holds a lone surrogate, which is not Unicode text (tokenizers"
+                + " cannot read it either)", e.getMessage());
+    }
+
+    /** Found by the normal suite in a change never committed: the check for lone surrogates failed on an empty key. */
+    @Test
+    void anEmptyKeyInTokenizerJsonIsJustAKey() throws IOException {
+        List<byte[]> parts = FuzzMutator.split(FuzzHarness.corpusInput("onnx-converter", "empty-key-in-tokenizer-json.bin"));
+        Path tokenizerFile = Files.write(tmp.resolve("tokenizer.json"), parts.get(1));
+        assertEquals(64, TokenizerFiles.read(tokenizerFile).vocab().length);
+    }
+
+    private BertConfig convert(byte[] onnx, Path tokenizerJson) throws IOException {
+        Path onnxFile = Files.write(tmp.resolve("model.onnx"), onnx);
+        return OnnxToHuggingFace.convert(onnxFile, tokenizerJson, tmp.resolve("out"), new OnnxToHuggingFace.SentenceTransformers("mean_tokens", true, 16));
     }
 
     /** The whole conversion: ONNX file and tokenizer.json in, a model directory out, opened again by the loader. */
