@@ -1,5 +1,6 @@
 package bertj.testsupport;
 
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -268,53 +269,145 @@ public final class FuzzHarness {
         /** Runs one input; true when it was accepted. */
         private boolean execute(byte[] input) {
             current = input;
-            long before = allocatedBytes();
             startedNanos = System.nanoTime();
-            Throwable thrown = null;
-            try {
-                code.run(input);
-            } catch (Throwable t) {
-                thrown = t;
-            }
+            Verdict v = judge(input, code, documented);
             startedNanos = 0;
-            long allocated = allocatedBytes() - before;
             executions++;
-            long allowance = ALLOCATION_BASE + ALLOCATION_PER_BYTE * input.length;
-            if (allocated > allowance) {
-                record("allocation", "allocated " + (allocated >> 20) + " MiB of heap for a " + input.length + "-byte input"
-                        + (thrown == null ? "" : ", then " + stackTrace(thrown)), input);
+            if (v.failed()) {
+                record(v.signature(), v.detail(), input);
                 return false;
             }
-            if (thrown == null) {
-                accepted++;
-                return true;
-            }
-            String message = thrown.getMessage();
-            if (!documented.test(thrown)) {
-                record(thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown), input);
-            } else if (message == null || message.isBlank()) {
-                record("no message: " + thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown), input);
-            } else if (message.length() > MAX_MESSAGE_CHARS + MESSAGE_CHARS_PER_INPUT_BYTE * (long) input.length) {
-                record("message many times longer than its input: " + thrown.getClass().getName() + " at " + firstFrame(thrown),
-                        message.length() + " chars: " + message.substring(0, 300) + "...", input);
-            } else {
-                rejected++;
-            }
-            return false;
+            if (v.accepted()) accepted++;
+            else rejected++;
+            return v.accepted();
         }
 
         synchronized void record(String signature, String detail, byte[] input) {
             if (failures.containsKey(signature)) return;
-            Path dir = Path.of("target", "fuzz-failures", target);
-            Path saved = dir.resolve(sha1(input) + ".bin");
+            failures.put(signature, new Failure(signature, detail, input, save(target, signature, detail, input)));
+        }
+    }
+
+    /** Saves a failing input and its stack trace under target/fuzz-failures/TARGET/; returns where the input went. */
+    private static Path save(String target, String signature, String detail, byte[] input) {
+        Path dir = Path.of("target", "fuzz-failures", target);
+        Path saved = dir.resolve(sha1(input) + ".bin");
+        try {
+            Files.createDirectories(dir);
+            Files.write(saved, input);
+            Files.write(dir.resolve(sha1(input) + ".txt"), (signature + "\n" + detail + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            saved = Path.of("(not saved: " + e.getMessage() + ")");
+        }
+        return saved;
+    }
+
+    /** What one execution came to: accepted, rejected with a documented exception, or a failure with its signature. */
+    private record Verdict(boolean accepted, String signature, String detail) {
+        static final Verdict ACCEPTED = new Verdict(true, null, null), REJECTED = new Verdict(false, null, null);
+
+        boolean failed() {
+            return signature != null;
+        }
+    }
+
+    /**
+     * Runs the code on one input and judges the outcome: a failure is an undocumented exception or an Error, a
+     * documented one without a message or with one far longer than the input, or more heap than the input explains.
+     */
+    private static Verdict judge(byte[] input, Target code, Predicate<Throwable> documented) {
+        long before = allocatedBytes();
+        Throwable thrown = null;
+        try {
+            code.run(input);
+        } catch (Throwable t) {
+            thrown = t;
+        }
+        long allocated = allocatedBytes() - before;
+        long allowance = ALLOCATION_BASE + ALLOCATION_PER_BYTE * input.length;
+        if (allocated > allowance) {
+            return new Verdict(false, "allocation", "allocated " + (allocated >> 20) + " MiB of heap for a " + input.length + "-byte input"
+                    + (thrown == null ? "" : ", then " + stackTrace(thrown)));
+        }
+        if (thrown == null) return Verdict.ACCEPTED;
+        String message = thrown.getMessage();
+        if (!documented.test(thrown)) {
+            return new Verdict(false, thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown));
+        } else if (message == null || message.isBlank()) {
+            return new Verdict(false, "no message: " + thrown.getClass().getName() + " at " + firstFrame(thrown), stackTrace(thrown));
+        } else if (message.length() > MAX_MESSAGE_CHARS + MESSAGE_CHARS_PER_INPUT_BYTE * (long) input.length) {
+            return new Verdict(false, "message many times longer than its input: " + thrown.getClass().getName() + " at " + firstFrame(thrown),
+                    message.length() + " chars: " + message.substring(0, 300) + "...");
+        }
+        return Verdict.REJECTED;
+    }
+
+    // ------------------------------------------------------------------ coverage-guided: Jazzer
+
+    /**
+     * A fuzz target: its name, seeds, mutator, the code under test and the exceptions it documents. {@link #run()} fuzzes
+     * it with seeded random mutations; {@link #guided} executes it once under Jazzer.
+     */
+    public record Fuzzing(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
+        public Report run() {
+            return FuzzHarness.run(target, seeds, mutator, code, documented);
+        }
+
+        /**
+         * One execution driven by Jazzer, from a {@code @FuzzTest}: with {@code JAZZER_FUZZ=1} coverage-guided (libFuzzer
+         * keeps the inputs that reach new branches of the instrumented code and mutates those), else once on each input
+         * Jazzer saved for the test. The fuzzer's bytes make every choice: which corpus input or seed to start from, how
+         * many mutations, and each random choice of the mutator. So the guidance steers the same structure-aware mutations
+         * as {@link #run()}, and the input is judged as there; a failure saves the input itself (not the choices) under
+         * target/fuzz-failures/ and throws, which Jazzer reports as its finding.
+         */
+        public void guided(FuzzedDataProvider data) {
+            List<byte[]> starts = GUIDED_STARTS.computeIfAbsent(target, t -> {
+                List<byte[]> all = new ArrayList<>(corpus(t));
+                all.addAll(seeds);
+                return List.copyOf(all);
+            });
+            Random choices = new DataRandom(data);
+            byte[] input = starts.get(choices.nextInt(starts.size()));
             try {
-                Files.createDirectories(dir);
-                Files.write(saved, input);
-                Files.write(dir.resolve(sha1(input) + ".txt"), (signature + "\n" + detail + "\n").getBytes(StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                saved = Path.of("(not saved: " + e.getMessage() + ")");
+                // up to 15 mutations in a row: the depth the random runs reach by mutating their own mutants
+                for (int n = choices.nextInt(16); n > 0; n--) input = mutator.mutate(choices, input, starts);
+            } catch (RuntimeException | StackOverflowError e) {
+                return; // the mutator's own trouble is not a finding, as in run()
             }
-            failures.put(signature, new Failure(signature, detail, input, saved));
+            if (input.length > MAX_INPUT_BYTES) input = java.util.Arrays.copyOf(input, MAX_INPUT_BYTES);
+            Verdict v = judge(input, code, documented);
+            if (v.failed()) {
+                Path saved = save(target, v.signature(), v.detail(), input);
+                throw new AssertionError("fuzz target " + target + ": " + v.signature() + " (input saved as " + saved + ")\n  " + v.detail()
+                        + "\nOnce fixed, copy the saved input to src/test/resources/fuzz-corpus/" + target
+                        + "/ so every run replays it, and add a regression test that checks its outcome.");
+            }
+        }
+    }
+
+    /** The long mode's budget, for the {@code @FuzzTest} annotations of the guided variants (Jazzer stops at either). */
+    public static final String GUIDED_DURATION = "5m";
+    public static final long GUIDED_EXECUTIONS = 1_000_000;
+    /** The JUnit tag of the guided variants, which the normal build leaves out (the parent pom's excludedGroups). */
+    public static final String GUIDED = "guided";
+
+    /** Per target, the corpus and seeds that guided executions start from (the same for every execution of a run). */
+    private static final Map<String, List<byte[]>> GUIDED_STARTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A Random whose every choice is read from the fuzzer's bytes (0 once they run out), so that coverage guidance steers it. */
+    private static final class DataRandom extends Random {
+        private static final long serialVersionUID = 1L;
+        private final transient FuzzedDataProvider data;
+
+        DataRandom(FuzzedDataProvider data) {
+            super(0);
+            this.data = data;
+        }
+
+        @Override
+        protected int next(int bits) {
+            return data.consumeInt() >>> (32 - bits);
         }
     }
 

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
+import bertj.testsupport.GuidedTargets;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
@@ -25,6 +28,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,6 +53,7 @@ class CliFuzzTest {
 
     private FuzzHarness.Scratch scratch;
     private Path model;
+    private final GuidedTargets guided = new GuidedTargets();
 
     @BeforeEach
     void createModel() throws IOException, URISyntaxException {
@@ -68,6 +73,16 @@ class CliFuzzTest {
 
     @Test
     void jsonLinesCommands() {
+        jsonLines().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void jsonLinesCommandsGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "cli-json-lines", this::jsonLines);
+    }
+
+    private FuzzHarness.Fuzzing jsonLines() {
         String lines = """
                 {"text": "Hello, world! unaffable"}
                 {"text": "A man is playing a guitar.", "text_pair": "Someone is making music."}
@@ -83,8 +98,7 @@ class CliFuzzTest {
         }
         FuzzMutator m = new FuzzMutator(WORDS);
         FuzzHarness.Mutator stdin = (r, in, pool) -> mutateLines(m, r, in, pool);
-        FuzzHarness.run("cli-json-lines", seeds, FuzzMutator.perPart(List.of(m::bytes, stdin)), this::runCli, t -> false)
-                .assertNoFailures();
+        return new FuzzHarness.Fuzzing("cli-json-lines", seeds, FuzzMutator.perPart(List.of(m::bytes, stdin)), this::runCli, t -> false);
     }
 
     /** Most of the time one line changed as JSON; else lines dropped, repeated or added, or bytes changed. */

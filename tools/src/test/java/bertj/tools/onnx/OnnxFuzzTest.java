@@ -11,6 +11,9 @@ import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
+import bertj.testsupport.GuidedTargets;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import bertj.tools.export.OnnxExporter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,6 +29,7 @@ import java.util.Random;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,6 +52,7 @@ class OnnxFuzzTest {
 
     private FuzzHarness.Scratch scratch;
     private Path tmp;
+    private final GuidedTargets guided = new GuidedTargets();
 
     @BeforeEach
     void createScratch() throws IOException {
@@ -63,15 +68,25 @@ class OnnxFuzzTest {
     /** Parsing, planning the conversion, and making every checkpoint tensor, all in memory. */
     @Test
     void onnxReaderAndConversionPlan() throws IOException {
+        onnxReader().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void onnxReaderAndConversionPlanGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "onnx-reader", this::onnxReader);
+    }
+
+    private FuzzHarness.Fuzzing onnxReader() throws IOException {
         FuzzMutator bytes = new FuzzMutator(WORDS);
-        FuzzHarness.run("onnx-reader", seeds(), (r, in, pool) -> mutateProto(bytes, r, in, pool), input -> {
+        return new FuzzHarness.Fuzzing("onnx-reader", seeds(), (r, in, pool) -> mutateProto(bytes, r, in, pool), input -> {
             OnnxModel model = OnnxReader.parse(input, "fuzz.onnx");
             for (OnnxTensor t : model.graph().initializers().values()) assertEquals(t.elementCount() * t.dataType().byteSize(), t.data().byteSize());
             OnnxToHuggingFace.Plan plan = OnnxToHuggingFace.plan(model.graph(), "fuzz.onnx", 0);
             try (Arena arena = Arena.ofConfined()) {
                 for (OnnxToHuggingFace.Mapping m : plan.tensors()) assertArrayEquals(m.shape(), OnnxToHuggingFace.toTensor(m, arena).shape());
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
     }
 
     /**
@@ -116,13 +131,23 @@ class OnnxFuzzTest {
     /** The whole conversion: ONNX file and tokenizer.json in, a model directory out, opened again by the loader. */
     @Test
     void onnxConversion() throws IOException {
+        onnxConverter().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void onnxConversionGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "onnx-converter", this::onnxConverter);
+    }
+
+    private FuzzHarness.Fuzzing onnxConverter() throws IOException {
         FuzzMutator m = new FuzzMutator(WORDS);
         byte[] tokenizer = tinyTokenizerJson();
         List<byte[]> seeds = new ArrayList<>();
         for (byte[] onnx : seeds()) seeds.add(FuzzMutator.join(List.of(onnx, tokenizer)));
         Path onnxFile = tmp.resolve("model.onnx"), tokenizerFile = tmp.resolve("tokenizer.json");
         int[] run = {0};
-        FuzzHarness.run("onnx-converter", seeds, FuzzMutator.perPart(List.of((r, in, pool) -> mutateProto(m, r, in, pool), m::json)), input -> {
+        return new FuzzHarness.Fuzzing("onnx-converter", seeds, FuzzMutator.perPart(List.of((r, in, pool) -> mutateProto(m, r, in, pool), m::json)), input -> {
             List<byte[]> parts = FuzzMutator.split(input);
             Files.write(onnxFile, parts.get(0));
             boolean withTokenizer = parts.size() > 1;
@@ -137,7 +162,7 @@ class OnnxFuzzTest {
             } finally {
                 deleteTree(out);
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
     }
 
     private static void deleteTree(Path dir) throws IOException {
