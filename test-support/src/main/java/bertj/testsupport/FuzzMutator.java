@@ -156,8 +156,8 @@ public final class FuzzMutator {
     /** One to three changes to the JSON tree, sometimes followed by a byte mutation; bytes alone if it does not parse. */
     public byte[] json(Random r, byte[] input, List<byte[]> pool) {
         JsonNode root;
-        try {
-            root = MAPPER.readTree(input);
+        try { // from strictly decoded text: given bytes, Jackson would guess UTF-16 or UTF-32 from zero bytes
+            root = MAPPER.readTree(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(input)).toString());
         } catch (IOException | RuntimeException e) {
             return bytes(r, input, pool);
         }
