@@ -55,7 +55,9 @@ for t in "${targets[@]}"; do
   fi
   log="$ROOT/target/fuzz-long/$t.log"
   started=$(date +%s)
-  if "$ROOT/bertj" test -q "${args[@]}" >"$log" 2>&1; then status=ok; else status=FAILED; failed=1; fi
+  # a generous bound on the whole build and run: a guided run has no hang watchdog of its own
+  if timeout $(( SECONDS_PER_TARGET + 900 )) "$ROOT/bertj" test -q "${args[@]}" >"$log" 2>&1; then status=ok
+  else status=FAILED; failed=1; fi
   # the harness's summary line, or libFuzzer's last status line and Jazzer's seed
   line=$(grep -E "^fuzz $t " "$log" | tail -n1)
   [[ -z "$line" ]] && line="$(grep -E "^#[0-9]+" "$log" | tail -n1) ($(grep -m1 -oE "Seed: [0-9]+" "$log"))"
