@@ -395,10 +395,15 @@ public final class FuzzHarness {
     /** Per target, the corpus and seeds that guided executions start from (the same for every execution of a run). */
     private static final Map<String, List<byte[]>> GUIDED_STARTS = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** A Random whose every choice is read from the fuzzer's bytes (0 once they run out), so that coverage guidance steers it. */
+    /**
+     * A Random whose choices are read from the fuzzer's bytes, so that coverage guidance steers them. Once the bytes
+     * run out it goes on with a fixed pseudo-random sequence, not with zeros: Random's own rejection loops
+     * ({@code nextGaussian} draws until a point falls inside the unit circle) never end on a constant.
+     */
     private static final class DataRandom extends Random {
         private static final long serialVersionUID = 1L;
         private final transient FuzzedDataProvider data;
+        private final Random rest = new Random(0x5EED_BE27L);
 
         DataRandom(FuzzedDataProvider data) {
             super(0);
@@ -407,7 +412,8 @@ public final class FuzzHarness {
 
         @Override
         protected int next(int bits) {
-            return data.consumeInt() >>> (32 - bits);
+            int v = data.remainingBytes() >= Integer.BYTES ? data.consumeInt() : rest.nextInt();
+            return v >>> (32 - bits);
         }
     }
 

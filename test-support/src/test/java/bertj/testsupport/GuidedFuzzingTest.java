@@ -30,6 +30,7 @@ class GuidedFuzzingTest {
         return (FuzzedDataProvider) Proxy.newProxyInstance(GuidedFuzzingTest.class.getClassLoader(), new Class<?>[] {FuzzedDataProvider.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "consumeInt" -> buffer.remaining() >= 4 ? buffer.getInt() : 0;
+                    case "remainingBytes" -> buffer.remaining();
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
     }
@@ -39,21 +40,33 @@ class GuidedFuzzingTest {
         List<byte[]> ran = new ArrayList<>();
         FuzzHarness.Mutator appendX = (r, in, pool) -> FuzzMutator.concat(in, new byte[] {'x'});
         FuzzHarness.Fuzzing f = new FuzzHarness.Fuzzing("guided-choices", List.of(A, B), appendX, ran::add, t -> false);
-        f.guided(data());                        // no bytes: every choice 0, the first seed unmutated
+        f.guided(data(0, 0));                    // choices 0: the first seed, unmutated
         // nextInt(bound) takes the top 31 bits of an int: all bits set picks the last of 2 starts; 3 << 28 asks for 3 mutations
         f.guided(data(-1, 3 << 28));
         assertArrayEquals(A, ran.get(0));
         assertArrayEquals("second seedxxx".getBytes(StandardCharsets.UTF_8), ran.get(1));
     }
 
+    /** Once the fuzzer's bytes run out the choices go on pseudo-randomly: a Gaussian, drawn until it fits, still ends. */
+    @Test
+    void choicesGoOnWhenTheBytesRunOut() {
+        double[] drawn = new double[1];
+        FuzzHarness.Mutator gaussian = (r, in, pool) -> {
+            drawn[0] = r.nextGaussian();
+            return in;
+        };
+        new FuzzHarness.Fuzzing("guided-gaussian", List.of(A), gaussian, in -> { }, t -> false).guided(data(0, 1 << 28));
+        assertTrue(Double.isFinite(drawn[0]) && drawn[0] != 0, "drew " + drawn[0]);
+    }
+
     @Test
     void aFailureIsSavedAsTheInputItselfAndThrown() throws Exception {
         FuzzHarness.Fuzzing documented = new FuzzHarness.Fuzzing("guided-failure", List.of(A), (r, in, pool) -> in,
                 in -> { throw new IllegalArgumentException("a documented refusal"); }, t -> t instanceof IllegalArgumentException);
-        documented.guided(data());               // rejected with a documented exception: not a finding
+        documented.guided(data(0, 0));               // rejected with a documented exception: not a finding
         FuzzHarness.Fuzzing undocumented = new FuzzHarness.Fuzzing("guided-failure", List.of(A), (r, in, pool) -> in,
                 in -> { throw new IllegalStateException("not documented"); }, t -> t instanceof IllegalArgumentException);
-        AssertionError e = assertThrows(AssertionError.class, () -> undocumented.guided(data()));
+        AssertionError e = assertThrows(AssertionError.class, () -> undocumented.guided(data(0, 0)));
         assertTrue(e.getMessage().startsWith("fuzz target guided-failure: java.lang.IllegalStateException at "), e.getMessage());
         Path saved = Path.of(e.getMessage().replaceAll("(?s).*input saved as (\\S+)\\).*", "$1"));
         assertArrayEquals(A, Files.readAllBytes(saved));
