@@ -87,8 +87,12 @@ public record BertConfig(
         }
     }
 
-    /** Most labels config.json may ask for by num_labels alone, without naming them in id2label. */
-    static final int MAX_UNNAMED_LABELS = 1 << 16;
+    /**
+     * Most labels config.json may ask for by num_labels alone, without naming them in id2label (transformers always
+     * writes id2label). Each made-up label costs about 200 bytes in id2label and label2id: at the former cap, 65,536,
+     * a 40-byte num_labels made 13 MB per config read, and a fuzzed config.json 107 MB in one load and round trip.
+     */
+    static final int MAX_UNNAMED_LABELS = 1 << 12;
 
     private static void positive(String field, int value) {
         if (value <= 0) throw new IllegalArgumentException(field + " must be positive, got " + value);

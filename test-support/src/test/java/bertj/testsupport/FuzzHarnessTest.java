@@ -16,10 +16,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bridge to Jazzer: the fuzzer's bytes choose the start and the mutations, and each input is judged as the random
- * runs judge it. Jazzer's {@code FuzzedDataProvider} is played here by a list of ints (0 once it runs out, as Jazzer's).
+ * What a failure tells, and the bridge to Jazzer: the fuzzer's bytes choose the start and the mutations, and each input
+ * is judged as the random runs judge it. Jazzer's {@code FuzzedDataProvider} is played here by a list of ints.
  */
-class GuidedFuzzingTest {
+class FuzzHarnessTest {
     private static final byte[] A = "first seed".getBytes(StandardCharsets.UTF_8), B = "second seed".getBytes(StandardCharsets.UTF_8);
 
     /** Replays {@code ints} as consumeInt() answers; the only method DataRandom calls. */
@@ -27,12 +27,26 @@ class GuidedFuzzingTest {
         ByteBuffer buffer = ByteBuffer.allocate(4 * ints.length);
         for (int i : ints) buffer.putInt(i);
         buffer.flip();
-        return (FuzzedDataProvider) Proxy.newProxyInstance(GuidedFuzzingTest.class.getClassLoader(), new Class<?>[] {FuzzedDataProvider.class},
+        return (FuzzedDataProvider) Proxy.newProxyInstance(FuzzHarnessTest.class.getClassLoader(), new Class<?>[] {FuzzedDataProvider.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "consumeInt" -> buffer.remaining() >= 4 ? buffer.getInt() : 0;
                     case "remainingBytes" -> buffer.remaining();
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
+    }
+
+    /** A failure names the run's seed and the commands that replay the run and the one input, for this very test. */
+    @Test
+    void aFailureNamesTheSeedAndHowToReplayIt() {
+        FuzzHarness.Report report = new FuzzHarness.Fuzzing("deliberate-failure", List.of(A), (r, in, pool) -> in,
+                in -> { throw new IllegalStateException("not documented"); }, t -> false).run();
+        assertEquals(FuzzHarness.SEED, report.seed());
+        String message = assertThrows(AssertionError.class, report::assertNoFailures).getMessage();
+        String command = "./bertj test -pl test-support -am -Dtest=FuzzHarnessTest#aFailureNamesTheSeedAndHowToReplayIt"
+                + " -Dsurefire.failIfNoSpecifiedTests=false";
+        assertTrue(message.startsWith("fuzz target deliberate-failure (seed " + FuzzHarness.SEED + "): 1 distinct failure(s)"), message);
+        assertTrue(message.contains("Replay this run: " + command + " -Dbertj.fuzz.seed=" + FuzzHarness.SEED), message);
+        assertTrue(message.contains("Replay one input: " + command + " -Dbertj.fuzz.replay=FILE"), message);
     }
 
     @Test
