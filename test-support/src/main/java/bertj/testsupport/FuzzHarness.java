@@ -56,6 +56,15 @@ public final class FuzzHarness {
     static final long HANG_MILLIS = 20_000;
     /** Heap allowance per input: a fixed amount plus this many bytes per input byte. */
     static final long ALLOCATION_BASE = 64L << 20, ALLOCATION_PER_BYTE = 512;
+
+    /** Heap an input may take: {@code base} plus {@code perByte} per input byte (see {@link Fuzzing#allowing}). */
+    public record Allowance(long base, long perByte) {
+        static final Allowance DEFAULT = new Allowance(ALLOCATION_BASE, ALLOCATION_PER_BYTE);
+
+        long of(byte[] input) {
+            return base + perByte * input.length;
+        }
+    }
     /** Mutants larger than this are cut, to keep executions fast. */
     static final int MAX_INPUT_BYTES = 1 << 20;
     /** A message may quote its input, but not run to many times its size (a sign of runaway formatting). */
@@ -102,6 +111,11 @@ public final class FuzzHarness {
      * @param documented the exceptions an input may end in (their message is also checked)
      */
     public static Report run(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
+        return run(target, seeds, mutator, code, documented, Allowance.DEFAULT);
+    }
+
+    private static Report run(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented,
+                              Allowance allowance) {
         String replayFile = System.getProperty("bertj.fuzz.replay");
         if (replayFile != null) return replay(target, Path.of(replayFile), code);
         long seconds = Long.getLong("bertj.fuzz.seconds", 0), executions = Long.getLong("bertj.fuzz.executions", 0);
@@ -110,7 +124,8 @@ public final class FuzzHarness {
         String replayCommand = replayCommand();
         List<byte[]> replay = new ArrayList<>(corpus(target));
         replay.addAll(seeds);
-        Loop loop = new Loop(target, replay, mutator, code, documented, new Random(SEED ^ target.hashCode()), millis, maxExecutions);
+        Loop loop = new Loop(target, replay, mutator, code, documented, allowance, new Random(SEED ^ target.hashCode()), millis,
+                maxExecutions);
         // a thread of its own, so that a hang can be reported (it is left running: Java cannot stop it)
         Thread worker = new Thread(null, loop, "fuzz-" + target, 64L << 20);
         worker.setDaemon(true);
@@ -228,6 +243,7 @@ public final class FuzzHarness {
         private final Mutator mutator;
         private final Target code;
         private final Predicate<Throwable> documented;
+        private final Allowance allowance;
         private final Random random;
         private final long millis;
         private final long maxExecutions;
@@ -238,7 +254,8 @@ public final class FuzzHarness {
         volatile long executions, accepted, rejected;
 
         Loop(String target, List<byte[]> replay, Mutator mutator, Target code,
-             Predicate<Throwable> documented, Random random, long millis, long maxExecutions) {
+             Predicate<Throwable> documented, Allowance allowance, Random random, long millis, long maxExecutions) {
+            this.allowance = allowance;
             this.target = target;
             this.replay = replay;
             this.pool = new ArrayList<>(replay);
@@ -271,7 +288,7 @@ public final class FuzzHarness {
         private boolean execute(byte[] input) {
             current = input;
             startedNanos = System.nanoTime();
-            Verdict v = judge(input, code, documented);
+            Verdict v = judge(input, code, documented, allowance);
             startedNanos = 0;
             executions++;
             if (v.failed()) {
@@ -316,7 +333,7 @@ public final class FuzzHarness {
      * Runs the code on one input and judges the outcome: a failure is an undocumented exception or an Error, a
      * documented one without a message or with one far longer than the input, or more heap than the input explains.
      */
-    private static Verdict judge(byte[] input, Target code, Predicate<Throwable> documented) {
+    private static Verdict judge(byte[] input, Target code, Predicate<Throwable> documented, Allowance allowances) {
         long before = allocatedBytes();
         Throwable thrown = null;
         try {
@@ -325,7 +342,7 @@ public final class FuzzHarness {
             thrown = t;
         }
         long allocated = allocatedBytes() - before;
-        long allowance = ALLOCATION_BASE + ALLOCATION_PER_BYTE * input.length;
+        long allowance = allowances.of(input);
         if (allocated > allowance) {
             // Confirmed by a second run: what happens once in a JVM (a class initialized, a cache filled, an
             // instrumenting agent's own bookkeeping on this thread) is not the input's doing.
@@ -360,9 +377,22 @@ public final class FuzzHarness {
      * A fuzz target: its name, seeds, mutator, the code under test and the exceptions it documents. {@link #run()} fuzzes
      * it with seeded random mutations; {@link #guided} executes it once under Jazzer.
      */
-    public record Fuzzing(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
+    public record Fuzzing(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented,
+                          Allowance allowance) {
+        public Fuzzing(String target, List<byte[]> seeds, Mutator mutator, Target code, Predicate<Throwable> documented) {
+            this(target, seeds, mutator, code, documented, Allowance.DEFAULT);
+        }
+
+        /**
+         * The same target with another heap allowance per input: for code whose work, and so its garbage, grows with
+         * the input beyond parsing it (a model's forward pass), where the default would flag work instead of trust.
+         */
+        public Fuzzing allowing(long base, long perByte) {
+            return new Fuzzing(target, seeds, mutator, code, documented, new Allowance(base, perByte));
+        }
+
         public Report run() {
-            return FuzzHarness.run(target, seeds, mutator, code, documented);
+            return FuzzHarness.run(target, seeds, mutator, code, documented, allowance);
         }
 
         /**
@@ -388,7 +418,7 @@ public final class FuzzHarness {
                 return; // the mutator's own trouble is not a finding, as in run()
             }
             if (input.length > MAX_INPUT_BYTES) input = java.util.Arrays.copyOf(input, MAX_INPUT_BYTES);
-            Verdict v = judge(input, code, documented);
+            Verdict v = judge(input, code, documented, allowance);
             if (v.failed()) {
                 Path saved = save(target, v.signature(), v.detail(), input);
                 throw new AssertionError("fuzz target " + target + ": " + v.signature() + " (input saved as " + saved + ")\n  " + v.detail()
