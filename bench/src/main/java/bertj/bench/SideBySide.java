@@ -72,13 +72,22 @@ public final class SideBySide {
             if (onnx != null && !Files.isRegularFile(onnx)) throw new IllegalArgumentException(onnx + ": no such ONNX file");
         }
 
+        /** Limits on sizes that would each allocate their own array before anything is timed. */
+        static final int MAX_RUNS = 1_000_000, MAX_TOKENS = 1 << 24;
+
         /** @throws IllegalArgumentException naming the first value out of range */
         public static void checkFlags(List<Integer> seqLens, int batch, List<Integer> threads, int runs, int warmupRuns) {
             if (seqLens.isEmpty() || threads.isEmpty()) throw new IllegalArgumentException("give at least one sequence length and thread count");
             for (int s : seqLens) if (s < 2) throw new IllegalArgumentException("sequence length must be at least 2 ([CLS] and [SEP]), got " + s);
             for (int t : threads) if (t < 1) throw new IllegalArgumentException("thread count must be at least 1, got " + t);
             if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
-            if (runs < 1) throw new IllegalArgumentException("runs must be at least 1, got " + runs);
+            if (runs < 1 || runs > MAX_RUNS) throw new IllegalArgumentException("runs must be from 1 to " + MAX_RUNS + ", got " + runs);
+            for (int s : seqLens) {
+                if ((long) batch * s > MAX_TOKENS) {
+                    throw new IllegalArgumentException("batch " + batch + " x sequence length " + s + " is over " + MAX_TOKENS
+                            + " tokens per call, far more than any model's working memory takes");
+                }
+            }
             if (warmupRuns < 0) throw new IllegalArgumentException("warm-up runs must be at least 0, got " + warmupRuns);
         }
     }

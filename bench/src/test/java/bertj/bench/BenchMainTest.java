@@ -53,6 +53,11 @@ class BenchMainTest {
         assertTrue(err.toString().contains("sequence length must be at least 2"), err.toString());
         assertEquals(2, run(model.toString(), "--threads", "0"));
         assertEquals(2, run(model.toString(), "--runs", "0"));
+        // sizes that would each allocate an array before anything runs are refused at the flags
+        assertEquals(2, run(model.toString(), "--runs", "2000000000"));
+        assertTrue(err.toString().contains("runs must be from 1 to 1000000, got 2000000000"), err.toString());
+        assertEquals(2, run(model.toString(), "--batch", "100000", "--seq", "100000"));
+        assertTrue(err.toString().contains("batch 100000 x sequence length 100000 is over 16777216 tokens per call"), err.toString());
         assertEquals(2, run(model.toString(), "--frobnicate"));
         assertEquals(2, run());
         assertTrue(err.toString().contains("Usage:") || err.toString().contains("bertj bench"), err.toString());

@@ -35,13 +35,32 @@ public record BertInput(int batch, int seqLen, int[] inputIds, int[] tokenTypeId
     }
 
     /**
+     * Padding may make at most this many times the sequences' own tokens, or {@link #PADDING_FLOOR} tokens, whichever is
+     * more (as the tokenizer's padded batches): one long sequence among many short ones is refused with an
+     * {@link IllegalArgumentException} before the batch's arrays are allocated, instead of sizing them by the product.
+     */
+    public static final int MAX_PADDING_GROWTH = 16;
+    /** See {@link #MAX_PADDING_GROWTH}: 2^22 tokens, 48 MB of ids, type ids and mask. */
+    public static final int PADDING_FLOOR = 1 << 22;
+
+    /**
      * Pads sequences of different lengths to the longest, with {@code padId}, type id 0 and mask 0,
      * the way Hugging Face's tokenizer pads on the right.
      */
     public static BertInput padded(List<int[]> ids, List<int[]> typeIds, int padId) {
         int batch = ids.size();
         int seqLen = 1;
-        for (int[] row : ids) seqLen = Math.max(seqLen, row.length);
+        long tokens = 0;
+        for (int[] row : ids) {
+            seqLen = Math.max(seqLen, row.length);
+            tokens += row.length;
+        }
+        long size = (long) batch * seqLen;
+        if (size > Math.max(PADDING_FLOOR, MAX_PADDING_GROWTH * tokens)) {
+            throw new IllegalArgumentException("padding " + batch + " sequences (" + tokens + " tokens) to the longest, " + seqLen
+                    + " tokens, makes " + size + " tokens: over the limit of " + Math.max(PADDING_FLOOR, MAX_PADDING_GROWTH * tokens)
+                    + " (" + MAX_PADDING_GROWTH + " times their tokens, or " + PADDING_FLOOR + "); split the batch by length");
+        }
         int[] flatIds = new int[batch * seqLen];
         int[] flatTypes = new int[batch * seqLen];
         int[] flatMask = new int[batch * seqLen];

@@ -8,6 +8,9 @@ import bertj.kernels.ThreadPool;
 import bertj.loader.ModelFormatException;
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
+import bertj.testsupport.GuidedTargets;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +34,7 @@ class ModelConfigFuzzTest {
     private FuzzHarness.Scratch scratch;
     private Path model;
     private ThreadPool pool;
+    private final GuidedTargets guided = new GuidedTargets();
 
     @BeforeEach
     void createModel() throws IOException {
@@ -50,18 +55,28 @@ class ModelConfigFuzzTest {
 
     @Test
     void configJsonAgainstRealWeights() throws IOException {
+        modelConfig().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void configJsonAgainstRealWeightsGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "model-config", this::modelConfig);
+    }
+
+    private FuzzHarness.Fuzzing modelConfig() throws IOException {
         byte[] seed = Files.readAllBytes(model.resolve("config.json"));
         FuzzMutator m = new FuzzMutator(List.of("model_type", "vocab_size", "hidden_size", "num_hidden_layers",
                 "num_attention_heads", "intermediate_size", "hidden_act", "max_position_embeddings", "type_vocab_size",
                 "layer_norm_eps", "pad_token_id", "architectures", "id2label", "label2id", "num_labels", "gelu", "gelu_new",
                 "relu", "BertForSequenceClassification", "BertForTokenClassification", "BertForQuestionAnswering", "BertModel"));
-        FuzzHarness.run("model-config", List.of(seed), m::json, input -> {
+        return new FuzzHarness.Fuzzing("model-config", List.of(seed), m::json, input -> {
             Files.write(model.resolve("config.json"), input);
             try (Bert bert = Bert.load(model, pool)) {
                 assertEquals(bert.model().config().hiddenSize(), bert.embed("hello world").length);
                 bert.classify("a fine film, warmly recommended", null, true);
             }
-        }, DOCUMENTED).assertNoFailures();
+        }, DOCUMENTED);
     }
 
     /** num_hidden_layers = 2^31 - 1 over a two-layer checkpoint fails at layer 2, without sizing an array by it. */

@@ -1,7 +1,7 @@
 package bertj.loader;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,8 +87,12 @@ public record BertConfig(
         }
     }
 
-    /** Most labels config.json may ask for by num_labels alone, without naming them in id2label. */
-    static final int MAX_UNNAMED_LABELS = 1 << 16;
+    /**
+     * Most labels config.json may ask for by num_labels alone, without naming them in id2label (transformers always
+     * writes id2label). Each made-up label costs about 200 bytes in id2label and label2id: at the former cap, 65,536,
+     * a 40-byte num_labels made 13 MB per config read, and a fuzzed config.json 107 MB in one load and round trip.
+     */
+    static final int MAX_UNNAMED_LABELS = 1 << 12;
 
     private static void positive(String field, int value) {
         if (value <= 0) throw new IllegalArgumentException(field + " must be positive, got " + value);
@@ -194,8 +198,8 @@ public record BertConfig(
 
     /** config.json text in Hugging Face's spelling; {@link #parse} reads it back to an equal config. */
     public String toJson() {
-        ObjectNode root = Json.writer().createObjectNode();
-        root.putArray("architectures").addAll(architectures.stream().map(Json.writer().getNodeFactory()::textNode).toList());
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.putArray("architectures").addAll(architectures.stream().map(JsonNodeFactory.instance::textNode).toList());
         root.put("model_type", modelType);
         root.put("vocab_size", vocabSize);
         root.put("hidden_size", hiddenSize);
@@ -213,11 +217,7 @@ public record BertConfig(
         ObjectNode labels = root.putObject("label2id");
         label2id.forEach(labels::put);
         if (problemType != null) root.put("problem_type", problemType);
-        try {
-            return Json.writer().writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return TextFiles.json(root);
     }
 
     /** Typed access to config.json fields; a wrong JSON type is an error naming the field and the file. */

@@ -14,11 +14,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -26,8 +21,7 @@ import java.nio.file.Path;
  *
  * <p>Files are read with jackson-core's streaming parser into {@link JsonNode} trees, without an
  * {@link ObjectMapper}: creating one loads several hundred databind classes, 200-250 ms in a fresh JVM,
- * which was most of a model's first load. Writing (config.json, safetensors headers) uses databind,
- * created on first use. bertj.tokenizer's JsonTrees builds trees the same way (it depends on none of ours).
+ * which was most of a model's first load. Writing (config.json, safetensors headers) is {@link TextFiles}'s. bertj.tokenizer's JsonTrees builds trees the same way (it depends on none of ours).
  */
 final class Json {
     /** Duplicate keys are rejected: a second "hidden_size" or tensor entry is a corrupt file, not a choice. */
@@ -38,17 +32,12 @@ final class Json {
 
     private Json() {}
 
-    /** The mapper that writes JSON, created on first use. */
-    static ObjectMapper writer() {
-        return Writer.MAPPER;
-    }
-
-    private static final class Writer {
-        static final ObjectMapper MAPPER = new ObjectMapper();
-    }
-
     /** The tree of {@code text}, which must hold one JSON value; empty text gives a missing node. */
     static JsonNode parse(String text, String source) {
+        if (text.startsWith("\uFEFF")) {
+            throw new ModelFormatException(source + ": malformed JSON: starts with a byte order mark (U+FEFF), which a JSON file"
+                    + " must not have; Hugging Face's readers refuse it too");
+        }
         try (JsonParser parser = FACTORY.createParser(text)) {
             if (parser.nextToken() == null) {
                 return MissingNode.getInstance();
@@ -103,31 +92,14 @@ final class Json {
         };
     }
 
-    /**
-     * Parses UTF-8 JSON bytes. They are decoded strictly first: given bytes, Jackson would guess UTF-16 or
-     * UTF-32 from zero bytes and fail on garbage with an I/O error rather than a parse error.
-     */
+    /** Parses UTF-8 JSON bytes, decoded strictly first (see {@link TextFiles}). */
     static JsonNode parse(byte[] utf8, String source) {
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(utf8)).toString();
-        } catch (CharacterCodingException e) {
-            throw new ModelFormatException(source + ": not valid UTF-8 (" + e.getMessage() + ")", e);
-        }
-        return parse(text, source);
+        return parse(TextFiles.decodeUtf8(utf8, source), source);
     }
 
     /** Reads and parses a JSON file that must hold an object. */
     static JsonNode readObject(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found", e);
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e, e);
-        }
-        JsonNode node = parse(text, file.toString());
+        JsonNode node = parse(TextFiles.readUtf8(file), file.toString());
         if (!node.isObject()) {
             throw new ModelFormatException(file + ": expected a JSON object, found " + kind(node));
         }

@@ -1,7 +1,6 @@
 package bertj.loader;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -156,7 +155,7 @@ public final class ModelDirectory implements AutoCloseable {
     }
 
     private static List<Module> modules(Path modules) {
-        JsonNode root = Json.parse(readString(modules), modules.toString());
+        JsonNode root = Json.parse(TextFiles.readUtf8(modules), modules.toString());
         if (!root.isArray()) throw new ModelFormatException(modules + ": expected a JSON array of modules, found " + Json.kind(root));
         List<Module> out = new ArrayList<>();
         for (JsonNode module : root) out.add(new Module(text(modules, module, "type"), text(modules, module, "path")));
@@ -223,13 +222,6 @@ public final class ModelDirectory implements AutoCloseable {
         return n.textValue();
     }
 
-    private static String readString(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
 
     private Optional<Path> file(String name) {
         Path p = dir.resolve(name);

@@ -1,7 +1,7 @@
 package bertj.loader;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -90,7 +90,7 @@ public final class SafetensorsWriter {
 
     /** The JSON header, padded with spaces to a multiple of 8 so the data section starts 8-byte aligned. */
     static byte[] header(Collection<Tensor> tensors, Map<String, String> metadata) {
-        ObjectNode root = Json.writer().createObjectNode();
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = root.putObject("__metadata__");
             metadata.forEach(meta::put);
@@ -109,12 +109,7 @@ public final class SafetensorsWriter {
             entry.putArray("data_offsets").add(offset).add(offset + t.byteSize());
             offset += t.byteSize();
         }
-        byte[] json;
-        try {
-            json = Json.writer().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] json = TextFiles.compactJson(root).getBytes(StandardCharsets.US_ASCII); // names of any text, escaped
         int padded = (json.length + 7) & ~7;
         byte[] header = new byte[padded];
         System.arraycopy(json, 0, header, 0, json.length);

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
+import bertj.testsupport.GuidedTargets;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -21,6 +24,7 @@ import java.util.Random;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,18 +47,33 @@ class LoaderFuzzTest {
     }
 
     @AfterEach
-    void deleteScratch() throws IOException {
+    void deleteScratch() throws Exception {
+        for (AutoCloseable c : opened) c.close();
         scratch.close();
     }
+
+    /** What a target's set-up opened, closed after the test. */
+    private final List<AutoCloseable> opened = new ArrayList<>();
+    private final GuidedTargets guided = new GuidedTargets();
 
     // ------------------------------------------------------------------ safetensors
 
     @Test
     void safetensorsFiles() throws IOException {
+        safetensors().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void safetensorsFilesGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "safetensors", this::safetensors);
+    }
+
+    private FuzzHarness.Fuzzing safetensors() throws IOException {
         FuzzMutator m = new FuzzMutator(List.of("F32", "F16", "BF16", "I64", "I32", "F64", "I8", "U8", "BOOL", "F8_E4M3",
                 "dtype", "shape", "data_offsets", "__metadata__", "format", "pt"));
         Path file = tmp.resolve("fuzz.safetensors");
-        FuzzHarness.run("safetensors", safetensorsSeeds(), (r, in, pool) -> mutateSafetensors(m, r, in, pool), input -> {
+        return new FuzzHarness.Fuzzing("safetensors", safetensorsSeeds(), (r, in, pool) -> mutateSafetensors(m, r, in, pool), input -> {
             Files.write(file, input);
             try (SafetensorsFile st = SafetensorsFile.open(file)) {
                 readEverything(st.tensors());
@@ -64,7 +83,7 @@ class LoaderFuzzTest {
                 c.dtypeSummary();
                 assertEquals(c.totalBytes(), c.names().stream().map(c::tensor).mapToLong(Tensor::byteSize).sum());
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
     }
 
     /** Small files of every dtype, empty and scalar shapes, with and without metadata. */
@@ -133,6 +152,16 @@ class LoaderFuzzTest {
 
     @Test
     void shardIndexFiles() throws IOException {
+        shardIndex().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void shardIndexFilesGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "shard-index", this::shardIndex);
+    }
+
+    private FuzzHarness.Fuzzing shardIndex() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("sharded"));
         SafetensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"), List.of(
                 Tensor.ofFloats("a", new long[] {2}, new float[] {1, 2}), Tensor.ofFloats("b", new long[] {1}, new float[] {3})));
@@ -147,7 +176,7 @@ class LoaderFuzzTest {
                 "../outside.safetensors", "./model-00001-of-00002.safetensors", "sub/../model-00002-of-00002.safetensors",
                 dir.toString(), dir.resolve("model-00001-of-00002.safetensors").toString(), "missing.safetensors", "\u0000"));
         Path indexFile = dir.resolve(Checkpoint.INDEX_FILE);
-        FuzzHarness.run("shard-index", List.of(index.getBytes(StandardCharsets.UTF_8)), m::json, input -> {
+        return new FuzzHarness.Fuzzing("shard-index", List.of(index.getBytes(StandardCharsets.UTF_8)), m::json, input -> {
             Files.write(indexFile, input);
             try (Checkpoint c = Checkpoint.open(dir)) {
                 for (String name : c.names()) {
@@ -158,13 +187,23 @@ class LoaderFuzzTest {
                 c.dtypeSummary();
                 c.files().forEach(f -> assertEquals(dir, f.getParent(), "a shard outside the model directory"));
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
     }
 
     // ------------------------------------------------------------------ config.json
 
     @Test
     void configFiles() throws IOException {
+        config().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void configFilesGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "config-json", this::config);
+    }
+
+    private FuzzHarness.Fuzzing config() throws IOException {
         Path models = TestData.model("tiny-bert-seqcls").getParent();
         List<byte[]> seeds = List.of(
                 Files.readAllBytes(models.resolve("tiny-bert-seqcls/config.json")),
@@ -176,24 +215,34 @@ class LoaderFuzzTest {
                 "num_labels", "is_decoder", "bert", "gelu", "gelu_new", "relu", "silu", "absolute", "relative_key",
                 "BertForSequenceClassification", "BertForTokenClassification", "0", "1", "2", "-1", "00", "+1"));
         Path file = tmp.resolve("config.json");
-        try (Checkpoint weights = Checkpoint.open(TestData.model("tiny-bert-seqcls"))) {
-            FuzzHarness.run("config-json", seeds, m::json, input -> {
-                BertConfig parsed = BertConfig.parse(new String(input, StandardCharsets.UTF_8), "config.json");
-                Files.write(file, input);
-                BertConfig loaded = BertConfig.load(file);
-                assertEquals(parsed, loaded);
-                assertEquals(loaded, BertConfig.parse(loaded.toJson(), "round trip"), "toJson does not read back");
-                loaded.parameterCount(true);
-                // the config against real weights: every shape it implies is checked, nothing sized by it is allocated
-                new BertCheckpoint(weights, loaded, "config.json").parameterCount();
-            }, MODEL_FORMAT).assertNoFailures();
-        }
+        Checkpoint weights = Checkpoint.open(TestData.model("tiny-bert-seqcls"));
+        opened.add(weights);
+        return new FuzzHarness.Fuzzing("config-json", seeds, m::json, input -> {
+            BertConfig parsed = BertConfig.parse(new String(input, StandardCharsets.UTF_8), "config.json");
+            Files.write(file, input);
+            BertConfig loaded = BertConfig.load(file);
+            assertEquals(parsed, loaded);
+            assertEquals(loaded, BertConfig.parse(loaded.toJson(), "round trip"), "toJson does not read back");
+            loaded.parameterCount(true);
+            // the config against real weights: every shape it implies is checked, nothing sized by it is allocated
+            new BertCheckpoint(weights, loaded, "config.json").parameterCount();
+        }, MODEL_FORMAT);
     }
 
     // ------------------------------------------------------------------ sentence-transformers files
 
     @Test
     void sentenceTransformersFiles() throws IOException {
+        sentenceTransformers().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void sentenceTransformersFilesGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "sentence-transformers", this::sentenceTransformers);
+    }
+
+    private FuzzHarness.Fuzzing sentenceTransformers() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("st"));
         Files.copy(TestData.model("tiny-bert-seqcls").resolve("config.json"), dir.resolve("config.json"));
         Files.createDirectories(dir.resolve("1_Pooling"));
@@ -213,7 +262,7 @@ class LoaderFuzzTest {
                 "word_embedding_dimension", "pooling_mode_cls_token", "pooling_mode_mean_tokens", "pooling_mode_max_tokens",
                 "pooling_mode_lasttoken"));
         String[] files = {"modules.json", "1_Pooling/config.json", "sentence_bert_config.json"};
-        FuzzHarness.run("sentence-transformers", List.of(seed), FuzzMutator.perPart(List.of(m::json, m::json, m::json)), input -> {
+        return new FuzzHarness.Fuzzing("sentence-transformers", List.of(seed), FuzzMutator.perPart(List.of(m::json, m::json, m::json)), input -> {
             List<byte[]> parts = FuzzMutator.split(input);
             for (int i = 0; i < files.length; i++) {
                 Path f = dir.resolve(files[i]);
@@ -224,6 +273,6 @@ class LoaderFuzzTest {
                 d.pooling();
                 d.maxSeqLength();
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
     }
 }

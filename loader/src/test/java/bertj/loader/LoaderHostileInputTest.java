@@ -1,9 +1,11 @@
 package bertj.loader;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.testsupport.FuzzHarness;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +54,20 @@ class LoaderHostileInputTest {
         assertTrue(e.getMessage().contains("config.json: num_labels is 2147483647 without id2label"), e.getMessage());
         assertTrue(allocated < 1 << 20, "allocated " + allocated + " bytes to refuse the config");
         // as many labels as a real model has are made up as before
-        BertConfig.parse("{\"num_labels\": " + BertConfig.MAX_UNNAMED_LABELS + "}", "config.json");
+        assertEquals(4096, BertConfig.parse("{\"num_labels\": " + BertConfig.MAX_UNNAMED_LABELS + "}", "config.json").numLabels());
+    }
+
+    /**
+     * Found by a guided run: num_labels 64,000 without id2label (within the former cap of 65,536) made 64,000 label
+     * names twice per config read, 107 MB of heap for the fuzz target's load and round trip of a 22 kB file. More than
+     * 4096 unnamed labels are refused; named ones cost what the file holds.
+     */
+    @Test
+    void manyUnnamedLabelsAreRefused() {
+        String config = new String(FuzzHarness.corpusInput("config-json", "num-labels-64000-without-names.bin"), StandardCharsets.UTF_8);
+        long before = FuzzHarness.allocatedBytes();
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> BertConfig.parse(config, "config.json"));
+        assertTrue(FuzzHarness.allocatedBytes() - before < 8 << 20, "allocated " + (FuzzHarness.allocatedBytes() - before) + " bytes");
+        assertEquals("config.json: num_labels is 64000 without id2label; more than 4096 labels need an explicit id2label", e.getMessage());
     }
 }

@@ -156,8 +156,8 @@ public final class FuzzMutator {
     /** One to three changes to the JSON tree, sometimes followed by a byte mutation; bytes alone if it does not parse. */
     public byte[] json(Random r, byte[] input, List<byte[]> pool) {
         JsonNode root;
-        try {
-            root = MAPPER.readTree(input);
+        try { // from strictly decoded text: given bytes, Jackson would guess UTF-16 or UTF-32 from zero bytes
+            root = MAPPER.readTree(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(input)).toString());
         } catch (IOException | RuntimeException e) {
             return bytes(r, input, pool);
         }
@@ -189,7 +189,11 @@ public final class FuzzMutator {
                             a.removeAll();
                         } else {
                             JsonNode e = a.get(r.nextInt(a.size()));
-                            for (int i = r.nextInt(4) == 0 ? 1000 : 1 + r.nextInt(4); i > 0; i--) a.add(e.deepCopy());
+                            int copies = r.nextInt(4) == 0 ? 1000 : 1 + r.nextInt(4);
+                            // no more copies than make a mutant of the harness's largest size (a big subtree copied
+                            // 1000 times could fill the heap before the harness cuts it)
+                            if (copies > 4) copies = (int) Math.min(copies, FuzzHarness.MAX_INPUT_BYTES / Math.max(1, toJson(e).length));
+                            for (int i = copies; i > 0; i--) a.add(e.deepCopy());
                         }
                     }
                 }
@@ -292,7 +296,7 @@ public final class FuzzMutator {
             case 1 -> pick(r, INTERESTING_STRINGS) + s;
             case 2 -> s.isEmpty() ? s : s.substring(0, r.nextInt(s.length()));
             case 3 -> s.toUpperCase(java.util.Locale.ROOT);
-            case 4 -> s.repeat(1 + r.nextInt(50));
+            case 4 -> s.repeat(Math.min(1 + r.nextInt(50), 1 + FuzzHarness.MAX_INPUT_BYTES / Math.max(1, s.length())));
             default -> pickWord(r);
         };
     }

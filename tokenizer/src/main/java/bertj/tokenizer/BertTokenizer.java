@@ -220,6 +220,20 @@ public final class BertTokenizer {
             int longest = 0;
             for (RawEncoding r : raws) longest = Math.max(longest, r.length());
             int target = roundUp(longest, options.padToMultipleOf());
+            long tokens = 0, padded = 0;
+            for (RawEncoding r : raws) {
+                tokens += r.length();
+                padded += Math.max(r.length(), target);
+                for (RawEncoding w : r.overflowing) {
+                    tokens += w.length();
+                    padded += Math.max(w.length(), target);
+                }
+            }
+            if (padded > growthLimit(tokens)) {
+                throw new IllegalArgumentException("padding a batch of " + raws.size() + " encodings (" + tokens + " tokens) to its longest, "
+                        + target + " tokens, makes " + padded + " tokens: over the limit of " + growthLimit(tokens)
+                        + " (" + MAX_GROWTH + " times the batch's tokens, or " + GROWTH_FLOOR + "); split the batch");
+            }
             for (RawEncoding r : raws) r.pad(target, padId, padTypeId, padLeft);
         }
         List<Encoding> out = new ArrayList<>(raws.size());
@@ -227,17 +241,29 @@ public final class BertTokenizer {
         return out;
     }
 
+    /**
+     * The length an encoding of {@code length} tokens is padded to. A {@code MAX_LENGTH} target past
+     * {@link EncodeOptions#MAX_PAD_LENGTH} that would add tokens is refused here, before anything is allocated for
+     * it, naming where it came from.
+     */
     private int padTarget(int length, EncodeOptions options) {
-        int target = switch (options.padding()) {
-            case NONE, LONGEST -> length;
-            case MAX_LENGTH -> options.padLength() != null ? options.padLength()
-                    : options.maxLength() != null ? options.maxLength() : modelMaxLength;
-        };
-        return roundUp(target, options.padToMultipleOf());
+        if (options.padding() != Padding.MAX_LENGTH) return roundUp(length, options.padToMultipleOf());
+        int target = options.padLength() != null ? options.padLength() : options.maxLength() != null ? options.maxLength() : modelMaxLength;
+        if (target > EncodeOptions.MAX_PAD_LENGTH && target > length) {
+            String from = options.padLength() != null ? "padLength " : options.maxLength() != null ? "maxLength " : "model_max_length ";
+            throw new IllegalArgumentException("padding to " + from + target + " tokens: over the limit of "
+                    + EncodeOptions.MAX_PAD_LENGTH + " tokens an encoding may be padded to");
+        }
+        return roundUp(Math.max(target, 0), options.padToMultipleOf());
     }
 
+    /** {@code n} rounded up to a multiple of {@code multiple} (0: {@code n}). */
     private static int roundUp(int n, int multiple) {
-        return multiple > 0 && n % multiple != 0 ? n + multiple - n % multiple : n;
+        if (multiple == 0 || n % multiple == 0) return n;
+        long up = (long) n + multiple - n % multiple;
+        if (up > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(n + " tokens rounded up to a multiple of " + multiple
+                + " is more than an array can hold");
+        return (int) up;
     }
 
     /** tokenizers' encode + post_process: tokenization, truncation, special tokens, padding of this one encoding. */
@@ -277,6 +303,7 @@ public final class BertTokenizer {
         }
         // The main encoding keeps exactly what the reference keeps; the windows then run to the end of
         // the text (the reference's own windows stop where its early exit stopped tokenizing).
+        checkWindows(first.length(), truncates ? keep[0] : -1, second == null ? -1 : second.length(), truncates ? keep[1] : -1, options);
         RawEncoding a = RawEncoding.ofSequence(first, 0);
         RawEncoding b = second == null ? null : RawEncoding.ofSequence(second, 1);
         a.truncate(keep[0], options.stride(), truncates);
@@ -284,6 +311,54 @@ public final class BertTokenizer {
         RawEncoding merged = postProcessor.process(a, b, options.addSpecialTokens());
         if (options.padding() != Padding.NONE) merged.pad(padTarget(merged.length(), options), padId, padTypeId, padLeft);
         return merged;
+    }
+
+    /**
+     * Overflowing windows and padding may make at most this many times the tokens of their input (or
+     * {@link #GROWTH_FLOOR} tokens, whichever is more). A request over it (a stride that moves each window by a
+     * token or two, a pair whose windows are combined with each other's, a batch padded to one far longer text)
+     * is refused with an {@link IllegalArgumentException} before its tokens are allocated. Question answering's
+     * usual windows (384 tokens, stride 128) repeat each context token about 1.5 times.
+     */
+    public static final int MAX_GROWTH = 16;
+    /** See {@link #MAX_GROWTH}: 2^20 tokens, 32 MB of arrays. */
+    public static final int GROWTH_FLOOR = 1 << 20;
+
+    private static long growthLimit(long inputTokens) {
+        return Math.max(GROWTH_FLOOR, MAX_GROWTH * inputTokens);
+    }
+
+    /**
+     * Refuses overflowing windows that would hold more tokens than {@link #MAX_GROWTH} allows, before they are made:
+     * sequences of {@code n1} / {@code n2} tokens ({@code n2} = -1 without a pair) cut to {@code k1} / {@code k2}
+     * (-1: not truncated), every window of one combined with every window of the other, each padded as asked.
+     */
+    private void checkWindows(int n1, int k1, int n2, int k2, EncodeOptions options) {
+        int added = options.addSpecialTokens() ? postProcessor.addedTokens(n2 >= 0) : 0;
+        long windows1 = windowCount(n1, k1, options.stride()), windows2 = n2 < 0 ? 0 : windowCount(n2, k2, options.stride());
+        long widest = windowWidth(n1, k1) + (n2 < 0 ? 0 : windowWidth(n2, k2)) + added;
+        if (options.padding() != Padding.NONE) widest = Math.max(widest, padTarget((int) Math.min(widest, Integer.MAX_VALUE - 8), options));
+        long input = (long) n1 + Math.max(n2, 0) + added;
+        // (windows1 + 1) * (windows2 + 1) encodings of at most `widest` tokens, saturating rather than overflowing
+        double tokens = (double) (windows1 + 1) * (windows2 + 1) * widest;
+        if (tokens > growthLimit(input)) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "overflowing windows of maxLength %s with stride %d"
+                    + " would make up to %.0f tokens from an input of %d: over the limit of %d (%d times the input, or %d);"
+                    + " use a smaller stride or a larger maxLength", options.maxLength() == null ? "model_max_length " + modelMaxLength
+                    : options.maxLength(), options.stride(), tokens, input, growthLimit(input), MAX_GROWTH, GROWTH_FLOOR));
+        }
+    }
+
+    /** How many overflowing windows {@link RawEncoding#truncate} cuts from n tokens kept to k (k = -1: not truncated). */
+    private static long windowCount(int n, int k, int stride) {
+        if (k < 0 || k >= n) return 0;
+        if (k == 0) return 1;
+        int step = k - stride;
+        return step <= 0 ? 0 : ((long) n - k + step - 1) / step; // a stride too large is refused by truncate
+    }
+
+    private static int windowWidth(int n, int k) {
+        return k <= 0 || k >= n ? n : k;
     }
 
     /**

@@ -13,9 +13,11 @@ package bertj.tokenizer;
  *                          for the truncated sequence)
  * @param padding           {@code LONGEST}: to the longest encoding of the batch; {@code MAX_LENGTH}: to
  *                          {@code padLength}, else {@code maxLength}, else {@code model_max_length}.
- *                          Padding never truncates.
- * @param padLength         target of {@code MAX_LENGTH} padding; null = see {@code padding}
- * @param padToMultipleOf   round the padding target up to a multiple of this (0 = off)
+ *                          Padding never truncates, and never pads past {@link #MAX_PAD_LENGTH} tokens.
+ * @param padLength         target of {@code MAX_LENGTH} padding; null = see {@code padding}; at most
+ *                          {@link #MAX_PAD_LENGTH}
+ * @param padToMultipleOf   round the padding target up to a multiple of this (0 = off); at most
+ *                          {@link #MAX_PAD_LENGTH}
  * @param returnOverflowing keep the cut-off tokens as {@link Encoding#overflowing()} windows, each with its
  *                          own special tokens (for ONLY_SECOND the first sequence repeats in every window).
  *                          The main encoding is the same either way: as tokenizers 0.23, which counts a
@@ -30,6 +32,15 @@ public record EncodeOptions(boolean addSpecialTokens, Integer maxLength, Truncat
 
     public enum Padding { NONE, LONGEST, MAX_LENGTH }
 
+    /**
+     * The longest an encoding may be padded to (65,536 tokens): far beyond any BERT's positions, yet an encoding
+     * padded to it takes 2 MB, not the gigabytes that a length of two billion would ask for. A padding target
+     * above it ({@code padLength}, {@code padToMultipleOf}, or the {@code maxLength} or {@code model_max_length}
+     * that {@code MAX_LENGTH} padding falls back on) is refused with an {@link IllegalArgumentException} before
+     * anything is allocated for it; an encoding that is already longer is left as it is.
+     */
+    public static final int MAX_PAD_LENGTH = 1 << 16;
+
     /** Special tokens, no truncation, no padding, no overflowing windows. */
     public static final EncodeOptions DEFAULT =
             new EncodeOptions(true, null, Truncation.NONE, 0, Padding.NONE, null, 0, false);
@@ -40,8 +51,12 @@ public record EncodeOptions(boolean addSpecialTokens, Integer maxLength, Truncat
         if (maxLength != null && maxLength < 0) throw new IllegalArgumentException("maxLength must be >= 0, got " + maxLength);
         if (maxLength != null && maxLength == 0) maxLength = null;
         if (stride < 0) throw new IllegalArgumentException("stride must be >= 0, got " + stride);
-        if (padLength != null && padLength < 0) throw new IllegalArgumentException("padLength must be >= 0, got " + padLength);
-        if (padToMultipleOf < 0) throw new IllegalArgumentException("padToMultipleOf must be >= 0, got " + padToMultipleOf);
+        if (padLength != null && (padLength < 0 || padLength > MAX_PAD_LENGTH)) {
+            throw new IllegalArgumentException("padLength must be from 0 to " + MAX_PAD_LENGTH + " tokens, got " + padLength);
+        }
+        if (padToMultipleOf < 0 || padToMultipleOf > MAX_PAD_LENGTH) {
+            throw new IllegalArgumentException("padToMultipleOf must be from 0 to " + MAX_PAD_LENGTH + ", got " + padToMultipleOf);
+        }
     }
 
     public EncodeOptions withAddSpecialTokens(boolean add) {

@@ -26,11 +26,8 @@ import java.util.Set;
 /** Reads tokenizer.json, vocab.txt and tokenizer_config.json into {@link Parts}. */
 final class TokenizerFiles {
     private static final int DEFAULT_MODEL_MAX_LENGTH = 512;
-    /**
-     * Longest truncation or padding length tokenizer.json may save: far beyond any BERT's positions, yet an
-     * encoding padded to it takes a few MB, not what a length of two billion would.
-     */
-    static final int MAX_SAVED_LENGTH = 1 << 16;
+    /** Longest truncation or padding length tokenizer.json may save: the longest an encoding may be padded to. */
+    static final int MAX_SAVED_LENGTH = EncodeOptions.MAX_PAD_LENGTH;
 
     private TokenizerFiles() {}
 
@@ -56,7 +53,7 @@ final class TokenizerFiles {
         for (int i = 0; i < lines.size(); i++) vocab.put(lines.get(i).stripTrailing(), i);
         if (vocab.isEmpty()) throw new TokenizerException(vocabTxt + ": vocabulary is empty");
 
-        JsonNode config = configOrNull == null ? JsonTrees.NODES.objectNode() : readJson(configOrNull);
+        JsonNode config = configOrNull == null ? JsonTrees.NODES.objectNode() : readJson(configOrNull, false);
         String source = configOrNull == null ? vocabTxt.toString() : vocabTxt + " + " + configOrNull;
         boolean lowercase = bool(config, "do_lower_case", true, configOrNull);
         JsonNode strip = config.get("strip_accents");
@@ -133,11 +130,20 @@ final class TokenizerFiles {
 
     /** The file's text; a byte that is not UTF-8 is reported with its offset and line. */
     private static String readUtf8(Path file) {
+        return decodeUtf8(file).toString();
+    }
+
+    /**
+     * The file decoded strictly as UTF-8, the only encoding of these formats (nothing is guessed): a byte that is not
+     * UTF-8 is a {@link TokenizerException} with its offset and line. bertj.loader's TextFiles decodes the same way
+     * (this module depends on none of ours).
+     */
+    private static CharBuffer decodeUtf8(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new TokenizerException(file + ": cannot read vocabulary: " + e.getMessage(), e);
+            throw new TokenizerException(file + ": cannot read: " + e.getMessage(), e);
         }
         ByteBuffer in = ByteBuffer.wrap(bytes);
         CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never has more chars than bytes
@@ -149,13 +155,13 @@ final class TokenizerFiles {
             throw new TokenizerException(file + ": not valid UTF-8 at byte " + at + " (line " + line + ")");
         }
         decoder.flush(out);
-        return out.flip().toString();
+        return out.flip();
     }
 
     // ---------------------------------------------------------------- tokenizer.json
 
     static Parts fromTokenizerJson(Path path, Path configOrNull) {
-        JsonNode root = readJson(path);
+        JsonNode root = readJson(path, true);
         String src = path.toString();
         JsonNode model = root.path("model");
         if (!model.isObject()) throw new TokenizerException(src + ": \"model\" must be an object" + (model.isMissingNode() ? ", and is missing" : ""));
@@ -232,7 +238,7 @@ final class TokenizerFiles {
         String decoderPrefix = hasDecoder ? decoder.path("prefix").asText("##") : "##";
         boolean cleanup = !hasDecoder || decoder.path("cleanup").asBoolean(true);
 
-        JsonNode config = configOrNull == null ? null : readJson(configOrNull);
+        JsonNode config = configOrNull == null ? null : readJson(configOrNull, false);
         EncodeOptions defaults = EncodeOptions.DEFAULT;
         int modelMaxLength = DEFAULT_MODEL_MAX_LENGTH;
         JsonNode trunc = root.get("truncation");
@@ -395,9 +401,14 @@ final class TokenizerFiles {
         return v.intValue();
     }
 
-    private static JsonNode readJson(Path path) {
+    /**
+     * A JSON file, read as UTF-8. tokenizer.json ({@code unicodeStrings}) is refused when a string holds a lone
+     * surrogate, as tokenizers refuses it; tokenizer_config.json, which transformers reads with Python's json, is not.
+     */
+    private static JsonNode readJson(Path path, boolean unicodeStrings) {
+        CharBuffer text = decodeUtf8(path);
         try {
-            return JsonTrees.read(path);
+            return JsonTrees.parse(text.array(), text.limit(), unicodeStrings);
         } catch (JacksonException e) {
             throw new TokenizerException(path + ": not valid JSON: " + JsonTrees.describe(e), e);
         } catch (IOException e) {

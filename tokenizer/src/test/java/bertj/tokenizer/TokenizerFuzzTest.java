@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
+import bertj.testsupport.GuidedTargets;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,6 +52,7 @@ class TokenizerFuzzTest {
     /** Where each execution writes its files (in memory when possible: see {@link FuzzHarness#scratch()}). */
     private FuzzHarness.Scratch scratch;
     private Path tmp;
+    private final GuidedTargets guided = new GuidedTargets();
 
     @BeforeEach
     void createScratch() throws IOException {
@@ -62,6 +67,16 @@ class TokenizerFuzzTest {
 
     @Test
     void tokenizerJsonFiles() throws IOException {
+        tokenizerJson().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void tokenizerJsonFilesGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "tokenizer-json", this::tokenizerJson);
+    }
+
+    private FuzzHarness.Fuzzing tokenizerJson() throws IOException {
         List<String> tokens = smallVocabulary();
         ObjectNode small = (ObjectNode) JSON.readTree(resource("tokenizer.json"));
         ObjectNode vocab = small.withObject("/model").putObject("vocab");
@@ -80,24 +95,34 @@ class TokenizerFuzzTest {
                 FuzzMutator.join(List.of(FuzzMutator.toJson(other), config)));
         FuzzMutator m = new FuzzMutator(WORDS);
         Path dir = Files.createDirectories(tmp.resolve("tokenizer-json"));
-        FuzzHarness.run("tokenizer-json", seeds, FuzzMutator.perPart(List.of(m::json, m::json)), input -> {
+        return new FuzzHarness.Fuzzing("tokenizer-json", seeds, FuzzMutator.perPart(List.of(m::json, m::json)), input -> {
             writeParts(dir, input, "tokenizer.json", "tokenizer_config.json");
             exercise(BertTokenizer.fromDirectory(dir));
-        }, TOKENIZER).assertNoFailures();
+        }, TOKENIZER);
     }
 
     @Test
     void vocabTxtFiles() throws IOException {
+        vocabTxt().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void vocabTxtFilesGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "vocab-txt", this::vocabTxt);
+    }
+
+    private FuzzHarness.Fuzzing vocabTxt() throws IOException {
         byte[] vocab = String.join("\n", smallVocabulary()).getBytes(StandardCharsets.UTF_8);
         byte[] config = resource("tokenizer_config.json");
         byte[] cased = "{\"do_lower_case\": false, \"strip_accents\": true, \"model_max_length\": 16}".getBytes(StandardCharsets.UTF_8);
         List<byte[]> seeds = List.of(FuzzMutator.join(List.of(vocab, config)), FuzzMutator.join(List.of(vocab, cased)));
         FuzzMutator m = new FuzzMutator(WORDS);
         Path dir = Files.createDirectories(tmp.resolve("vocab-txt"));
-        FuzzHarness.run("vocab-txt", seeds, FuzzMutator.perPart(List.of(m::lines, m::json)), input -> {
+        return new FuzzHarness.Fuzzing("vocab-txt", seeds, FuzzMutator.perPart(List.of(m::lines, m::json)), input -> {
             writeParts(dir, input, "vocab.txt", "tokenizer_config.json");
             exercise(BertTokenizer.fromDirectory(dir));
-        }, TOKENIZER).assertNoFailures();
+        }, TOKENIZER);
     }
 
     /**

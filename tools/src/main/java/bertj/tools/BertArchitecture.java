@@ -9,6 +9,7 @@ import static bertj.tools.TorchModule.linear;
 
 import bertj.loader.BertConfig;
 import bertj.loader.ModelFormatException;
+import bertj.loader.TextFiles;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,7 +42,7 @@ record BertArchitecture(BertConfig config, String hiddenAct, Integer padTokenId,
     static BertArchitecture read(Path configJson, BertConfig config) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(configJson));
+            root = JSON.readTree(TextFiles.readUtf8(configJson));
         } catch (JacksonException e) {
             throw new ModelFormatException(configJson + ": not valid JSON: " + e.getOriginalMessage());
         }

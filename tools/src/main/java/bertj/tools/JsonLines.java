@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -62,29 +61,59 @@ public final class JsonLines {
 
     /**
      * The input lines, numbered from 1. Lines of nothing but JSON white space (a trailing empty line, say) are
-     * counted and skipped, as JSON Lines readers do, and a byte-order mark at the start is dropped.
+     * counted and skipped, as JSON Lines readers do, and a byte-order mark at the start is dropped. A line ends at
+     * {@code \n}, {@code \r} or {@code \r\n}, as {@link BufferedReader#readLine} has it, and is UTF-8: one that is not
+     * is answered with its error, never decoded with replacement characters in the place of its bytes.
      */
     public static final class Input {
-        private final BufferedReader reader;
+        private final InputStream in;
+        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+        /** The last line ended at a \r: a \n right after it ends nothing (it is not awaited, which would block). */
+        private boolean skipLf;
         private int number;
 
         public Input(InputStream in) {
-            reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            this.in = new java.io.BufferedInputStream(in);
         }
 
         /** The next line that is not blank, or null at the end of the input. */
         public Line next() throws IOException {
-            for (String s; (s = reader.readLine()) != null; ) {
+            for (byte[] bytes; (bytes = readLine()) != null; ) {
                 number++;
+                String s;
+                try {
+                    s = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    return Line.failed(number, "not valid UTF-8 at byte " + firstMalformed(bytes) + " of the line");
+                }
                 if (number == 1 && s.startsWith("\uFEFF")) s = s.substring(1);
                 if (!isBlank(s)) return parse(number, s);
             }
             return null;
         }
 
+        /** The bytes of the next line without its end, or null at the end of the input. */
+        private byte[] readLine() throws IOException {
+            line.reset();
+            for (int c; ; ) {
+                c = in.read();
+                if (skipLf) {
+                    skipLf = false;
+                    if (c == '\n') continue;
+                }
+                if (c == -1) return line.size() == 0 ? null : line.toByteArray();
+                if (c == '\n') return line.toByteArray();
+                if (c == '\r') {
+                    skipLf = true;
+                    return line.toByteArray();
+                }
+                line.write(c);
+            }
+        }
+
         /** Whether more input is waiting now: interactive input is answered as it comes. */
         boolean ready() throws IOException {
-            return reader.ready();
+            return in.available() > 0;
         }
 
         /** The next lines, at most {@code max}; fewer when no more input is waiting; empty at the end. */
@@ -92,10 +121,17 @@ public final class JsonLines {
             List<Line> lines = new ArrayList<>();
             for (Line line; lines.size() < max && (line = next()) != null; ) {
                 lines.add(line);
-                if (!reader.ready()) break;
+                if (!ready()) break;
             }
             return lines;
         }
+    }
+
+    /** The offset of the first byte that does not begin a well-formed UTF-8 sequence. */
+    private static int firstMalformed(byte[] bytes) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        StandardCharsets.UTF_8.newDecoder().decode(in, java.nio.CharBuffer.allocate(bytes.length), true);
+        return in.position();
     }
 
     private static boolean isBlank(String s) {

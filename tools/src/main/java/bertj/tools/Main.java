@@ -4,10 +4,8 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -58,9 +56,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        // UTF-8 whatever the locale: commands write JSON and token text.
-        PrintWriter out = new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8));
-        PrintWriter err = new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8), true);
+        // UTF-8 whatever the locale, without loss: commands write JSON and token text.
+        PrintWriter out = new PrintWriter(new LosslessUtf8Writer(new FileOutputStream(FileDescriptor.out)));
+        PrintWriter err = new PrintWriter(new LosslessUtf8Writer(new FileOutputStream(FileDescriptor.err)), true);
         int code = run(args, System.in, out, err);
         out.flush();
         err.flush();

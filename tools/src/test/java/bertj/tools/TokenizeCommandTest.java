@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import bertj.tools.MainTest.Run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -66,6 +70,27 @@ class TokenizeCommandTest {
         assertEquals("[\"[CLS]\",\"[UNK]\",\"naive\",\"[SEP]\"]", emoji.get("tokens").toString());
         assertEquals("[[0,0],[0,1],[2,7],[0,0]]", emoji.get("offsets").toString());
         assertTrue(r.out().contains("\"naive\""), "output is ASCII-escaped JSON, as json.dumps writes it");
+    }
+
+    /**
+     * stdin is UTF-8: a line in another encoding is answered with an error naming the byte, not tokenized with
+     * replacement characters in the place of its letters; \r\n and \r end lines as \n does.
+     */
+    @Test
+    void aLineThatIsNotUtf8IsAnError() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.writeBytes("{\"text\": \"caf\u00e9\"}\r\n".getBytes(StandardCharsets.UTF_8));
+        bytes.writeBytes("{\"text\": \"caf\u00e9\"}\r".getBytes(StandardCharsets.ISO_8859_1)); // Latin-1: E9 alone
+        bytes.writeBytes("{\"text\": \"d\u00e9j\u00e0\"}\n".getBytes(StandardCharsets.UTF_8));
+        byte[] stdin = bytes.toByteArray();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(new String[] {"tokenize", TINY}, new ByteArrayInputStream(stdin), new PrintWriter(out), new PrintWriter(err));
+        assertEquals(1, code, err.toString());
+        List<JsonNode> lines = lines(out.toString());
+        assertEquals(3, lines.size(), out.toString());
+        assertEquals("[\"[CLS]\",\"cafe\",\"[SEP]\"]", lines.get(0).get("tokens").toString());
+        assertEquals("line 2: not valid UTF-8 at byte 13 of the line", lines.get(1).get("error").asText());
+        assertEquals("[\"[CLS]\",\"de\",\"##ja\",\"[SEP]\"]", lines.get(2).get("tokens").toString());
     }
 
     /** One JSON object per line: blank lines are skipped (and counted), anything after the object is an error. */

@@ -1,9 +1,9 @@
 package bertj.tools.export;
 
+import bertj.loader.TextFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -191,7 +191,7 @@ final class OnnxModelWriter {
 
     private void writeGraph(ByteSink sink) throws IOException {
         for (byte[] node : nodes) writeField(sink, 1, node);
-        writeField(sink, 2, graphName.getBytes(StandardCharsets.UTF_8));
+        writeField(sink, 2, TextFiles.utf8(graphName, "the graph name"));
         for (Initializer init : initializers) {
             sink.put(new ProtoWriter().lengthDelimitedHeader(5, init.messageBytes()).toByteArray());
             sink.put(init.header());
@@ -210,7 +210,7 @@ final class OnnxModelWriter {
     private long graphBytes() {
         long size = 0;
         for (byte[] node : nodes) size += fieldBytes(1, node.length);
-        size += fieldBytes(2, graphName.getBytes(StandardCharsets.UTF_8).length);
+        size += fieldBytes(2, TextFiles.utf8(graphName, "the graph name").length);
         for (Initializer init : initializers) size += fieldBytes(5, init.messageBytes());
         for (byte[] in : inputs) size += fieldBytes(11, in.length);
         for (byte[] out : outputs) size += fieldBytes(12, out.length);

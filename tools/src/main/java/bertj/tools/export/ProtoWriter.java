@@ -1,7 +1,7 @@
 package bertj.tools.export;
 
+import bertj.loader.TextFiles;
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Encodes one small protobuf message into memory: fields are appended in the order written. Large payloads
@@ -28,8 +28,9 @@ final class ProtoWriter {
         return this;
     }
 
+    /** A string field in UTF-8; one that UTF-8 cannot hold (a lone surrogate) is refused, never written with a '?'. */
     ProtoWriter string(int field, String value) {
-        return bytes(field, value.getBytes(StandardCharsets.UTF_8));
+        return bytes(field, TextFiles.utf8(value, "protobuf string field " + field));
     }
 
     ProtoWriter bytes(int field, byte[] value) {

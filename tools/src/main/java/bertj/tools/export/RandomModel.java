@@ -2,14 +2,15 @@ package bertj.tools.export;
 
 import bertj.loader.BertConfig;
 import bertj.loader.HiddenAct;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import bertj.loader.TextFiles;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,9 +178,8 @@ public final class RandomModel {
         }
     }
 
-    private static byte[] safetensorsHeader(List<Parameter> parameters) throws JsonProcessingException {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
+    private static byte[] safetensorsHeader(List<Parameter> parameters) {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.putObject("__metadata__").put("format", "pt");
         long offset = 0;
         for (Parameter p : parameters) {
@@ -191,7 +191,7 @@ public final class RandomModel {
             entry.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
-        byte[] json = mapper.writeValueAsBytes(root);
+        byte[] json = TextFiles.compactJson(root).getBytes(StandardCharsets.US_ASCII);
         byte[] padded = new byte[(json.length + 7) & ~7];
         Arrays.fill(padded, (byte) ' ');
         System.arraycopy(json, 0, padded, 0, json.length);
@@ -248,9 +248,8 @@ public final class RandomModel {
     }
 
     /** config.json as transformers writes it for bert-base-uncased (architectures BertModel). */
-    static String configJson(BertConfig config) throws JsonProcessingException {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
+    static String configJson(BertConfig config) {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.putArray("architectures").add("BertModel");
         root.put("attention_probs_dropout_prob", 0.1);
         root.putNull("classifier_dropout");
@@ -270,12 +269,11 @@ public final class RandomModel {
         root.put("type_vocab_size", config.typeVocabSize());
         root.put("use_cache", true);
         root.put("vocab_size", config.vocabSize());
-        return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+        return TextFiles.json(root);
     }
 
-    static String tokenizerConfigJson(BertConfig config) throws JsonProcessingException {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
+    static String tokenizerConfigJson(BertConfig config) {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("do_lower_case", true);
         root.put("model_max_length", config.maxPositionEmbeddings());
         root.put("tokenizer_class", "BertTokenizer");
@@ -286,7 +284,7 @@ public final class RandomModel {
         root.put("mask_token", "[MASK]");
         root.put("tokenize_chinese_chars", true);
         root.putNull("strip_accents");
-        return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+        return TextFiles.json(root);
     }
 
     @FunctionalInterface

@@ -6,6 +6,7 @@ import bertj.loader.HiddenAct;
 import bertj.loader.ModelDirectory;
 import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
+import bertj.loader.TextFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -508,7 +509,7 @@ public final class OnnxToHuggingFace {
         json.put("hidden_dropout_prob", DEFAULT_DROPOUT);
         json.put("attention_probs_dropout_prob", DEFAULT_DROPOUT);
         json.put("initializer_range", 0.02);
-        Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        TextFiles.writeJson(file, json);
     }
 
     /** modules.json, the pooling config and sentence_bert_config.json, laid out as sentence-transformers saves them. */
@@ -520,18 +521,16 @@ public final class OnnxToHuggingFace {
             modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize").put("type", "sentence_transformers.models.Normalize");
             Files.createDirectories(dir.resolve("2_Normalize")); // Normalize has no parameters; its folder is empty
         }
-        Files.writeString(dir.resolve("modules.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(modules) + "\n");
+        TextFiles.writeJson(dir.resolve("modules.json"), modules);
 
         ObjectNode pooling = JSON.createObjectNode().put("word_embedding_dimension", config.hiddenSize());
         for (String mode : List.of("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens")) {
             pooling.put("pooling_mode_" + mode, mode.equals(st.pooling()));
         }
         Files.createDirectories(dir.resolve("1_Pooling"));
-        Files.writeString(dir.resolve("1_Pooling").resolve("config.json"),
-                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(pooling) + "\n");
+        TextFiles.writeJson(dir.resolve("1_Pooling").resolve("config.json"), pooling);
 
         ObjectNode sbert = JSON.createObjectNode().put("max_seq_length", st.maxSeqLength()).put("do_lower_case", false);
-        Files.writeString(dir.resolve("sentence_bert_config.json"),
-                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(sbert) + "\n");
+        TextFiles.writeJson(dir.resolve("sentence_bert_config.json"), sbert);
     }
 }

@@ -123,12 +123,18 @@ final class ProtoReader {
         return sub;
     }
 
+    /** A string field: UTF-8, as protobuf says, decoded strictly (a name is never changed by a replacement character). */
     String readString() {
         long length = readLength();
         if (length > Integer.MAX_VALUE - 8) throw error(position, "string of " + length + " bytes is too long");
         byte[] bytes = data.asSlice(position, length).toArray(ValueLayout.JAVA_BYTE);
-        position += length;
-        return new String(bytes, StandardCharsets.UTF_8);
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            position += length;
+            return s;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw error(position, "string of " + length + " bytes is not valid UTF-8");
+        }
     }
 
     void skip(int tag) {

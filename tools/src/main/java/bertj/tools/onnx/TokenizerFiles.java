@@ -1,6 +1,7 @@
 package bertj.tools.onnx;
 
 import bertj.loader.ModelFormatException;
+import bertj.loader.TextFiles;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,12 +31,26 @@ record TokenizerFiles(String[] vocab, boolean lowercase, JsonNode stripAccents, 
         return 0;
     }
 
-    static TokenizerFiles read(Path file) throws IOException {
+    /**
+     * Reads tokenizer.json as tokenizers does: UTF-8 (see {@link TextFiles}), and refused when a string holds a lone
+     * surrogate ({@code "\ud800"}), which tokenizers' reader refuses and vocab.txt, UTF-8 text, could not hold.
+     */
+    static TokenizerFiles read(Path file) {
+        String text = TextFiles.readUtf8(file);
+        if (text.startsWith("\uFEFF")) {
+            throw new ModelFormatException(file + ": not valid JSON: starts with a byte order mark (U+FEFF), which a JSON file"
+                    + " must not have; Hugging Face's readers refuse it too");
+        }
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = JSON.readTree(text);
         } catch (JacksonException e) {
             throw new ModelFormatException(file + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        String lone = loneSurrogate(root, "");
+        if (lone != null) {
+            throw new ModelFormatException(file + ": " + lone + " holds a lone surrogate, which is not Unicode text (tokenizers"
+                    + " cannot read it either)");
         }
         JsonNode model = root == null ? null : root.get("model");
         if (model == null || !"WordPiece".equals(model.path("type").asText())) {
@@ -53,10 +68,6 @@ record TokenizerFiles(String[] vocab, boolean lowercase, JsonNode stripAccents, 
             }
             if (e.getKey().indexOf('\n') >= 0 || e.getKey().indexOf('\r') >= 0) {
                 throw new ModelFormatException(file + ": token with id " + id + " contains a line break; vocab.txt cannot hold it");
-            }
-            if (hasLoneSurrogate(e.getKey())) {
-                throw new ModelFormatException(file + ": token with id " + id + " contains a lone surrogate, which is not"
-                        + " Unicode text; vocab.txt (UTF-8) cannot hold it");
             }
             vocab[id] = e.getKey();
         }
@@ -77,22 +88,35 @@ record TokenizerFiles(String[] vocab, boolean lowercase, JsonNode stripAccents, 
                 special);
     }
 
-    private static boolean hasLoneSurrogate(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
-            else if (Character.isSurrogate(c)) return true;
+    /** Where the first key or string of the tree that holds a lone surrogate is (a JSON pointer), or null. */
+    private static String loneSurrogate(JsonNode node, String at) {
+        if (node.isTextual()) return TextFiles.loneSurrogate(node.textValue()) >= 0 ? "the string at " + (at.isEmpty() ? "/" : at) : null;
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
+                if (TextFiles.loneSurrogate(e.getKey()) >= 0) return "a key of " + (at.isEmpty() ? "/" : at);
+                String key = e.getKey();
+                if (key.length() > 40) key = key.substring(0, Character.isHighSurrogate(key.charAt(36)) ? 36 : 37) + "...";
+                String where = at + "/" + key.replace("~", "~0").replace("/", "~1");
+                String inside = loneSurrogate(e.getValue(), where);
+                if (inside != null) return inside;
+            }
         }
-        return false;
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String inside = loneSurrogate(node.get(i), at + "/" + i);
+                if (inside != null) return inside;
+            }
+        }
+        return null;
     }
 
-    /** Writes the four files into {@code dir}; {@code source} is copied byte for byte. */
+    /** Writes the four files into {@code dir}; {@code source} is copied byte for byte, the others written as {@link TextFiles} says. */
     void write(Path source, Path dir, int modelMaxLength) throws IOException {
         Path target = dir.resolve("tokenizer.json");
         if (!Files.exists(target) || !Files.isSameFile(source, target)) {
             Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        Files.writeString(dir.resolve("vocab.txt"), String.join("\n", vocab) + "\n");
+        TextFiles.writeUtf8(dir.resolve("vocab.txt"), String.join("\n", vocab) + "\n");
 
         ObjectNode config = JSON.createObjectNode();
         config.put("tokenizer_class", "BertTokenizer");
@@ -103,10 +127,10 @@ record TokenizerFiles(String[] vocab, boolean lowercase, JsonNode stripAccents, 
         config.put("model_max_length", modelMaxLength);
         config.put("clean_up_tokenization_spaces", cleanUpSpaces);
         specialTokens.forEach(config::put);
-        Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
+        TextFiles.writeJson(dir.resolve("tokenizer_config.json"), config);
 
         ObjectNode map = JSON.createObjectNode();
         specialTokens.forEach(map::put);
-        Files.writeString(dir.resolve("special_tokens_map.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(map) + "\n");
+        TextFiles.writeJson(dir.resolve("special_tokens_map.json"), map);
     }
 }

@@ -2,6 +2,7 @@ package bertj.tools.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
@@ -10,6 +11,9 @@ import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
+import bertj.testsupport.GuidedTargets;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import bertj.tools.export.OnnxExporter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +29,7 @@ import java.util.Random;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,6 +52,7 @@ class OnnxFuzzTest {
 
     private FuzzHarness.Scratch scratch;
     private Path tmp;
+    private final GuidedTargets guided = new GuidedTargets();
 
     @BeforeEach
     void createScratch() throws IOException {
@@ -62,27 +68,86 @@ class OnnxFuzzTest {
     /** Parsing, planning the conversion, and making every checkpoint tensor, all in memory. */
     @Test
     void onnxReaderAndConversionPlan() throws IOException {
+        onnxReader().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void onnxReaderAndConversionPlanGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "onnx-reader", this::onnxReader);
+    }
+
+    private FuzzHarness.Fuzzing onnxReader() throws IOException {
         FuzzMutator bytes = new FuzzMutator(WORDS);
-        FuzzHarness.run("onnx-reader", seeds(), (r, in, pool) -> mutateProto(bytes, r, in, pool), input -> {
+        return new FuzzHarness.Fuzzing("onnx-reader", seeds(), (r, in, pool) -> mutateProto(bytes, r, in, pool), input -> {
             OnnxModel model = OnnxReader.parse(input, "fuzz.onnx");
             for (OnnxTensor t : model.graph().initializers().values()) assertEquals(t.elementCount() * t.dataType().byteSize(), t.data().byteSize());
             OnnxToHuggingFace.Plan plan = OnnxToHuggingFace.plan(model.graph(), "fuzz.onnx", 0);
             try (Arena arena = Arena.ofConfined()) {
                 for (OnnxToHuggingFace.Mapping m : plan.tensors()) assertArrayEquals(m.shape(), OnnxToHuggingFace.toTensor(m, arena).shape());
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
+    }
+
+    /**
+     * Found by a 60 s run: a tokenizer.json whose first bytes ({@code 7B 00 00 00}) made Jackson, given the file, guess
+     * UTF-32, and a CharConversionException escaped. The file is read as UTF-8, where those bytes are a parse error.
+     */
+    @Test
+    void aTokenizerJsonIsNeverGuessedToBeUtf32() throws IOException {
+        List<byte[]> parts = FuzzMutator.split(FuzzHarness.corpusInput("onnx-converter", "tokenizer-json-guessed-as-utf-32.bin"));
+        Path tokenizerFile = Files.write(tmp.resolve("tokenizer.json"), parts.get(1));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> convert(parts.get(0), tokenizerFile));
+        assertEquals(tokenizerFile + ": not valid UTF-8 at byte 4 (line 1)", e.getMessage());
+    }
+
+    /**
+     * Found by a 60 s run: an unk_token holding lone surrogates ({@code "\\uD800"} escapes) reached tokenizer_config.json,
+     * and writing it as UTF-8 threw an UnmappableCharacterException. tokenizers cannot read such a tokenizer.json, so the
+     * converter refuses it, naming the string.
+     */
+    @Test
+    void aTokenizerJsonWithALoneSurrogateIsRefusedAsTokenizersRefusesIt() throws IOException {
+        List<byte[]> parts = FuzzMutator.split(FuzzHarness.corpusInput("onnx-converter", "unk-token-with-lone-surrogate.bin"));
+        Path tokenizerFile = Files.write(tmp.resolve("tokenizer.json"), parts.get(1));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> convert(parts.get(0), tokenizerFile));
+        assertEquals(tokenizerFile + ": the string at /model/unk_token holds a lone surrogate, which is not Unicode text (tokenizers"
+                + " cannot read it either)", e.getMessage());
+    }
+
+    /** Found by the normal suite in a change never committed: the check for lone surrogates failed on an empty key. */
+    @Test
+    void anEmptyKeyInTokenizerJsonIsJustAKey() throws IOException {
+        List<byte[]> parts = FuzzMutator.split(FuzzHarness.corpusInput("onnx-converter", "empty-key-in-tokenizer-json.bin"));
+        Path tokenizerFile = Files.write(tmp.resolve("tokenizer.json"), parts.get(1));
+        assertEquals(64, TokenizerFiles.read(tokenizerFile).vocab().length);
+    }
+
+    private BertConfig convert(byte[] onnx, Path tokenizerJson) throws IOException {
+        Path onnxFile = Files.write(tmp.resolve("model.onnx"), onnx);
+        return OnnxToHuggingFace.convert(onnxFile, tokenizerJson, tmp.resolve("out"), new OnnxToHuggingFace.SentenceTransformers("mean_tokens", true, 16));
     }
 
     /** The whole conversion: ONNX file and tokenizer.json in, a model directory out, opened again by the loader. */
     @Test
     void onnxConversion() throws IOException {
+        onnxConverter().run().assertNoFailures();
+    }
+
+    @FuzzTest(maxDuration = FuzzHarness.GUIDED_DURATION, maxExecutions = FuzzHarness.GUIDED_EXECUTIONS)
+    @Tag(FuzzHarness.GUIDED)
+    void onnxConversionGuided(FuzzedDataProvider data) throws Exception {
+        guided.execute(data, "onnx-converter", this::onnxConverter);
+    }
+
+    private FuzzHarness.Fuzzing onnxConverter() throws IOException {
         FuzzMutator m = new FuzzMutator(WORDS);
         byte[] tokenizer = tinyTokenizerJson();
         List<byte[]> seeds = new ArrayList<>();
         for (byte[] onnx : seeds()) seeds.add(FuzzMutator.join(List.of(onnx, tokenizer)));
         Path onnxFile = tmp.resolve("model.onnx"), tokenizerFile = tmp.resolve("tokenizer.json");
         int[] run = {0};
-        FuzzHarness.run("onnx-converter", seeds, FuzzMutator.perPart(List.of((r, in, pool) -> mutateProto(m, r, in, pool), m::json)), input -> {
+        return new FuzzHarness.Fuzzing("onnx-converter", seeds, FuzzMutator.perPart(List.of((r, in, pool) -> mutateProto(m, r, in, pool), m::json)), input -> {
             List<byte[]> parts = FuzzMutator.split(input);
             Files.write(onnxFile, parts.get(0));
             boolean withTokenizer = parts.size() > 1;
@@ -97,7 +162,7 @@ class OnnxFuzzTest {
             } finally {
                 deleteTree(out);
             }
-        }, MODEL_FORMAT).assertNoFailures();
+        }, MODEL_FORMAT);
     }
 
     private static void deleteTree(Path dir) throws IOException {
