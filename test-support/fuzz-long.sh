@@ -18,11 +18,14 @@ EXECUTIONS=${BERTJ_FUZZ_EXECUTIONS:-1000000}
 SECONDS_PER_TARGET=${BERTJ_FUZZ_SECONDS:-300}
 
 # target -> module and test method (the guided variant is the method's name with "Guided" appended)
+# the Hub's targets have no guided variant: a guided run skips them
 declare -A TESTS=(
   [safetensors]="loader LoaderFuzzTest#safetensorsFiles"
   [shard-index]="loader LoaderFuzzTest#shardIndexFiles"
   [config-json]="loader LoaderFuzzTest#configFiles"
   [sentence-transformers]="loader LoaderFuzzTest#sentenceTransformersFiles"
+  [hub-headers]="loader HubFuzzTest#responseHeaders"
+  [hub-json]="loader HubFuzzTest#filesThatChooseTheDownloads"
   [tokenizer-json]="tokenizer TokenizerFuzzTest#tokenizerJsonFiles"
   [vocab-txt]="tokenizer TokenizerFuzzTest#vocabTxtFiles"
   [model-config]="engine ModelConfigFuzzTest#configJsonAgainstRealWeights"
@@ -30,7 +33,7 @@ declare -A TESTS=(
   [onnx-converter]="tools OnnxFuzzTest#onnxConversion"
   [cli-json-lines]="tools CliFuzzTest#jsonLinesCommands"
 )
-ORDER=(safetensors shard-index config-json sentence-transformers tokenizer-json vocab-txt model-config onnx-reader
+ORDER=(safetensors shard-index config-json sentence-transformers hub-headers hub-json tokenizer-json vocab-txt model-config onnx-reader
        onnx-converter cli-json-lines)
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${ORDER[@]}")
@@ -45,6 +48,7 @@ for t in "${targets[@]}"; do
     while [[ -e "$BERTJ_FUZZ_PAUSE_FILE" ]]; do sleep 15; done
   fi
   read -r module test <<<"${TESTS[$t]}"
+  if [[ "${BERTJ_FUZZ_GUIDED:-0}" == 1 && "$t" == hub-* ]]; then echo "$t: skipped, no guided variant"; continue; fi
   args=(-pl "$module" -am -Dsurefire.failIfNoSpecifiedTests=false)
   if [[ "${BERTJ_FUZZ_GUIDED:-0}" == 1 ]]; then
     args+=(-Dtest="${test}Guided" -DexcludedGroups=none)
