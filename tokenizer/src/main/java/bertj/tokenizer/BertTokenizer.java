@@ -72,7 +72,8 @@ public final class BertTokenizer {
         }
         this.model = new WordPiece(p.vocab(), unk, p.continuingSubwordPrefix(), p.maxInputCharsPerWord());
         this.normalizer = p.normalizer();
-        Map<String, Integer> ids = new HashMap<>(p.vocab());
+        Map<String, Integer> ids = HashMap.newHashMap(p.vocab().size() + p.addedTokens().size());
+        ids.putAll(p.vocab());
         int maxId = -1;
         for (int id : p.vocab().values()) maxId = Math.max(maxId, id);
         for (AddedToken t : p.addedTokens()) {
@@ -81,8 +82,9 @@ public final class BertTokenizer {
         }
         this.tokenIds = ids; // never changed after this; Map.copyOf of 30k entries cost 10-15% of a load
         this.vocabSize = ids.size();
-        this.idToToken = new String[maxId + 1];
-        p.vocab().forEach((token, id) -> idToToken[id] = token);
+        String[] tokens = new String[maxId + 1];
+        for (Map.Entry<String, Integer> e : p.vocab().entrySet()) tokens[e.getValue()] = e.getKey();
+        this.idToToken = tokens;
         java.util.HashSet<String> special = new java.util.HashSet<>();
         for (AddedToken t : p.addedTokens()) {
             idToToken[t.id()] = t.content();

@@ -170,21 +170,31 @@ final class TokenizerFiles {
             throw new TokenizerException(src + ": model.type is '" + modelType + "', only WordPiece models are supported");
         }
         if (!model.path("vocab").isObject()) throw new TokenizerException(src + ": model.vocab must be an object of token ids");
-        Map<String, Integer> vocab = new HashMap<>();
+        JsonNode vocabNode = model.get("vocab");
+        // Ids index the id-to-token table, so they must stay within the tokens there are (tokenizers numbers
+        // them 0..n-1); one huge id would otherwise size that table.
+        int idLimit = vocabNode.size() + root.path("added_tokens").size();
+        Map<String, Integer> vocab = HashMap.newHashMap(vocabNode.size());
         // Each id names one token: decoding and the encodings' token strings look ids up in one id-to-token
         // table, so a second token on an id (a short one such as [UNK] shadowed by a long one) would change
         // what that id decodes to, and could make every unknown word decode to a string of any length.
-        Map<Integer, String> tokenOfId = new HashMap<>();
-        for (Map.Entry<String, JsonNode> e : model.get("vocab").properties()) {
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
-                throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] is not a non-negative id: " + e.getValue());
+        String[] tokenOfId = new String[idLimit];
+        for (Map.Entry<String, JsonNode> e : vocabNode.properties()) {
+            JsonNode value = e.getValue();
+            if (!value.canConvertToInt() || value.asInt() < 0) {
+                throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] is not a non-negative id: " + value);
             }
-            String other = tokenOfId.putIfAbsent(e.getValue().asInt(), e.getKey());
-            if (other != null) {
-                throw new TokenizerException(src + ": model.vocab gives id " + e.getValue().asInt() + " to both " + quote(other)
+            int id = value.asInt();
+            if (id >= idLimit) {
+                throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] has id " + id + ", beyond the "
+                        + idLimit + " tokens of the vocabulary and added_tokens");
+            }
+            if (tokenOfId[id] != null) {
+                throw new TokenizerException(src + ": model.vocab gives id " + id + " to both " + quote(tokenOfId[id])
                         + " and " + quote(e.getKey()) + "; each id must name one token");
             }
-            vocab.put(e.getKey(), e.getValue().asInt());
+            tokenOfId[id] = e.getKey();
+            vocab.put(e.getKey(), id);
         }
         String unk = model.path("unk_token").asText("[UNK]");
         String prefix = model.path("continuing_subword_prefix").asText("##");
@@ -198,15 +208,6 @@ final class TokenizerFiles {
         }
 
         List<AddedToken> added = new ArrayList<>();
-        // Ids index the id-to-token table, so they must stay within the tokens there are (tokenizers numbers
-        // them 0..n-1); one huge id would otherwise size that table.
-        int idLimit = vocab.size() + root.path("added_tokens").size();
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
-            if (e.getValue() >= idLimit) {
-                throw new TokenizerException(src + ": model.vocab['" + e.getKey() + "'] has id " + e.getValue() + ", beyond the "
-                        + idLimit + " tokens of the vocabulary and added_tokens");
-            }
-        }
         for (JsonNode t : root.path("added_tokens")) {
             if (!t.has("id") || !t.has("content")) throw new TokenizerException(src + ": added_tokens entry without id/content: " + t);
             JsonNode id = t.get("id");
@@ -217,7 +218,8 @@ final class TokenizerFiles {
             // tokenizers itself does not take a saved id that belongs to another token: it numbers an added
             // token anew (its vocabulary id, else one past the others) and warns that the id differs.
             String content = t.get("content").asText();
-            String other = tokenOfId.putIfAbsent(id.intValue(), content);
+            String other = tokenOfId[id.intValue()];
+            if (other == null) tokenOfId[id.intValue()] = content;
             if (other != null && !other.equals(content)) {
                 throw new TokenizerException(src + ": added token " + quote(content) + " has id " + id.intValue() + ", which "
                         + (vocab.containsKey(other) && vocab.get(other) == id.intValue() ? "model.vocab" : "an earlier added_tokens entry")
@@ -225,11 +227,11 @@ final class TokenizerFiles {
             }
             added.add(addedToken(content, id.intValue(), t));
         }
-        Map<String, Integer> ids = new HashMap<>(vocab);
+        Map<String, Integer> ids = HashMap.newHashMap(vocab.size() + added.size());
+        ids.putAll(vocab);
         for (AddedToken t : added) ids.put(t.content(), t.id());
-        Set<Integer> knownIds = new HashSet<>(ids.values());
 
-        TemplateProcessor post = postProcessor(root.get("post_processor"), ids, knownIds, src);
+        TemplateProcessor post = postProcessor(root.get("post_processor"), ids, tokenOfId, src);
         JsonNode decoder = root.get("decoder");
         boolean hasDecoder = decoder != null && !decoder.isNull();
         if (hasDecoder && !"WordPiece".equals(decoder.path("type").asText())) {
@@ -274,7 +276,7 @@ final class TokenizerFiles {
             defaults = defaults.withPadToMultipleOf(savedLength(padding, "padding", "pad_to_multiple_of", 0, src));
             padLeft = "Left".equalsIgnoreCase(padding.path("direction").asText("Right"));
             padToken = padding.path("pad_token").asText(padToken);
-            if (padding.hasNonNull("pad_id")) padId = tokenId(padding.get("pad_id"), knownIds, src, "padding.pad_id");
+            if (padding.hasNonNull("pad_id")) padId = tokenId(padding.get("pad_id"), tokenOfId, src, "padding.pad_id");
             padTypeId = padding.path("pad_type_id").asInt(0);
         }
         return new Parts(vocab, unk, prefix, maxChars, normalizer, added, post, decoderPrefix, cleanup, hasDecoder, defaults,
@@ -293,7 +295,7 @@ final class TokenizerFiles {
                 stripAccents, lowercase);
     }
 
-    private static TemplateProcessor postProcessor(JsonNode p, Map<String, Integer> ids, Set<Integer> knownIds, String src) {
+    private static TemplateProcessor postProcessor(JsonNode p, Map<String, Integer> ids, String[] tokenOfId, String src) {
         if (p == null || p.isNull()) return new TemplateProcessor(List.of(Piece.sequence(0, 0)),
                 List.of(Piece.sequence(0, 0), Piece.sequence(1, 1)), Map.of());
         String type = p.path("type").asText();
@@ -302,8 +304,8 @@ final class TokenizerFiles {
                 String sep = p.path("sep").path(0).asText("[SEP]"), cls = p.path("cls").path(0).asText("[CLS]");
                 JsonNode clsId = p.path("cls").has(1) ? p.path("cls").get(1) : idNode(ids.get(cls));
                 JsonNode sepId = p.path("sep").has(1) ? p.path("sep").get(1) : idNode(ids.get(sep));
-                return TemplateProcessor.bert(cls, tokenId(clsId, knownIds, src, "post_processor.cls id"),
-                        sep, tokenId(sepId, knownIds, src, "post_processor.sep id"));
+                return TemplateProcessor.bert(cls, tokenId(clsId, tokenOfId, src, "post_processor.cls id"),
+                        sep, tokenId(sepId, tokenOfId, src, "post_processor.sep id"));
             }
             case "TemplateProcessing" -> {
                 Map<String, int[]> specials = new LinkedHashMap<>();
@@ -312,7 +314,7 @@ final class TokenizerFiles {
                     int[] tokenIds = new int[list.size()];
                     for (int i = 0; i < tokenIds.length; i++) {
                         String what = "post_processor.special_tokens['" + e.getKey() + "'] id";
-                        tokenIds[i] = tokenId(list.get(i), knownIds, src, what);
+                        tokenIds[i] = tokenId(list.get(i), tokenOfId, src, what);
                     }
                     specials.put(e.getKey(), tokenIds);
                 }
@@ -393,8 +395,9 @@ final class TokenizerFiles {
     }
 
     /** A token id the file refers to, which must be the id of one of its tokens (encodings show its token). */
-    private static int tokenId(JsonNode v, Set<Integer> knownIds, String src, String what) {
-        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || !knownIds.contains(v.intValue())) {
+    private static int tokenId(JsonNode v, String[] tokenOfId, String src, String what) {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0 || v.intValue() >= tokenOfId.length
+                || tokenOfId[v.intValue()] == null) {
             throw new TokenizerException(src + ": " + what + " must be the id of a token of the vocabulary or added_tokens, "
                     + "got " + (v == null ? "none (the token is not in the vocabulary)" : v));
         }

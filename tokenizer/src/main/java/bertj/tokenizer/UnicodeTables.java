@@ -1,10 +1,13 @@
 package bertj.tokenizer;
 
 import java.io.BufferedReader;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -35,10 +38,12 @@ final class UnicodeTables {
 
     private static final String CATEGORIES = "unicode-8.0-categories.txt";
     private static final String MAPPINGS = "unicode-mappings.txt";
+    /** The two text files above, compiled into the arrays below by {@link #write} (test sources: CompileUnicodeTables). */
+    static final String COMPILED = "unicode-tables.bin";
     private static final int HANGUL_BASE = 0xAC00, HANGUL_COUNT = 11172;
 
     private static final class Holder {
-        static final UnicodeTables INSTANCE = load(true);
+        static final UnicodeTables INSTANCE = compiled();
     }
 
     /** Two-level flag table: {@code blocks[index[cp >> 8] + (cp & 0xFF)]}. */
@@ -80,6 +85,96 @@ final class UnicodeTables {
 
     static UnicodeTables get() {
         return Holder.INSTANCE;
+    }
+
+    /** The tables built from the text files, as {@link #COMPILED} holds them. */
+    static UnicodeTables fromText() {
+        return load(true);
+    }
+
+    private UnicodeTables(char[] index, byte[] blocks, int[] decompositionKeys, int[][] decompositions, int[] lowerKeys,
+                          int[][] lowers) {
+        this.index = index;
+        this.blocks = blocks;
+        this.decompositionKeys = decompositionKeys;
+        this.decompositions = decompositions;
+        this.lowerKeys = lowerKeys;
+        this.lowers = lowers;
+    }
+
+    /**
+     * The compiled tables: a start reads them in about a millisecond, where parsing the text files took 40-55 ms of a
+     * cold JVM's first tokenizer (interpreted splits and parseInts over 3,000 lines).
+     */
+    private static UnicodeTables compiled() {
+        byte[] bytes;
+        try (InputStream in = UnicodeTables.class.getResourceAsStream(COMPILED)) {
+            if (in == null) throw new TokenizerException("resource bertj/tokenizer/" + COMPILED + " is missing from the classpath");
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading resource bertj/tokenizer/" + COMPILED, e);
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        char[] index = new char[in.getInt()];
+        in.asCharBuffer().get(index);
+        in.position(in.position() + 2 * index.length);
+        byte[] blocks = new byte[in.getInt()];
+        in.get(blocks);
+        int[] decompositionKeys = ints(in);
+        int[][] decompositions = jagged(in, decompositionKeys.length);
+        int[] lowerKeys = ints(in);
+        int[][] lowers = jagged(in, lowerKeys.length);
+        if (in.hasRemaining()) throw new TokenizerException("resource bertj/tokenizer/" + COMPILED + " has trailing bytes");
+        return new UnicodeTables(index, blocks, decompositionKeys, decompositions, lowerKeys, lowers);
+    }
+
+    private static int[] ints(ByteBuffer in) {
+        int[] values = new int[in.getInt()];
+        in.asIntBuffer().get(values);
+        in.position(in.position() + 4 * values.length);
+        return values;
+    }
+
+    /** {@code count} arrays stored as their lengths, then all their values. */
+    private static int[][] jagged(ByteBuffer in, int count) {
+        int[] lengths = new int[count];
+        in.asIntBuffer().get(lengths);
+        in.position(in.position() + 4 * count);
+        int[] values = ints(in);
+        int[][] arrays = new int[count][];
+        for (int i = 0, at = 0; i < count; at += lengths[i], i++) arrays[i] = Arrays.copyOfRange(values, at, at + lengths[i]);
+        return arrays;
+    }
+
+    /** Writes the tables in the form {@link #compiled} reads (big-endian). */
+    void write(OutputStream out) throws IOException {
+        DataOutputStream data = new DataOutputStream(out);
+        data.writeInt(index.length);
+        for (char c : index) data.writeChar(c);
+        data.writeInt(blocks.length);
+        data.write(blocks);
+        writeTable(data, decompositionKeys, decompositions);
+        writeTable(data, lowerKeys, lowers);
+        data.flush();
+    }
+
+    private static void writeTable(DataOutputStream data, int[] keys, int[][] arrays) throws IOException {
+        data.writeInt(keys.length);
+        for (int k : keys) data.writeInt(k);
+        int total = 0;
+        for (int[] a : arrays) {
+            data.writeInt(a.length);
+            total += a.length;
+        }
+        data.writeInt(total);
+        for (int[] a : arrays) for (int v : a) data.writeInt(v);
+    }
+
+    /** Whether both hold the same tables. */
+    boolean sameAs(UnicodeTables other) {
+        return Arrays.equals(index, other.index) && Arrays.equals(blocks, other.blocks)
+                && Arrays.equals(decompositionKeys, other.decompositionKeys) && Arrays.deepEquals(decompositions, other.decompositions)
+                && Arrays.equals(lowerKeys, other.lowerKeys) && Arrays.deepEquals(lowers, other.lowers);
     }
 
     /** The Unicode 8.0 sets alone, for regenerating the mapping table. */

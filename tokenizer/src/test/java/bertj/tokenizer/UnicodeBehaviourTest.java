@@ -60,6 +60,12 @@ class UnicodeBehaviourTest {
     }
 
     @Test
+    void theCompiledTablesHoldWhatTheTextFilesSay() {
+        assertTrue(UnicodeTables.get().sameAs(UnicodeTables.fromText()),
+                "src/main/resources/bertj/tokenizer/" + UnicodeTables.COMPILED + " is stale: rerun CompileUnicodeTables");
+    }
+
+    @Test
     void everyCodePointBehavesAsTheReference() {
         BertNormalizer clean = new BertNormalizer(true, false, false, false);
         BertNormalizer cjk = new BertNormalizer(false, true, false, false);
