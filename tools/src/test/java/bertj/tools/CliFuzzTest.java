@@ -1,6 +1,7 @@
 package bertj.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
@@ -173,6 +174,22 @@ class CliFuzzTest {
                 JSON.readTree(lines.get(1)).path("error").textValue());
         assertEquals("line 6: \"text\" must be a string", JSON.readTree(lines.get(5)).path("error").textValue());
         for (int i : new int[] {0, 2, 3, 4}) assertEquals(32, JSON.readTree(lines.get(i)).path("embedding").size(), "line " + (i + 1));
+    }
+
+    /**
+     * Found by the normal suite's random seed once models could be named: {@code embed jHelld@main MODEL} takes the
+     * name as the model (and the directory as a text). The Hub's {@code HubException} is a documented error: one
+     * "bertj: " line that says where it looked, exit code 1. The tests' Hub is a closed port on 127.0.0.1 (the pom).
+     */
+    @Test
+    void aModelNameThatNoHubServesIsAnError() throws IOException {
+        Run run = execute(FuzzHarness.corpusInput("cli-json-lines", "model-name-that-no-hub-serves.bin"));
+        check(run);
+        assertEquals(Main.ERROR, run.code());
+        String last = run.stderr().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("bertj: cannot reach http://127.0.0.1:9 for jHelld@main: config.json: "), last);
+        assertTrue(last.contains("jHelld is not in the cache"), last);
+        assertEquals("", run.stdout());
     }
 
     /** What one run of the CLI printed. */
