@@ -32,6 +32,8 @@ import java.util.concurrent.Callable;
  *   <li>{@code bench rss [--stdin FILE] [--repeat N] -- COMMAND...}: one command's wall time and peak memory;</li>
  *   <li>{@code bench classifier-model OUT_DIR [--config minilm] [--labels 1]}: a random sequence classifier for
  *       classify one-shots ({@link ClassifierModel});</li>
+ *   <li>{@code bench roofline [--threads 1,2] [--seconds S]}: this machine's FMA peak and read bandwidth
+ *       ({@code bertj.bench.kernels.Roofline});</li>
  *   <li>{@code bench gemm ...}: the matmul kernel benchmark ({@code bertj.bench.kernels.GemmBench});</li>
  *   <li>{@code bench profile MODEL [SEQ] [THREADS] [RUNS] [BATCH]}: time per kind of op in one forward ({@link ForwardProfile});</li>
  *   <li>{@code bench jmh [JMH options]}: the JMH benchmarks in this jar ({@link ForwardBenchmark} and the kernels').</li>
@@ -81,6 +83,7 @@ public final class BenchMain {
             case "oneshot" -> new OneShotCommand();
             case "rss" -> new RssCommand();
             case "classifier-model" -> new ClassifierModelCommand();
+            case "roofline" -> new RooflineCommand();
             default -> new SideBySideCommand();
         };
         if (!(command instanceof SideBySideCommand)) args = Arrays.copyOfRange(args, 1, args.length);
@@ -125,7 +128,7 @@ public final class BenchMain {
                             + "max abs difference of the outputs (checked <= 1e-3 before timing)."},
             footer = {"", "Also: 'bertj bench corpus' (a JSON Lines corpus end to end), 'bertj bench oneshot' (cold one-shot "
                     + "commands), 'bertj bench rss' (peak memory of a command), 'bertj bench classifier-model' (a random "
-                    + "sequence classifier), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
+                    + "sequence classifier), 'bertj bench roofline' (FMA peak and read bandwidth), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
                     + "each with --help."})
     static final class SideBySideCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
@@ -317,6 +320,38 @@ public final class BenchMain {
             List<String> argv = OneShot.cli(launcher.path(), command);
             OneShot.buildIfStale(launcher.path());
             OneShot.rss(argv, stdin, repeat, spec.commandLine().getOut());
+            return OK;
+        }
+    }
+
+    @Command(name = "bertj bench roofline", sortOptions = false,
+            description = {"This machine's two ceilings for a kernel: the FMA peak (GFLOP/s of independent vector FMA chains) "
+                    + "and the read bandwidth (GB/s of summing 256 MB per thread), per thread and for T threads at once.",
+                    "Prints one JSON line per measure and thread count."})
+    static final class RooflineCommand implements Callable<Integer> {
+        @Option(names = "--threads", split = ",", paramLabel = "T", defaultValue = "1,2",
+                description = "Thread counts, each run at once (default ${DEFAULT-VALUE}).")
+        List<Integer> threads;
+
+        @Option(names = "--seconds", paramLabel = "S", defaultValue = "2", description = "Timed seconds per measure (default ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            for (int t : threads) {
+                if (t < 1 || t > 256) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be 1 to 256, got " + t);
+            }
+            if (!(seconds >= 0.01 && seconds <= 600)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--seconds must be 0.01 to 600, got " + seconds);
+            }
+            bertj.bench.kernels.Roofline.run(threads.stream().mapToInt(Integer::intValue).toArray(), seconds,
+                    spec.commandLine().getOut());
             return OK;
         }
     }
