@@ -1,6 +1,7 @@
 package bertj.engine;
 
 import bertj.kernels.Activation;
+import bertj.kernels.reference.ReferenceKernels;
 
 import java.lang.foreign.MemorySegment;
 
@@ -24,11 +25,11 @@ final class BertPooler {
         MemorySegment pooled = Workspace.floats(ws.pooled, (long) batch * hidden);
         long t = Ops.start();
         ops.linearUntimed(Workspace.floats(ws.firstTokens, (long) batch * hidden), batch, dense, pooled, Activation.NONE);
-        // The scalar tanh (double, rounded once), not the Linear's fused vector one: one row per sequence is too
+        // The reference tanh (double, rounded once), not the Linear's fused vector one: one row per sequence is too
         // little work for C2 to compile that loop soon, and outside C2 every vector is a heap object. In about
         // half the JVMs it was still so after 6 s of forwards: 1.3-1.9 ms per forward for bert-base's 768 floats,
         // 8% of a forward at 8 tokens. The scalar loop takes microseconds.
-        bertj.kernels.Activations.tanhScalar(pooled, (long) batch * hidden);
+        ReferenceKernels.tanh(pooled, (long) batch * hidden);
         Ops.record("pooler", t);
     }
 }

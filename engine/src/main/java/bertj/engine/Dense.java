@@ -1,7 +1,7 @@
 package bertj.engine;
 
 import bertj.kernels.Activation;
-import bertj.kernels.Linear;
+import bertj.kernels.reference.ReferenceKernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,7 +9,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A task head's {@code nn.Linear(hidden, labels)}, applied to rows that are already on the heap.
- * Heads are tiny (a few outputs), so they run the double-accumulating scalar kernel on the mapped
+ * Heads are tiny (a few outputs), so they run the double-accumulating reference kernel on the mapped
  * weights: each logit is rounded once, at no measurable cost.
  */
 final class Dense {
@@ -38,7 +38,7 @@ final class Dense {
             MemorySegment x = arena.allocate((long) m * in * Float.BYTES, 64);
             MemorySegment y = arena.allocate((long) m * out * Float.BYTES, 64);
             for (int r = 0; r < m; r++) MemorySegment.copy(rows[r], 0, x, ValueLayout.JAVA_FLOAT, (long) r * in * Float.BYTES, in);
-            Linear.forwardScalar(x, m, weight, bias, out, in, y, Activation.NONE);
+            ReferenceKernels.linear(x, m, weight, bias, out, in, y, Activation.NONE);
             for (int r = 0; r < m; r++) MemorySegment.copy(y, ValueLayout.JAVA_FLOAT, (long) r * out * Float.BYTES, result[r], 0, out);
         }
         return result;

@@ -7,6 +7,7 @@ import bertj.kernels.Norms;
 import bertj.kernels.PackedLinear;
 import bertj.kernels.SimdTwins;
 import bertj.kernels.ThreadPool;
+import bertj.kernels.reference.ReferenceKernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,7 +62,7 @@ final class Ops {
         return new Ops(pool, mode, true);
     }
 
-    /** A Linear's weights: packed for the SIMD kernel, or as in the file ([out, in]) for the scalar twin. */
+    /** A Linear's weights: packed for the SIMD kernel, or as in the file ([out, in]) for the reference kernel. */
     record LinearWeights(PackedWeights packed, MemorySegment weight, MemorySegment bias, int in, int out) {
     }
 
@@ -70,7 +71,7 @@ final class Ops {
                          PackedCache cache) {
         if (mode == KernelMode.VECTOR) return new LinearWeights(cache.linear(key, weights, biases, in, arena, pool), null, null, in, out);
         if (weights.length == 1) return new LinearWeights(null, weights[0], biases[0], in, out);
-        // The scalar twin takes one [out, in] matrix: stack the parts (the fused Q, K, V) once here.
+        // The reference kernel takes one [out, in] matrix: stack the parts (the fused Q, K, V) once here.
         MemorySegment weight = arena.allocate((long) out * in * Float.BYTES, 64);
         MemorySegment bias = arena.allocate((long) out * Float.BYTES, 64);
         long w = 0, b = 0;
@@ -94,7 +95,7 @@ final class Ops {
     void linearUntimed(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act) {
         if (w.packed != null && twins) SimdTwins.linear(pool, x, m, w.packed.current(), y, act);
         else if (w.packed != null) Linear.forward(pool, x, m, w.packed.get(), y, act);
-        else Linear.forwardScalar(x, m, w.weight, w.bias, w.out, w.in, y, act);
+        else ReferenceKernels.linear(x, m, w.weight, w.bias, w.out, w.in, y, act);
     }
 
     void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
@@ -102,7 +103,7 @@ final class Ops {
         long t = start();
         if (twins) SimdTwins.attention(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
         else if (mode == KernelMode.VECTOR) Attention.forward(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
-        else Attention.forwardScalar(qkv, starts, keys, heads, headSize, mask, out, probs);
+        else ReferenceKernels.attention(qkv, starts, keys, heads, headSize, mask, out, probs);
         record("attention", t);
     }
 
@@ -112,7 +113,7 @@ final class Ops {
         long t = start();
         if (twins) SimdTwins.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
         else if (mode == KernelMode.VECTOR) Norms.addLayerNorm(pool, x, residual, rows, cols, gamma, beta, eps, out);
-        else Norms.addLayerNormScalar(x, residual, rows, cols, gamma, beta, eps, out);
+        else ReferenceKernels.addLayerNorm(x, residual, rows, cols, gamma, beta, eps, out);
         record("add + layer norm", t);
     }
 }
