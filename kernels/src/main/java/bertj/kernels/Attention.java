@@ -25,6 +25,10 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Every query row is computed, padded ones included (their keys are masked like any other row's). A
  * sequence masked everywhere with float32's minimum attends uniformly, as in PyTorch.
+ *
+ * <p>The reference twin, one query and key at a time in double, is
+ * {@link bertj.kernels.reference.ReferenceKernels#attention(MemorySegment, int[], int[], int, int, MemorySegment,
+ * MemorySegment, MemorySegment)}.
  */
 public final class Attention {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;

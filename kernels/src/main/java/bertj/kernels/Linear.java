@@ -30,6 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * final, while it is still in cache. For few rows (m up to STREAMING_ROWS) the layer is bound by reading the weights,
  * and the tasks split N so that both cores stream them. Each output element is one chain of FMAs over k
  * in order, whatever the threads and the split: results do not depend on the pool.
+ *
+ * <p>The reference twin, a dot product per output in double on the unpacked weights, is
+ * {@link bertj.kernels.reference.ReferenceKernels#linear}.
  */
 public final class Linear {
     /** k per block (see PackedLinear.K_BLOCK). */
