@@ -19,12 +19,12 @@ final class BertLayer {
     private final int headSize;
     private final float eps;
     private final Activation activation;
-    private final Ops.LinearWeights queryKeyValue;   // attention.self.{query,key,value}
-    private final Ops.LinearWeights attentionOutput; // attention.output.dense
+    private final Kernels.LinearWeights queryKeyValue;   // attention.self.{query,key,value}
+    private final Kernels.LinearWeights attentionOutput; // attention.output.dense
     private final MemorySegment attentionGamma;
     private final MemorySegment attentionBeta;
-    private final Ops.LinearWeights intermediate;    // intermediate.dense
-    private final Ops.LinearWeights output;          // output.dense
+    private final Kernels.LinearWeights intermediate;    // intermediate.dense
+    private final Kernels.LinearWeights output;          // output.dense
     private final MemorySegment outputGamma;
     private final MemorySegment outputBeta;
 
@@ -51,7 +51,7 @@ final class BertLayer {
      * x[T, H] in place; probs, when not null, receives each sequence's [heads, S, S] attention probabilities.
      * mask is the additive mask of a padded batch whose attention needs one, else null.
      */
-    void forward(Ops ops, Workspace ws, Sequences input, MemorySegment mask, MemorySegment probs) {
+    void forward(Kernels kernels, Workspace ws, Sequences input, MemorySegment mask, MemorySegment probs) {
         int tokens = input.tokens();
         MemorySegment x = Workspace.floats(ws.hiddenState, (long) tokens * hidden);
         MemorySegment qkv = Workspace.floats(ws.qkv, 3L * tokens * hidden);
@@ -60,13 +60,13 @@ final class BertLayer {
         MemorySegment inner = Workspace.floats(ws.ffn, (long) tokens * intermediate.out());
         MemorySegment projected = Workspace.floats(ws.context, (long) tokens * hidden);
 
-        ops.linear(x, tokens, queryKeyValue, qkv, Activation.NONE);
-        ops.attention(qkv, input.starts(), input.keys(), heads, headSize, mask, context, probs);
-        ops.linear(context, tokens, attentionOutput, a, Activation.NONE);
-        ops.addLayerNorm(a, x, tokens, hidden, attentionGamma, attentionBeta, eps, a);
+        kernels.linear(x, tokens, queryKeyValue, qkv, Activation.NONE);
+        kernels.attention(qkv, input.starts(), input.keys(), heads, headSize, mask, context, probs);
+        kernels.linear(context, tokens, attentionOutput, a, Activation.NONE);
+        kernels.addLayerNorm(a, x, tokens, hidden, attentionGamma, attentionBeta, eps, a);
 
-        ops.linear(a, tokens, intermediate, inner, activation);
-        ops.linear(inner, tokens, output, projected, Activation.NONE);
-        ops.addLayerNorm(projected, a, tokens, hidden, outputGamma, outputBeta, eps, x);
+        kernels.linear(a, tokens, intermediate, inner, activation);
+        kernels.linear(inner, tokens, output, projected, Activation.NONE);
+        kernels.addLayerNorm(projected, a, tokens, hidden, outputGamma, outputBeta, eps, x);
     }
 }

@@ -43,9 +43,10 @@ public final class BertModel implements AutoCloseable {
     private final BertLayer[] layers;
     private final BertPooler pooler;
     private final Weights weights;
-    private final Ops ops;
-    /** {@link #ops} with the SIMD kernels' twins, for the JVM's first small forwards (see {@link #opsFor}). */
-    private final Ops twinOps;
+    /** The kernels this model runs, picked at load from its {@link KernelMode}. */
+    private final Kernels kernels;
+    /** {@link #kernels}' exact float twins, for the JVM's first small forwards (see {@link #kernelsFor}). */
+    private final Kernels twinKernels;
     /** Multiply-adds of the Linear layers per token. */
     private final long macsPerToken;
     private final AtomicInteger twinForwardsLeft = new AtomicInteger(TWIN_FORWARDS);
@@ -60,11 +61,11 @@ public final class BertModel implements AutoCloseable {
         this.maxWorkspaceBytes = maxWorkspaceBytes;
         try {
             BertCheckpoint checkpoint = directory.bertCheckpoint();
-            Ops ops = new Ops(pool, mode);
+            Kernels kernels = Kernels.of(mode, pool);
             PackedCache packedCache = mode == KernelMode.VECTOR && !"false".equals(System.getProperty(PACKED_CACHE_PROPERTY))
                     ? PackedCache.open(CacheDirectory.root(), directory.path(), checkpoint.checkpoint().files(), weightsArena)
                     : PackedCache.none();
-            weights = new Weights(checkpoint, weightsArena, ops, packedCache);
+            weights = new Weights(checkpoint, weightsArena, kernels, packedCache);
             embeddings = new BertEmbeddings(config, weights);
             // Layer by layer: a num_hidden_layers beyond the checkpoint fails at its first missing tensor instead
             // of sizing an array by the config's number.
@@ -72,8 +73,8 @@ public final class BertModel implements AutoCloseable {
             for (int i = 0; i < config.numHiddenLayers(); i++) stack.add(new BertLayer(config, weights, i));
             layers = stack.toArray(new BertLayer[0]);
             pooler = weights.has("pooler.dense.weight") ? new BertPooler(config.hiddenSize(), weights) : null;
-            this.ops = ops;
-            twinOps = mode == KernelMode.VECTOR ? ops.withSimdTwins() : ops;
+            this.kernels = kernels;
+            twinKernels = kernels.simdTwins();
             macsPerToken = (long) config.numHiddenLayers() * (4L * config.hiddenSize() + 2L * config.intermediateSize()) * config.hiddenSize();
             packedCache.finish();
         } catch (RuntimeException e) {
@@ -161,7 +162,7 @@ public final class BertModel implements AutoCloseable {
         Arena probsArena = attentions ? Arena.ofShared() : null;
         try {
             MemorySegment mask = additiveMask(sequences, ws);
-            Ops kernels = opsFor(sequences);
+            Kernels kernels = kernelsFor(sequences);
             embeddings(sequences, ws);
             List<float[][][]> hiddenStates = new ArrayList<>();
             List<float[][][][]> probabilities = new ArrayList<>();
@@ -177,9 +178,9 @@ public final class BertModel implements AutoCloseable {
                 pooler.forward(kernels, ws, sequences.starts());
                 pooled = copyRows(ws.pooled, batch, hidden);
             }
-            long t = Ops.start();
+            long t = Profile.start();
             float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState, batch, seqLen);
-            Ops.record("copy out", t);
+            Profile.record("copy out", t);
             return new BertOutput(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
         } finally {
             if (probsArena != null) probsArena.close();
@@ -210,7 +211,7 @@ public final class BertModel implements AutoCloseable {
         Workspace ws = acquire(sequences, 0, sequences.count() + " sequences of " + sequences.tokens() + " tokens in all");
         try {
             embeddings(sequences, ws);
-            Ops kernels = opsFor(sequences);
+            Kernels kernels = kernelsFor(sequences);
             for (BertLayer layer : layers) layer.forward(kernels, ws, sequences, null, null);
             if (pooler != null) pooler.forward(kernels, ws, sequences.starts());
             long rowBytes = (long) config.hiddenSize() * Float.BYTES;
@@ -231,11 +232,11 @@ public final class BertModel implements AutoCloseable {
      * took a second or more there. The twins give the same bits. With {@link #SIMD_TWINS_PROPERTY}
      * {@code =always}, every forward runs on them (for a JVM without C2).
      */
-    private Ops opsFor(Sequences sequences) {
-        if (twinOps == ops) return ops;
-        if (ALWAYS_TWINS) return twinOps;
-        if ((long) sequences.tokens() * macsPerToken > TWIN_MACS) return ops;
-        return twinForwardsLeft.get() > 0 && twinForwardsLeft.getAndDecrement() > 0 ? twinOps : ops;
+    private Kernels kernelsFor(Sequences sequences) {
+        if (twinKernels == kernels) return kernels;
+        if (ALWAYS_TWINS) return twinKernels;
+        if ((long) sequences.tokens() * macsPerToken > TWIN_MACS) return kernels;
+        return twinForwardsLeft.get() > 0 && twinForwardsLeft.getAndDecrement() > 0 ? twinKernels : kernels;
     }
 
     /**
@@ -284,9 +285,9 @@ public final class BertModel implements AutoCloseable {
     }
 
     private void embeddings(Sequences sequences, Workspace ws) {
-        long t = Ops.start();
+        long t = Profile.start();
         embeddings.forward(sequences, Workspace.floats(ws.hiddenState, (long) sequences.tokens() * config.hiddenSize()), pool);
-        Ops.record("embeddings", t);
+        Profile.record("embeddings", t);
     }
 
     private void checkInput(Sequences sequences, int longest) {
@@ -345,11 +346,11 @@ public final class BertModel implements AutoCloseable {
      * {@code -Dbertj.profile=true}.
      */
     public static java.util.Map<String, Long> profile() {
-        return Ops.profile();
+        return Profile.snapshot();
     }
 
     public static void resetProfile() {
-        Ops.resetProfile();
+        Profile.reset();
     }
 
     /** Waits for calls in progress, then frees the weights, the working memory and (if owned) the thread pool. */

@@ -1,7 +1,6 @@
 package bertj.engine;
 
 import bertj.kernels.Activation;
-import bertj.kernels.Linear;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,18 +8,20 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A task head's {@code nn.Linear(hidden, labels)}, applied to rows that are already on the heap.
- * Heads are tiny (a few outputs), so they run the double-accumulating scalar kernel on the mapped
- * weights: each logit is rounded once, at no measurable cost.
+ * Heads are tiny (a few outputs), so they run the double-accumulating reference kernel
+ * ({@link Kernels#REFERENCE}) on the mapped weights, whatever the model's kernels: each logit is rounded
+ * once, at no measurable cost.
  */
 final class Dense {
-    private final MemorySegment weight; // [out, in]
-    private final MemorySegment bias;   // [out]
+    private final Kernels.LinearWeights linear; // weight [out, in], bias [out]
     private final int in;
     private final int out;
 
     Dense(Weights weights, String prefix, int in, int out) {
-        this.weight = weights.mapped(prefix + ".weight", out, in);
-        this.bias = weights.mapped(prefix + ".bias", out);
+        MemorySegment weight = weights.mapped(prefix + ".weight", out, in);
+        MemorySegment bias = weights.mapped(prefix + ".bias", out);
+        this.linear = Kernels.REFERENCE.prepareLinear(prefix, new MemorySegment[] {weight}, new MemorySegment[] {bias},
+                in, out, null, null);
         this.in = in;
         this.out = out;
     }
@@ -38,7 +39,7 @@ final class Dense {
             MemorySegment x = arena.allocate((long) m * in * Float.BYTES, 64);
             MemorySegment y = arena.allocate((long) m * out * Float.BYTES, 64);
             for (int r = 0; r < m; r++) MemorySegment.copy(rows[r], 0, x, ValueLayout.JAVA_FLOAT, (long) r * in * Float.BYTES, in);
-            Linear.forwardScalar(x, m, weight, bias, out, in, y, Activation.NONE);
+            Kernels.REFERENCE.linear(x, m, linear, y, Activation.NONE);
             for (int r = 0; r < m; r++) MemorySegment.copy(y, ValueLayout.JAVA_FLOAT, (long) r * out * Float.BYTES, result[r], 0, out);
         }
         return result;

@@ -10,13 +10,13 @@ import java.lang.foreign.ValueLayout;
 final class Weights {
     private final BertCheckpoint checkpoint;
     private final Arena arena;
-    private final Ops ops;
+    private final Kernels kernels;
     private final PackedCache packedCache;
 
-    Weights(BertCheckpoint checkpoint, Arena arena, Ops ops, PackedCache packedCache) {
+    Weights(BertCheckpoint checkpoint, Arena arena, Kernels kernels, PackedCache packedCache) {
         this.checkpoint = checkpoint;
         this.arena = arena;
-        this.ops = ops;
+        this.kernels = kernels;
         this.packedCache = packedCache;
     }
 
@@ -34,19 +34,20 @@ final class Weights {
     }
 
     /** {@code nn.Linear(in, out)}, prepared for the model's matmul kernel. */
-    Ops.LinearWeights linear(String prefix, int in, int out) {
+    Kernels.LinearWeights linear(String prefix, int in, int out) {
         return fusedLinear(in, out, prefix);
     }
 
     /** Several Linears over the same input stacked along their outputs (the fused Q, K, V projection). */
-    Ops.LinearWeights fusedLinear(int in, int out, String... prefixes) {
+    Kernels.LinearWeights fusedLinear(int in, int out, String... prefixes) {
         MemorySegment[] weights = new MemorySegment[prefixes.length];
         MemorySegment[] biases = new MemorySegment[prefixes.length];
         for (int i = 0; i < prefixes.length; i++) {
             weights[i] = mapped(prefixes[i] + ".weight", out, in);
             biases[i] = mapped(prefixes[i] + ".bias", out);
         }
-        return ops.linear(String.join("+", prefixes), weights, biases, in, out * prefixes.length, arena, packedCache);
+        return kernels.prepareLinear(String.join("+", prefixes), weights, biases, in, out * prefixes.length, arena,
+                packedCache);
     }
 
     boolean has(String name) {

@@ -12,7 +12,7 @@ public enum Activation {
     RELU,
     /**
      * Hyperbolic tangent. Like every vector loop here it is slow until C2 has compiled it, which takes tens of
-     * thousands of vectors: BERT's pooler, one row per sequence, applies {@link Activations#tanhScalar} instead.
+     * thousands of vectors: BERT's pooler, one row per sequence, applies {@link bertj.kernels.reference.ReferenceKernels#tanh} instead.
      */
     TANH
 }

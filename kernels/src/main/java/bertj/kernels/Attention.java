@@ -3,6 +3,7 @@ package bertj.kernels;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
+import bertj.kernels.reference.Checks;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -24,6 +25,10 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Every query row is computed, padded ones included (their keys are masked like any other row's). A
  * sequence masked everywhere with float32's minimum attends uniformly, as in PyTorch.
+ *
+ * <p>The reference twin, one query and key at a time in double, is
+ * {@link bertj.kernels.reference.ReferenceKernels#attention(MemorySegment, int[], int[], int, int, MemorySegment,
+ * MemorySegment, MemorySegment)}.
  */
 public final class Attention {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -76,7 +81,7 @@ public final class Attention {
      */
     public static void forward(ThreadPool pool, MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
             MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        check(qkv, batch, seqLen, heads, headSize, additiveMask, out, probsOrNull);
+        Checks.attention(qkv, batch, seqLen, heads, headSize, additiveMask, out, probsOrNull);
         if (pool == null) {
             throw new IllegalArgumentException("pool must not be null");
         }
@@ -114,7 +119,7 @@ public final class Attention {
      */
     public static void forward(ThreadPool pool, MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
             MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        long[] probsStarts = check(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
         if (pool == null) {
             throw new IllegalArgumentException("pool must not be null");
         }
@@ -418,147 +423,5 @@ public final class Attention {
             FloatVector.fromArray(FLOATS, tileOut, at + LANES).mul(scale[r]).intoArray(tileOut, at + LANES);
             MemorySegment.copy(tileOut, at, out, FLOAT, outOff + r * outStride, cols);
         }
-    }
-
-    /**
-     * The scalar twin of {@link #forward} on a padded batch: every key of a sequence, the padded ones through
-     * the mask.
-     */
-    public static void forwardScalar(MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        check(qkv, batch, seqLen, heads, headSize, additiveMask, out, probsOrNull);
-        if (seqLen == 0) {
-            return;
-        }
-        int[] starts = new int[batch + 1];
-        int[] keys = new int[batch];
-        for (int b = 0; b < batch; b++) {
-            starts[b + 1] = (b + 1) * seqLen;
-            keys[b] = seqLen;
-        }
-        forwardScalar(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
-    }
-
-    /**
-     * The scalar twin of {@link #forward(ThreadPool, MemorySegment, int[], int[], int, int, MemorySegment,
-     * MemorySegment, MemorySegment)}: scores {@code (float) (q . k) * scale + mask} formed in float as PyTorch
-     * does, softmax and both products accumulated in double.
-     */
-    public static void forwardScalar(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        long[] probsStarts = check(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
-        int hidden = heads * headSize;
-        long stride = 3L * hidden;
-        float scale = (float) (1 / Math.sqrt(headSize));
-        for (int s = 0; s < starts.length - 1; s++) {
-            int first = starts[s], seqLen = starts[s + 1] - first, attended = keys[s];
-            float[] scores = new float[attended];
-            double[] p = new double[attended];
-            for (int h = 0; h < heads; h++) {
-                long q0 = first * stride + (long) h * headSize;
-                long k0 = q0 + hidden;
-                long v0 = q0 + 2L * hidden;
-                long probs0 = probsStarts[s] + (long) h * seqLen * seqLen;
-                for (int i = 0; i < seqLen; i++) {
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < attended; j++) {
-                        double dot = 0;
-                        for (int c = 0; c < headSize; c++) {
-                            dot += (double) qkv.getAtIndex(FLOAT, q0 + i * stride + c)
-                                    * qkv.getAtIndex(FLOAT, k0 + j * stride + c);
-                        }
-                        float score = (float) dot * scale;
-                        if (additiveMask != null) {
-                            score += additiveMask.getAtIndex(FLOAT, (long) first + j);
-                        }
-                        scores[j] = score;
-                        max = Math.max(max, score);
-                    }
-                    double sum = 0;
-                    for (int j = 0; j < attended; j++) {
-                        p[j] = Math.exp((double) scores[j] - max);
-                        sum += p[j];
-                    }
-                    for (int j = 0; j < seqLen; j++) {
-                        if (j < attended) {
-                            p[j] /= sum;
-                        }
-                        if (probsOrNull != null) {
-                            probsOrNull.setAtIndex(FLOAT, probs0 + (long) i * seqLen + j, j < attended ? (float) p[j] : 0f);
-                        }
-                    }
-                    for (int c = 0; c < headSize; c++) {
-                        double acc = 0;
-                        for (int j = 0; j < attended; j++) {
-                            acc += p[j] * qkv.getAtIndex(FLOAT, v0 + j * stride + c);
-                        }
-                        out.setAtIndex(FLOAT, ((long) first + i) * hidden + (long) h * headSize + c, (float) acc);
-                    }
-                }
-            }
-        }
-    }
-
-    /** Checks a padded batch's shape and buffers. */
-    private static void check(MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        if (batch < 0 || seqLen < 0 || heads <= 0 || headSize <= 0) {
-            throw new IllegalArgumentException("attention shape must have batch, seqLen >= 0 and heads, headSize > 0,"
-                    + " got batch=" + batch + " seqLen=" + seqLen + " heads=" + heads + " headSize=" + headSize);
-        }
-        long tokens = (long) batch * seqLen;
-        long hidden = (long) heads * headSize;
-        if (tokens * 3 * hidden > Integer.MAX_VALUE || (long) seqLen * seqLen > Integer.MAX_VALUE / 2) {
-            throw new IllegalArgumentException("attention shape too large: batch=" + batch + " seqLen=" + seqLen
-                    + " hidden=" + hidden);
-        }
-        Activations.checkMatrix("qkv", qkv, (int) tokens, (int) (3 * hidden));
-        Activations.checkMatrix("out", out, (int) tokens, (int) hidden);
-        if (additiveMask != null) {
-            Activations.checkMatrix("additiveMask", additiveMask, batch, seqLen);
-        }
-        if (probsOrNull != null) {
-            Activations.checkLength("probsOrNull", probsOrNull, (long) batch * heads * seqLen * seqLen);
-        }
-    }
-
-    /**
-     * Checks sequences' bounds, key counts and buffers; returns where each sequence's probabilities start in
-     * {@code probsOrNull} (in floats).
-     */
-    static long[] check(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        if (starts == null || keys == null || starts.length < 1 || keys.length != starts.length - 1 || starts[0] != 0) {
-            throw new IllegalArgumentException("starts must begin with 0 and have one entry more than keys, got "
-                    + (starts == null ? "null" : starts.length + " starts") + " and "
-                    + (keys == null ? "null" : keys.length + " keys"));
-        }
-        if (heads <= 0 || headSize <= 0) {
-            throw new IllegalArgumentException("heads and headSize must be > 0, got heads=" + heads + " headSize=" + headSize);
-        }
-        int count = keys.length;
-        long[] probsStarts = new long[count + 1];
-        for (int s = 0; s < count; s++) {
-            int length = starts[s + 1] - starts[s];
-            if (length < 1 || keys[s] < 1 || keys[s] > length) {
-                throw new IllegalArgumentException("sequence " + s + " has rows " + starts[s] + " to " + starts[s + 1]
-                        + " and " + keys[s] + " keys: every sequence needs at least one row, and 1 to its length keys");
-            }
-            probsStarts[s + 1] = probsStarts[s] + (long) heads * length * length;
-        }
-        long tokens = starts[count];
-        long hidden = (long) heads * headSize;
-        if (tokens * 3 * hidden > Integer.MAX_VALUE || probsStarts[count] > Long.MAX_VALUE / 8) {
-            throw new IllegalArgumentException("attention shape too large: " + tokens + " rows, hidden=" + hidden);
-        }
-        Activations.checkMatrix("qkv", qkv, (int) tokens, (int) (3 * hidden));
-        Activations.checkMatrix("out", out, (int) tokens, (int) hidden);
-        if (additiveMask != null) {
-            Activations.checkLength("additiveMask", additiveMask, tokens);
-        }
-        if (probsOrNull != null) {
-            Activations.checkLength("probsOrNull", probsOrNull, probsStarts[count]);
-        }
-        return probsStarts;
     }
 }

@@ -4,6 +4,7 @@ import static bertj.kernels.GemmKernel.WIDTH;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
+import bertj.kernels.reference.Checks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,6 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * final, while it is still in cache. For few rows (m up to STREAMING_ROWS) the layer is bound by reading the weights,
  * and the tasks split N so that both cores stream them. Each output element is one chain of FMAs over k
  * in order, whatever the threads and the split: results do not depend on the pool.
+ *
+ * <p>The reference twin, a dot product per output in double on the unpacked weights, is
+ * {@link bertj.kernels.reference.ReferenceKernels#linear}.
  */
 public final class Linear {
     /** k per block (see PackedLinear.K_BLOCK). */
@@ -108,8 +112,8 @@ public final class Linear {
         }
         int n = w.n();
         int k = w.k();
-        Activations.checkMatrix("x", x, m, k);
-        Activations.checkMatrix("y", y, m, n);
+        Checks.matrix("x", x, m, k);
+        Checks.matrix("y", y, m, n);
         if (m == 0) {
             return;
         }
@@ -346,36 +350,6 @@ public final class Linear {
         for (int out = base + kk * 8; kk < kLen; kk++, out += 8) {
             for (int r = 0; r < 8; r++) {
                 block[out + r] = x.getAtIndex(FLOAT, first + r * rowStride + kk);
-            }
-        }
-    }
-
-    /**
-     * The scalar twin of {@link #forward}, on the original Hugging Face weights: each output is a dot product
-     * accumulated in double, plus the bias, through the activation in double, rounded once to float.
-     *
-     * @param weight {@code [n, k]} F32
-     * @param bias   {@code [n]} F32 or null
-     */
-    public static void forwardScalar(MemorySegment x, int m, MemorySegment weight, MemorySegment bias, int n, int k,
-            MemorySegment y, Activation act) {
-        if (n <= 0 || k <= 0) {
-            throw new IllegalArgumentException("n and k must be positive, got n = " + n + ", k = " + k);
-        }
-        Activations.checkMatrix("x", x, m, k);
-        Activations.checkMatrix("weight", weight, n, k);
-        Activations.checkMatrix("y", y, m, n);
-        if (bias != null) {
-            Activations.checkLength("bias", bias, n);
-        }
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double sum = bias == null ? 0 : bias.getAtIndex(FLOAT, j);
-                for (int kk = 0; kk < k; kk++) {
-                    sum += (double) x.getAtIndex(FLOAT, (long) i * k + kk)
-                            * weight.getAtIndex(FLOAT, (long) j * k + kk);
-                }
-                y.setAtIndex(FLOAT, (long) i * n + j, (float) Activations.apply(act, sum));
             }
         }
     }

@@ -3,6 +3,7 @@ package bertj.kernels;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
+import bertj.kernels.reference.Checks;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -12,7 +13,8 @@ import jdk.incubator.vector.VectorMask;
 /**
  * LayerNorm over the last dimension, as {@code torch.nn.LayerNorm}: two passes, {@code mean}, then the
  * biased {@code var = mean((x - mean)^2)}, then {@code (x - mean) / sqrt(var + eps) * gamma + beta}.
- * {@link #addLayerNorm} fuses the residual add that precedes every LayerNorm in BERT (post-LN).
+ * {@link #addLayerNorm} fuses the residual add that precedes every LayerNorm in BERT (post-LN). The reference
+ * twin, with its statistics in double, is {@link bertj.kernels.reference.ReferenceKernels#addLayerNorm}.
  */
 public final class Norms {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -43,7 +45,7 @@ public final class Norms {
      */
     public static void addLayerNorm(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
             MemorySegment beta, float eps, MemorySegment out) {
-        check(x, residual, rows, cols, gamma, beta, out);
+        Checks.layerNorm(x, residual, rows, cols, gamma, beta, out);
         for (int r = 0; r < rows; r++) {
             row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out);
         }
@@ -52,7 +54,7 @@ public final class Norms {
     /** {@link #addLayerNorm} with rows spread over the pool. */
     public static void addLayerNorm(ThreadPool pool, MemorySegment x, MemorySegment residual, int rows, int cols,
             MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
-        check(x, residual, rows, cols, gamma, beta, out);
+        Checks.layerNorm(x, residual, rows, cols, gamma, beta, out);
         int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
         pool.parallelFor(tasks, t -> {
             for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
@@ -65,20 +67,6 @@ public final class Norms {
     public static void layerNorm(ThreadPool pool, MemorySegment x, int rows, int cols, MemorySegment gamma,
             MemorySegment beta, float eps, MemorySegment out) {
         addLayerNorm(pool, x, null, rows, cols, gamma, beta, eps, out);
-    }
-
-    private static void check(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
-            MemorySegment beta, MemorySegment out) {
-        if (cols <= 0) {
-            throw new IllegalArgumentException("LayerNorm cols must be positive, got " + cols);
-        }
-        Activations.checkMatrix("x", x, rows, cols);
-        if (residual != null) {
-            Activations.checkMatrix("residual", residual, rows, cols);
-        }
-        Activations.checkMatrix("out", out, rows, cols);
-        Activations.checkLength("gamma", gamma, cols);
-        Activations.checkLength("beta", beta, cols);
     }
 
     /**
@@ -160,43 +148,6 @@ public final class Norms {
             d.fma(FloatVector.fromMemorySegment(FLOATS, gamma, 4L * bound, ORDER, tail),
                     FloatVector.fromMemorySegment(FLOATS, beta, 4L * bound, ORDER, tail))
                     .intoMemorySegment(s, at, ORDER, tail);
-        }
-    }
-
-    /** The scalar twin of {@link #layerNorm}: sums in double. */
-    public static void layerNormScalar(MemorySegment x, int rows, int cols, MemorySegment gamma, MemorySegment beta,
-            float eps, MemorySegment out) {
-        addLayerNormScalar(x, null, rows, cols, gamma, beta, eps, out);
-    }
-
-    /**
-     * The scalar twin of {@link #addLayerNorm}: the sum {@code x + residual} in float (as PyTorch does),
-     * the statistics in double.
-     */
-    public static void addLayerNormScalar(MemorySegment x, MemorySegment residual, int rows, int cols,
-            MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
-        check(x, residual, rows, cols, gamma, beta, out);
-        for (int r = 0; r < rows; r++) {
-            long off = 4L * r * cols;
-            double sum = 0;
-            for (int c = 0; c < cols; c++) {
-                long at = off + 4L * c;
-                float v = x.get(FLOAT, at) + (residual == null ? 0f : residual.get(FLOAT, at));
-                out.set(FLOAT, at, v);
-                sum += v;
-            }
-            double mean = sum / cols;
-            double squares = 0;
-            for (int c = 0; c < cols; c++) {
-                double d = out.get(FLOAT, off + 4L * c) - mean;
-                squares += d * d;
-            }
-            double inverseStd = 1 / Math.sqrt(squares / cols + eps);
-            for (int c = 0; c < cols; c++) {
-                long at = off + 4L * c;
-                double normalised = (out.get(FLOAT, at) - mean) * inverseStd;
-                out.set(FLOAT, at, (float) (normalised * gamma.get(FLOAT, 4L * c) + beta.get(FLOAT, 4L * c)));
-            }
         }
     }
 }

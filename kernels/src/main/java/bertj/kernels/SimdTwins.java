@@ -13,6 +13,8 @@ import static bertj.kernels.VectorMath.LOG2E;
 import static bertj.kernels.VectorMath.ROUNDING_MAGIC;
 import static bertj.kernels.VectorMath.ROUNDING_MAGIC_BITS;
 
+import bertj.kernels.reference.Checks;
+import bertj.kernels.reference.ScalarMath;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -41,8 +43,8 @@ public final class SimdTwins {
     /** {@link Linear#forward}'s twin: the same arguments, the same bits. */
     public static void linear(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y, Activation act) {
         int n = w.n(), k = w.k();
-        Activations.checkMatrix("x", x, m, k);
-        Activations.checkMatrix("y", y, m, n);
+        Checks.matrix("x", x, m, k);
+        Checks.matrix("y", y, m, n);
         if (m == 0) {
             return;
         }
@@ -110,7 +112,7 @@ public final class SimdTwins {
 
     private static float activate(Activation act, float v, boolean tail) {
         if (tail) {
-            return act == Activation.NONE ? v : (float) Activations.apply(act, v);
+            return act == Activation.NONE ? v : (float) ScalarMath.apply(act, v);
         }
         return switch (act) {
             case NONE -> v;
@@ -232,7 +234,7 @@ public final class SimdTwins {
     /** {@link Attention#forward(ThreadPool, MemorySegment, int[], int[], int, int, MemorySegment, MemorySegment, MemorySegment)}'s twin. */
     public static void attention(ThreadPool pool, MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
             MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        long[] probsStarts = Attention.check(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
         pool.parallelFor((starts.length - 1) * heads, task -> {
             int s = task / heads, h = task % heads, length = starts[s + 1] - starts[s];
             attentionHead(qkv, starts[s], length, keys[s], h, heads, headSize, additiveMask, out, probsOrNull,
@@ -328,9 +330,9 @@ public final class SimdTwins {
     /** {@link Norms#addLayerNorm(ThreadPool, MemorySegment, MemorySegment, int, int, MemorySegment, MemorySegment, float, MemorySegment)}'s twin. */
     public static void addLayerNorm(ThreadPool pool, MemorySegment x, MemorySegment residual, int rows, int cols,
             MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
-        Activations.checkMatrix("x", x, rows, cols);
-        if (residual != null) Activations.checkMatrix("residual", residual, rows, cols);
-        Activations.checkMatrix("out", out, rows, cols);
+        Checks.matrix("x", x, rows, cols);
+        if (residual != null) Checks.matrix("residual", residual, rows, cols);
+        Checks.matrix("out", out, rows, cols);
         float[] g = new float[cols], b = new float[cols];
         MemorySegment.copy(gamma, FLOAT, 0, g, 0, cols);
         MemorySegment.copy(beta, FLOAT, 0, b, 0, cols);

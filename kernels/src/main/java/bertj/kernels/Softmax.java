@@ -12,6 +12,7 @@ import static bertj.kernels.VectorMath.ROUNDING_MAGIC;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
+import bertj.kernels.reference.Checks;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -23,7 +24,8 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Max subtraction keeps it stable for any magnitude. Special rows behave as in PyTorch: a row masked
  * everywhere with float32's minimum becomes uniform (all its entries are equal), a row of -inf becomes NaN,
- * NaN anywhere in a row makes the row NaN.
+ * NaN anywhere in a row makes the row NaN. The reference twin, the exponentials and their sum in double, is
+ * {@link bertj.kernels.reference.ReferenceKernels#softmax}.
  */
 public final class Softmax {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -37,10 +39,7 @@ public final class Softmax {
      * @param mask {@code [cols]} F32 added to every row before the softmax, or null
      */
     public static void rows(MemorySegment x, int rows, int cols, MemorySegment mask) {
-        Activations.checkMatrix("x", x, rows, cols);
-        if (mask != null) {
-            Activations.checkLength("mask", mask, cols);
-        }
+        Checks.softmax(x, rows, cols, mask);
         for (int r = 0; r < rows; r++) {
             row(x, 4L * r * cols, cols, mask, 0, 1f);
         }
@@ -181,40 +180,6 @@ public final class Softmax {
         }
         for (int c = bound; c < cols; c++) {
             x[xOff + c] = x[xOff + c] * factor;
-        }
-    }
-
-    /** The scalar twin of {@link #rows}, accumulating the sum in double. */
-    public static void rowsScalar(MemorySegment x, int rows, int cols, MemorySegment mask) {
-        Activations.checkMatrix("x", x, rows, cols);
-        if (mask != null) {
-            Activations.checkLength("mask", mask, cols);
-        }
-        for (int r = 0; r < rows; r++) {
-            rowScalar(x, 4L * r * cols, cols, mask, 0, 1f);
-        }
-    }
-
-    /**
-     * Scalar twin of {@link #row}: the inputs formed in float as PyTorch does ({@code scale * x + mask}), the
-     * exponentials and their sum in double.
-     */
-    static void rowScalar(MemorySegment x, long xOff, int cols, MemorySegment mask, long maskOff, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < cols; c++) {
-            float v = x.get(FLOAT, xOff + 4L * c) * scale;
-            if (mask != null) {
-                v += mask.get(FLOAT, maskOff + 4L * c);
-            }
-            x.set(FLOAT, xOff + 4L * c, v);
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (int c = 0; c < cols; c++) {
-            sum += Math.exp((double) x.get(FLOAT, xOff + 4L * c) - max);
-        }
-        for (int c = 0; c < cols; c++) {
-            x.set(FLOAT, xOff + 4L * c, (float) (Math.exp((double) x.get(FLOAT, xOff + 4L * c) - max) / sum));
         }
     }
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import bertj.kernels.reference.ReferenceKernels;
+import bertj.kernels.reference.ScalarMath;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
@@ -65,28 +67,28 @@ class ActivationsTest {
             for (double sign : new double[] {1, -1}) {
                 double x = sign * row[0];
                 double erf = sign * row[1];
-                assertRelative(erf, Activations.erf(x), 1e-15, "erf(" + x + ")");
+                assertRelative(erf, ScalarMath.erf(x), 1e-15, "erf(" + x + ")");
                 double erfc = sign > 0 ? row[2] : 2 - row[2];
-                double got = Activations.erfc(x);
+                double got = ScalarMath.erfc(x);
                 // 1e-15 relative, and 1e-15 absolute on [0.5, 2.5) where erfc is 1 - erf.
                 if (!(Math.abs(got - erfc) <= 1e-15 * erfc + (x >= 0.5 && x < 2.5 ? 1e-15 : 0))) {
                     fail("erfc(" + x + ") = " + got + ", expected " + erfc);
                 }
             }
         }
-        assertTrue(Double.isNaN(Activations.erf(Double.NaN)));
-        assertEquals(1.0, Activations.erf(Double.POSITIVE_INFINITY));
-        assertEquals(-1.0, Activations.erf(Double.NEGATIVE_INFINITY));
-        assertEquals(0.0, Activations.erfc(Double.POSITIVE_INFINITY));
-        assertEquals(0.0, Activations.erfc(30)); // 2.6e-393 underflows
-        assertEquals(2.0, Activations.erfc(Double.NEGATIVE_INFINITY));
+        assertTrue(Double.isNaN(ScalarMath.erf(Double.NaN)));
+        assertEquals(1.0, ScalarMath.erf(Double.POSITIVE_INFINITY));
+        assertEquals(-1.0, ScalarMath.erf(Double.NEGATIVE_INFINITY));
+        assertEquals(0.0, ScalarMath.erfc(Double.POSITIVE_INFINITY));
+        assertEquals(0.0, ScalarMath.erfc(30)); // 2.6e-393 underflows
+        assertEquals(2.0, ScalarMath.erfc(Double.NEGATIVE_INFINITY));
     }
 
     @Test
     void erfIsSmoothAcrossTheSeriesToContinuedFractionSwitch() {
         // erf'(x) = 2/sqrt(pi) e^(-x^2): a finite difference across x = 2.5 must agree with it.
         double h = 1e-6;
-        double slope = (Activations.erf(2.5 + h) - Activations.erf(2.5 - h)) / (2 * h);
+        double slope = (ScalarMath.erf(2.5 + h) - ScalarMath.erf(2.5 - h)) / (2 * h);
         assertRelative(2 / Math.sqrt(Math.PI) * Math.exp(-6.25), slope, 1e-6, "erf' at 2.5");
     }
 
@@ -97,7 +99,7 @@ class ActivationsTest {
             MemorySegment s = TestData.of(arena, xs);
             Activations.erf(s, xs.length);
             for (int i = 0; i < xs.length; i++) {
-                double want = Activations.erf(xs[i]);
+                double want = ScalarMath.erf(xs[i]);
                 float got = TestData.get(s, i);
                 if (!(Math.abs(got - want) <= 1e-6 * Math.abs(want)) && !(Double.isNaN(want) && Float.isNaN(got))) {
                     fail("erf(" + xs[i] + ") = " + got + ", expected " + want);
@@ -166,7 +168,7 @@ class ActivationsTest {
                 MemorySegment expected = TestData.copy(arena, x);
                 MemorySegment bias = TestData.uniform(arena, random, cols, -1, 1);
                 Activations.addBias(x, rows, cols, bias);
-                Activations.addBiasScalar(expected, rows, cols, bias);
+                ReferenceKernels.addBias(expected, rows, cols, bias);
                 for (int i = 0; i < rows * cols; i++) {
                     assertEquals(TestData.get(expected, i), TestData.get(x, i), 0f, "cols " + cols + " index " + i);
                 }
@@ -193,10 +195,10 @@ class ActivationsTest {
         MemorySegment vector = TestData.of(arena, xs);
         MemorySegment scalar = TestData.of(arena, xs);
         switch (act) {
-            case GELU_ERF -> { Activations.geluErf(vector, length); Activations.geluErfScalar(scalar, length); }
-            case GELU_TANH -> { Activations.geluTanh(vector, length); Activations.geluTanhScalar(scalar, length); }
-            case TANH -> { Activations.tanh(vector, length); Activations.tanhScalar(scalar, length); }
-            case RELU -> { Activations.relu(vector, length); Activations.reluScalar(scalar, length); }
+            case GELU_ERF -> { Activations.geluErf(vector, length); ReferenceKernels.geluErf(scalar, length); }
+            case GELU_TANH -> { Activations.geluTanh(vector, length); ReferenceKernels.geluTanh(scalar, length); }
+            case TANH -> { Activations.tanh(vector, length); ReferenceKernels.tanh(scalar, length); }
+            case RELU -> { Activations.relu(vector, length); ReferenceKernels.relu(scalar, length); }
             case NONE -> { }
         }
         for (int i = 0; i < xs.length; i++) {
@@ -206,7 +208,7 @@ class ActivationsTest {
                         "beyond n must be untouched");
                 continue;
             }
-            double want = Activations.apply(act, xs[i]);
+            double want = ScalarMath.apply(act, xs[i]);
             float rounded = TestData.get(scalar, i);
             assertEquals((float) want, rounded, 0f, "scalar twin rounds the double once");
             // Results below float's normal range (1.2e-38) carry absolute, not relative, precision.

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import bertj.kernels.reference.ReferenceKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
@@ -115,7 +116,7 @@ class LinearTest {
             int column = 0;
             for (int i = 0; i < 3; i++) {
                 MemorySegment expected = TestData.zeros(arena, (long) m * parts[i]);
-                Linear.forwardScalar(x, m, weights[i], biases[i], parts[i], k, expected, Activation.NONE);
+                ReferenceKernels.linear(x, m, weights[i], biases[i], parts[i], k, expected, Activation.NONE);
                 for (int r = 0; r < m; r++) {
                     for (int c = 0; c < parts[i]; c++) {
                         float want = TestData.get(expected, (long) r * parts[i] + c);
@@ -232,7 +233,7 @@ class LinearTest {
             PackedLinear packed = PackedLinear.pack(TestData.misalignedReadOnly(arena, w),
                     b == null ? null : TestData.misalignedReadOnly(arena, b), n, k, arena);
             Linear.forward(pool, x, m, packed, y, act);
-            Linear.forwardScalar(x, m, w, b, n, k, expected, act);
+            ReferenceKernels.linear(x, m, w, b, n, k, expected, act);
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {
                     double scale = 1 + (b == null ? 0 : Math.abs(b.getAtIndex(F, j)));

@@ -1,5 +1,6 @@
 package bertj.engine;
 
+import bertj.kernels.reference.ScalarMath;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
@@ -7,27 +8,34 @@ import bertj.loader.ModelDirectory;
 import java.nio.file.Path;
 
 /**
- * A plain, slow BERT forward pass in double precision, straight from the formulas: the scalar twin
- * of the whole model. With {@code roundToFloat} every intermediate tensor is rounded to float, as a
- * float32 engine stores it.
+ * The whole BERT forward pass in double precision, straight from the formulas: the executable spec that
+ * {@link BertModel} implements fast, as Hugging Face's {@code modeling_bert.py} reads it ({@code BertEmbeddings},
+ * then per {@code BertLayer}: {@code BertSelfAttention}, {@code BertSelfOutput}, {@code BertIntermediate},
+ * {@code BertOutput}). No kernels, no packing, no threads: arrays of doubles, one sequence at a time, every
+ * key attended through the mask. Slow, and meant to be read; the tests hold it to the float64 reference
+ * outputs to 1e-6, so any larger error of the engine is its rounding.
+ *
+ * <p>With {@code roundToFloat} every intermediate tensor is rounded to float, as a float32 engine stores it.
  */
-final class ScalarBert {
+public final class ReferenceBert {
     private final BertConfig c;
     private final BertCheckpoint w;
     private final boolean roundToFloat;
 
-    ScalarBert(BertConfig config, BertCheckpoint weights, boolean roundToFloat) {
+    public ReferenceBert(BertConfig config, BertCheckpoint weights, boolean roundToFloat) {
         this.c = config;
         this.w = weights;
         this.roundToFloat = roundToFloat;
     }
 
-    static double[][][] run(Path dir, BertInput in, boolean roundToFloat) {
+    /** The last hidden states {@code [batch][seq][hidden]} of the model in {@code dir} for {@code in}. */
+    public static double[][][] run(Path dir, BertInput in, boolean roundToFloat) {
         try (ModelDirectory md = ModelDirectory.open(dir)) {
-            return new ScalarBert(md.config(), md.bertCheckpoint(), roundToFloat).forward(in);
+            return new ReferenceBert(md.config(), md.bertCheckpoint(), roundToFloat).forward(in);
         }
     }
 
+    /** A tensor of the checkpoint, widened to double. */
     private double[] t(String name) {
         float[] f = w.require(name).toFloatArray();
         double[] d = new double[f.length];
@@ -40,28 +48,52 @@ final class ScalarBert {
     }
 
     /** [batch][seq][hidden] hidden states after the last layer. */
-    double[][][] forward(BertInput in) {
-        int H = c.hiddenSize(), S = in.seqLen();
-        double[] word = t("embeddings.word_embeddings.weight"), pos = t("embeddings.position_embeddings.weight"),
-                type = t("embeddings.token_type_embeddings.weight");
+    public double[][][] forward(BertInput in) {
         double[][][] out = new double[in.batch()][][];
         for (int b = 0; b < in.batch(); b++) {
-            double[][] x = new double[S][H];
-            for (int s = 0; s < S; s++) {
-                int id = in.inputIds()[b * S + s], tt = in.tokenTypeIds()[b * S + s];
-                for (int h = 0; h < H; h++) x[s][h] = r(word[id * H + h] + pos[s * H + h] + type[tt * H + h]);
-            }
-            x = layerNorm(x, t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"));
+            double[][] x = embeddings(in, b);
             for (int l = 0; l < c.numHiddenLayers(); l++) x = layer(x, l, in, b);
             out[b] = x;
         }
         return out;
     }
 
+    /** BertEmbeddings: LayerNorm(word[id] + position[s] + tokenType[type]), x [S][H]. */
+    private double[][] embeddings(BertInput in, int b) {
+        int H = c.hiddenSize(), S = in.seqLen();
+        double[] word = t("embeddings.word_embeddings.weight"), pos = t("embeddings.position_embeddings.weight"),
+                type = t("embeddings.token_type_embeddings.weight");
+        double[][] x = new double[S][H];
+        for (int s = 0; s < S; s++) {
+            int id = in.inputIds()[b * S + s], tt = in.tokenTypeIds()[b * S + s];
+            for (int h = 0; h < H; h++) x[s][h] = r(word[id * H + h] + pos[s * H + h] + type[tt * H + h]);
+        }
+        return layerNorm(x, t("embeddings.LayerNorm.weight"), t("embeddings.LayerNorm.bias"));
+    }
+
+    /** BertLayer l of sequence b: x [S][H] -> [S][H]. */
     private double[][] layer(double[][] x, int l, BertInput in, int b) {
         String p = "encoder.layer." + l + ".";
+        double[][] ctx = selfAttention(x, p, in, b);
+        // BertSelfOutput: LayerNorm(Dense(ctx) + x)
+        double[][] a = add(linear(ctx, p + "attention.output.dense"), x);
+        a = layerNorm(a, t(p + "attention.output.LayerNorm.weight"), t(p + "attention.output.LayerNorm.bias"));
+        // BertIntermediate: act(Dense(a)), [S][intermediate]
+        double[][] inner = linear(a, p + "intermediate.dense");
+        for (double[] row : inner) for (int i = 0; i < row.length; i++) row[i] = r(act(row[i]));
+        // BertOutput: LayerNorm(Dense(inner) + a)
+        double[][] o = add(linear(inner, p + "output.dense"), a);
+        return layerNorm(o, t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias"));
+    }
+
+    /**
+     * BertSelfAttention: per head h of size d, {@code ctx_h = softmax(Q_h K_h^T / sqrt(d) + mask) V_h}, the mask
+     * float32's minimum on padding keys (attention_mask 0) and 0 elsewhere. x [S][H] -> ctx [S][H].
+     */
+    private double[][] selfAttention(double[][] x, String p, BertInput in, int b) {
         int S = x.length, nh = c.numAttentionHeads(), d = c.hiddenSize() / nh;
-        double[][] q = linear(x, p + "attention.self.query"), k = linear(x, p + "attention.self.key"), v = linear(x, p + "attention.self.value");
+        double[][] q = linear(x, p + "attention.self.query"), k = linear(x, p + "attention.self.key"),
+                v = linear(x, p + "attention.self.value");
         double[][] ctx = new double[S][c.hiddenSize()];
         for (int h = 0; h < nh; h++) {
             for (int i = 0; i < S; i++) {
@@ -83,22 +115,19 @@ final class ScalarBert {
                 }
             }
         }
-        double[][] a = add(linear(ctx, p + "attention.output.dense"), x);
-        a = layerNorm(a, t(p + "attention.output.LayerNorm.weight"), t(p + "attention.output.LayerNorm.bias"));
-        double[][] inner = linear(a, p + "intermediate.dense");
-        for (double[] row : inner) for (int i = 0; i < row.length; i++) row[i] = r(act(row[i]));
-        double[][] o = add(linear(inner, p + "output.dense"), a);
-        return layerNorm(o, t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias"));
+        return ctx;
     }
 
+    /** The config's hidden_act. */
     private double act(double x) {
         return switch (c.hiddenAct()) {
-            case GELU -> 0.5 * x * (1 + bertj.kernels.Activations.erf(x / Math.sqrt(2)));
+            case GELU -> 0.5 * x * (1 + ScalarMath.erf(x / Math.sqrt(2)));
             case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
             case RELU -> Math.max(0, x);
         };
     }
 
+    /** nn.Linear: y[i][o] = b[o] + sum_e x[i][e] W[o][e], x [rows][in], W [out][in] -> y [rows][out]. */
     private double[][] linear(double[][] x, String prefix) {
         double[] W = t(prefix + ".weight"), B = t(prefix + ".bias");
         int out = B.length, in = x[0].length;
@@ -113,11 +142,13 @@ final class ScalarBert {
         return y;
     }
 
+    /** a += b, element-wise (the residual connections). */
     private double[][] add(double[][] a, double[][] b) {
         for (int i = 0; i < a.length; i++) for (int j = 0; j < a[i].length; j++) a[i][j] = r(a[i][j] + b[i][j]);
         return a;
     }
 
+    /** nn.LayerNorm over each row: (x - mean) / sqrt(var + eps) * g + beta, var biased. */
     private double[][] layerNorm(double[][] x, double[] g, double[] beta) {
         double eps = c.layerNormEps();
         double[][] y = new double[x.length][x[0].length];
