@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * change that is meant to alter the arithmetic, regenerate them with {@code -Dbertj.storeOutputs=true}, and say why
  * in the commit.
  */
-class StoredOutputsTest {
+class MiniLmStoredOutputsTest {
     private static final int[][] SHAPES = {{1, 3}, {1, 8}, {1, 77}, {3, 19}, {8, 128}, {2, 512}};
 
     @Test
@@ -118,7 +118,7 @@ class StoredOutputsTest {
     }
 
     private static Map<String, String> stored(String resource) throws IOException {
-        try (InputStream in = StoredOutputsTest.class.getResourceAsStream("/" + resource)) {
+        try (InputStream in = MiniLmStoredOutputsTest.class.getResourceAsStream("/" + resource)) {
             if (in == null) return null;
             Map<String, String> hashes = new LinkedHashMap<>();
             for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList()) {
