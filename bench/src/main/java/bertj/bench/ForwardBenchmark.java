@@ -35,7 +35,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss8m"})
+@Fork(1) // the fork runs with this JVM's flags (JMH's default): the launcher's, the pom's bertj.jvm.flags
 public class ForwardBenchmark {
     @Param({"8", "32", "128", "512"})
     public int seq;

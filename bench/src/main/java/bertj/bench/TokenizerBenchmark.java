@@ -42,7 +42,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss8m"})
+@Fork(1) // the fork runs with this JVM's flags (JMH's default): the launcher's, the pom's bertj.jvm.flags
 public class TokenizerBenchmark {
     private static final String[] OTHER_SCRIPTS = {
         "Les élèves français étudient l'économie à l'université de Montréal depuis déjà trois années.",

@@ -39,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+@Fork(1) // the fork runs with this JVM's flags (JMH's default): the launcher's, the pom's bertj.jvm.flags
 public class LinearBenchmark {
     @Param({"1", "8", "32", "128", "512"})
     public int m;
