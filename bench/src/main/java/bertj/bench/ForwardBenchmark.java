@@ -7,15 +7,12 @@ import bertj.kernels.ThreadPool;
 import bertj.tools.DefaultModel;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -30,13 +27,11 @@ import java.util.concurrent.TimeUnit;
  * model (all-MiniLM-L6-v2). For example
  * {@code ./bertj bench jmh ForwardBenchmark -p model=/tmp/bert-base -p seq=128 -p threads=1,2 -prof gc}.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss8m"})
-public class ForwardBenchmark {
+public class ForwardBenchmark extends BenchmarkDefaults {
     @Param({"8", "32", "128", "512"})
     public int seq;
 

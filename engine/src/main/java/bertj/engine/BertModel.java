@@ -132,12 +132,6 @@ public final class BertModel implements AutoCloseable {
         return pool;
     }
 
-    /** Fails with IllegalStateException once the model is closed. */
-    void checkOpen() {
-        guard.enter();
-        guard.exit();
-    }
-
     public boolean hasPooler() {
         return pooler != null;
     }

@@ -1,6 +1,5 @@
 package bertj.engine;
 
-import java.util.List;
 import java.util.Map;
 
 /** The task heads' answers. */
@@ -22,9 +21,5 @@ public final class Results {
 
     /** A text found by similarity search, with its index in the searched list and its cosine similarity. */
     public record Hit(int index, String text, double score) {
-    }
-
-    /** The token-level labels a token classifier gave, one per token (special tokens included). */
-    public record TokenLabels(List<String> tokens, List<String> labels, List<Double> scores) {
     }
 }

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import bertj.fixtures.Fixtures;
 import bertj.kernels.ThreadPool;
 import bertj.loader.ModelDirectory;
 import bertj.loader.ModelFormatException;
 import bertj.tokenizer.TokenizerException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +17,6 @@ import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -49,12 +48,7 @@ class BertReliabilityTest {
     }
 
     static Path model(String name) {
-        try {
-            return Path.of(Objects.requireNonNull(BertReliabilityTest.class.getResource("/models/" + name + "/config.json"),
-                    "missing test model " + name).toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Fixtures.model(name);
     }
 
     private static void assertClosed(Executable call) {

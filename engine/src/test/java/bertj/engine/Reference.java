@@ -1,27 +1,21 @@
 package bertj.engine;
 
+import bertj.fixtures.Fixtures;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
 
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
-/** Reference outputs produced with Hugging Face (see the fixtures' README), read from the test resources. */
+/** Reference outputs produced with Hugging Face (see the fixtures' README), read from the shared test fixtures. */
 final class Reference implements AutoCloseable {
     final Path modelDir;
     private final SafetensorsFile file;
 
     Reference(String model) {
-        try {
-            modelDir = Path.of(Objects.requireNonNull(Reference.class.getResource("/models/" + model + "/config.json"),
-                    "missing test resource for " + model).toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        modelDir = Fixtures.model(model);
         file = SafetensorsFile.open(modelDir.resolve("reference.safetensors"));
     }
 

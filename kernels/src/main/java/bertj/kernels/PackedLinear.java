@@ -42,15 +42,13 @@ public final class PackedLinear {
     private final int panels;
     private final MemorySegment packed;
     private final float[] bias;
-    private final boolean hasBias;
 
-    private PackedLinear(int n, int k, MemorySegment packed, float[] bias, boolean hasBias) {
+    private PackedLinear(int n, int k, MemorySegment packed, float[] bias) {
         this.n = n;
         this.k = k;
         this.panels = panelCount(n);
         this.packed = packed;
         this.bias = bias;
-        this.hasBias = hasBias;
     }
 
     /**
@@ -158,7 +156,7 @@ public final class PackedLinear {
         } else {
             pool.parallelFor(chunks, packChunk);
         }
-        return new PackedLinear(n, k, packed, bias, biases != null && Arrays.stream(biases).anyMatch(b -> b != null));
+        return new PackedLinear(n, k, packed, bias);
     }
 
     /**
@@ -197,7 +195,7 @@ public final class PackedLinear {
                     + "read them");
         }
         float[] bias = concatenatedBias(partRows, biases, panelCount((int) n));
-        return new PackedLinear((int) n, k, packed, bias, biases != null && Arrays.stream(biases).anyMatch(b -> b != null));
+        return new PackedLinear((int) n, k, packed, bias);
     }
 
     /** Bytes of the packed form of an {@code n x k} weight. */
@@ -285,11 +283,6 @@ public final class PackedLinear {
     /** Input features. */
     public int k() {
         return k;
-    }
-
-    /** Whether any packed part had a bias. */
-    public boolean hasBias() {
-        return hasBias;
     }
 
     int panels() {

@@ -204,10 +204,9 @@ class LoaderFuzzTest {
     }
 
     private FuzzHarness.Fuzzing config() throws IOException {
-        Path models = TestData.model("tiny-bert-seqcls").getParent();
         List<byte[]> seeds = List.of(
-                Files.readAllBytes(models.resolve("tiny-bert-seqcls/config.json")),
-                Files.readAllBytes(models.resolve("tiny-bert-bf16-sharded-legacy/config.json")),
+                Files.readAllBytes(TestData.model("tiny-bert-seqcls").resolve("config.json")),
+                Files.readAllBytes(TestData.model("tiny-bert-bf16-sharded-legacy").resolve("config.json")),
                 "{}".getBytes(StandardCharsets.UTF_8));
         FuzzMutator m = new FuzzMutator(List.of("model_type", "vocab_size", "hidden_size", "num_hidden_layers",
                 "num_attention_heads", "intermediate_size", "hidden_act", "max_position_embeddings", "type_vocab_size",

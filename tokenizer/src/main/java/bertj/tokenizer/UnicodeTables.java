@@ -213,10 +213,6 @@ final class UnicodeTables {
     private static final int[][] WHITESPACE_RANGES = {{0x9, 0xD}, {0x20, 0x20}, {0x85, 0x85}, {0xA0, 0xA0},
         {0x1680, 0x1680}, {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}};
 
-    static boolean isCjk(int cp) {
-        return inRanges(CJK_RANGES, cp);
-    }
-
     static boolean isRustWhitespace(int cp) {
         return inRanges(WHITESPACE_RANGES, cp);
     }

@@ -52,7 +52,7 @@ class InputLimitsTest {
 
     @Test
     void aModelMaxLengthTooLongToPadToIsNamed(@TempDir Path dir) throws Exception {
-        Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), dir.resolve("vocab.txt"));
+        Files.copy(ReferenceCasesTest.VOCAB, dir.resolve("vocab.txt"));
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"model_max_length\": 2000000000}");
         BertTokenizer t = BertTokenizer.fromDirectory(dir);
         assertEquals(2_000_000_000, t.modelMaxLength());
@@ -135,7 +135,7 @@ class InputLimitsTest {
         assertEquals(json + ": not valid JSON: lone surrogate \\uDC00 in a string, which is not Unicode text (tokenizers cannot read it"
                         + " either) (line 1, column 91)",
                 assertThrows(TokenizerException.class, () -> BertTokenizer.fromTokenizerJson(json)).getMessage());
-        Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), dir.resolve("vocab.txt"));
+        Files.copy(ReferenceCasesTest.VOCAB, dir.resolve("vocab.txt"));
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"mask_token\": \"\\ud800\"}");
         Files.delete(json);
         assertEquals(List.of("[CLS]", "hello", "[SEP]"), BertTokenizer.fromDirectory(dir).encode("hello").tokens());

@@ -138,13 +138,13 @@ class OverflowAndOptionsTest {
     @Test
     void addedTokensOfTheConfigBesideVocabTxt(@TempDir Path dir) throws Exception {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
-        int next = (int) Files.lines(ReferenceCasesTest.DIR.resolve("vocab.txt")).count();
+        int next = (int) Files.lines(ReferenceCasesTest.VOCAB).count();
         String unused = "{\"content\": \"[unused0]\", \"lstrip\": false, \"normalized\": false, \"rstrip\": false, "
                 + "\"single_word\": false, \"special\": true}";
         String entity = "{\"content\": \"<ent>\", \"lstrip\": false, \"normalized\": true, \"rstrip\": false, "
                 + "\"single_word\": false, \"special\": false}";
         Path vocabDir = Files.createDirectory(dir.resolve("vocab"));
-        Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), vocabDir.resolve("vocab.txt"));
+        Files.copy(ReferenceCasesTest.VOCAB, vocabDir.resolve("vocab.txt"));
         Files.writeString(vocabDir.resolve("tokenizer_config.json"),
                 "{\"added_tokens_decoder\": {\"1\": " + unused + ", \"" + next + "\": " + entity + "}}");
         com.fasterxml.jackson.databind.node.ObjectNode root =
@@ -192,7 +192,7 @@ class OverflowAndOptionsTest {
 
     @Test
     void loadsDirectoriesAndReportsBadFiles(@TempDir Path dir) throws Exception {
-        Files.copy(ReferenceCasesTest.DIR.resolve("vocab.txt"), dir.resolve("vocab.txt"));
+        Files.copy(ReferenceCasesTest.VOCAB, dir.resolve("vocab.txt"));
         BertTokenizer fromVocab = BertTokenizer.fromDirectory(dir);
         assertEquals(List.of("[CLS]", "hello", "[SEP]"), fromVocab.encode("Hello").tokens());
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"do_lower_case\": false}");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import bertj.fixtures.Fixtures;
 import bertj.tokenizer.EncodeOptions.Padding;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,8 +30,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ReferenceCasesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final Path DIR = resourceDir();
+    /** bert-base-uncased's vocab.txt, this tokenizer's vocabulary too, from the shared test fixtures. */
+    static final Path VOCAB = Fixtures.vocab();
     static final BertTokenizer FROM_JSON = BertTokenizer.fromTokenizerJson(DIR.resolve("tokenizer.json"));
-    static final BertTokenizer FROM_VOCAB = BertTokenizer.fromVocab(DIR.resolve("vocab.txt"), DIR.resolve("tokenizer_config.json"));
+    static final BertTokenizer FROM_VOCAB = BertTokenizer.fromVocab(VOCAB, DIR.resolve("tokenizer_config.json"));
 
     static Path resourceDir() {
         try {

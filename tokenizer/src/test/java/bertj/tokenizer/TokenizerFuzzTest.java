@@ -130,7 +130,7 @@ class TokenizerFuzzTest {
      * Latin-1 characters (its ids 999..1109) and a few words and sub-words, numbered 0..n-1.
      */
     private static List<String> smallVocabulary() throws IOException {
-        List<String> bertBase = new String(resource("vocab.txt"), StandardCharsets.UTF_8).lines().toList();
+        List<String> bertBase = Files.readString(ReferenceCasesTest.VOCAB, StandardCharsets.UTF_8).lines().toList();
         List<String> tokens = new ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
         tokens.addAll(bertBase.subList(999, 1110));
         tokens.addAll(List.of("the", "of", "and", "to", "in", "is", "hello", "world", "un", "##aff", "##able", "##s", "##ing",

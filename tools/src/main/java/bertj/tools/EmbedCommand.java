@@ -8,12 +8,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code bertj embed MODEL [TEXT ...]}: one sentence embedding per text, {@code {"text": ..., "embedding": [...]}}
@@ -101,15 +98,9 @@ public final class EmbedCommand extends CliCommand {
         return line.error() == null && line.pair() == null;
     }
 
-    static final class PoolingConverter implements ITypeConverter<Pooling> {
-        @Override
-        public Pooling convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "cls" -> Pooling.CLS;
-                case "mean" -> Pooling.MEAN;
-                case "max" -> Pooling.MAX;
-                default -> throw new TypeConversionException("expected cls, mean or max, got '" + value + "'");
-            };
+    static final class PoolingConverter extends NameConverter<Pooling> {
+        PoolingConverter() {
+            super(List.of("cls", "mean", "max"), List.of(Pooling.CLS, Pooling.MEAN, Pooling.MAX));
         }
     }
 }

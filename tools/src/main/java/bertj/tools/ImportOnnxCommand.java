@@ -8,13 +8,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code bertj import-onnx FILE.onnx OUT_DIR [--tokenizer tokenizer.json]}: a BERT encoder exported to ONNX, as a
@@ -89,15 +88,9 @@ final class ImportOnnxCommand extends CliCommand {
     }
 
     /** cls, mean or max, as sentence-transformers names them in its Pooling config. */
-    static final class PoolingConverter implements ITypeConverter<String> {
-        @Override
-        public String convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "cls" -> "cls_token";
-                case "mean" -> "mean_tokens";
-                case "max" -> "max_tokens";
-                default -> throw new TypeConversionException("expected cls, mean or max, got '" + value + "'");
-            };
+    static final class PoolingConverter extends NameConverter<String> {
+        PoolingConverter() {
+            super(List.of("cls", "mean", "max"), List.of("cls_token", "mean_tokens", "max_tokens"));
         }
     }
 }

@@ -10,14 +10,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import bertj.tools.JsonLines.Line;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code bertj tokenize MODEL}: JSON Lines in ({@code {"text": ..., "text_pair": ...}}), one JSON object per
@@ -175,26 +172,16 @@ final class TokenizeCommand extends CliCommand {
         json.writeEndArray();
     }
 
-    static final class TruncationConverter implements ITypeConverter<Truncation> {
-        @Override
-        public Truncation convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "longest_first" -> Truncation.LONGEST_FIRST;
-                case "only_first" -> Truncation.ONLY_FIRST;
-                case "only_second" -> Truncation.ONLY_SECOND;
-                default -> throw new TypeConversionException("expected longest_first, only_first or only_second, got '" + value + "'");
-            };
+    static final class TruncationConverter extends NameConverter<Truncation> {
+        TruncationConverter() {
+            super(List.of("longest_first", "only_first", "only_second"),
+                    List.of(Truncation.LONGEST_FIRST, Truncation.ONLY_FIRST, Truncation.ONLY_SECOND));
         }
     }
 
-    static final class PaddingConverter implements ITypeConverter<Padding> {
-        @Override
-        public Padding convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "longest" -> Padding.LONGEST;
-                case "max_length" -> Padding.MAX_LENGTH;
-                default -> throw new TypeConversionException("expected longest or max_length, got '" + value + "'");
-            };
+    static final class PaddingConverter extends NameConverter<Padding> {
+        PaddingConverter() {
+            super(List.of("longest", "max_length"), List.of(Padding.LONGEST, Padding.MAX_LENGTH));
         }
     }
 }

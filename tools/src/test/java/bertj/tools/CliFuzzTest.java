@@ -3,6 +3,7 @@ package bertj.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import bertj.fixtures.Fixtures;
 import bertj.testsupport.FuzzHarness;
 import bertj.testsupport.FuzzMutator;
 import bertj.testsupport.GuidedTargets;
@@ -60,7 +61,7 @@ class CliFuzzTest {
     void createModel() throws IOException, URISyntaxException {
         scratch = FuzzHarness.scratch();
         // tiny-bert with the first 3000 tokens of its vocabulary, so that each run loads in a few milliseconds
-        Path source = Path.of(CliFuzzTest.class.getResource("/models/tiny-bert/config.json").toURI()).getParent();
+        Path source = Fixtures.model("tiny-bert");
         model = Files.createDirectories(scratch.dir().resolve("tiny-bert"));
         for (String f : List.of("config.json", "model.safetensors", "tokenizer_config.json")) Files.copy(source.resolve(f), model.resolve(f));
         List<String> vocab = Files.readAllLines(source.resolve("vocab.txt")).subList(0, 3000);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,8 +37,10 @@ class HubCommandsTest {
 
     /** {@code bertj ARGS} in a new JVM, with the HF_ variables of {@code env} and none of this process's. */
     private Child bertj(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xss8m",
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        String flags = Objects.requireNonNull(System.getProperty("bertj.jvm.flags"), "bertj.jvm.flags, which the pom passes to tests");
+        command.addAll(List.of(flags.trim().split(" +"))); // the pom's, as this JVM's
+        command.addAll(List.of(
                 "-Dbertj.cacheDir=" + System.getProperty("bertj.cacheDir"),
                 "-Dbertj.defaultModelSource=" + System.getProperty("bertj.defaultModelSource"),
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));

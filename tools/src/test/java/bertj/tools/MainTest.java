@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import bertj.fixtures.Fixtures;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,11 +28,7 @@ class MainTest {
     }
 
     static Path model(String name) {
-        try {
-            return Path.of(MainTest.class.getResource("/models/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new AssertionError(e);
-        }
+        return Fixtures.model(name);
     }
 
     /** sum(p.numel()) computed from the file itself, not from the config. */

@@ -1,5 +1,6 @@
 package bertj.bench.kernels;
 
+import bertj.bench.BenchmarkDefaults;
 import bertj.kernels.Activations;
 import bertj.kernels.Norms;
 import bertj.kernels.Softmax;
@@ -9,16 +10,13 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -27,13 +25,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * floats (BERT: softmax over seqLen scores, GELU over the 4 x hidden intermediate, LayerNorm over hidden).
  * Each row is read and written in place, so the data stays in L2 as in a layer.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class ElementwiseBenchmark {
+public class ElementwiseBenchmark extends BenchmarkDefaults {
     static final int ROWS = 64;
 
     @Param({"128", "384", "768", "1536", "3072"})

@@ -1,5 +1,6 @@
 package bertj.bench.kernels;
 
+import bertj.bench.BenchmarkDefaults;
 import bertj.kernels.Activation;
 import bertj.kernels.Linear;
 import bertj.kernels.PackedLinear;
@@ -12,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -34,13 +34,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * weights totalling 256 MB, more than the caches. Example:
  * {@code ./bertj bench jmh LinearBenchmark -p m=128 -p kn=768x3072 -p threads=1,2}.
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
-public class LinearBenchmark {
+public class LinearBenchmark extends BenchmarkDefaults {
     @Param({"1", "8", "32", "128", "512"})
     public int m;
 

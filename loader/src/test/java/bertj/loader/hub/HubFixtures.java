@@ -1,8 +1,8 @@
 package bertj.loader.hub;
 
+import bertj.loader.TestData;
 import bertj.testsupport.FakeHub;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -31,11 +31,7 @@ final class HubFixtures {
     }
 
     static Path model(String name) {
-        try {
-            return Path.of(HubFixtures.class.getResource("/models/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return TestData.model(name);
     }
 
     /**

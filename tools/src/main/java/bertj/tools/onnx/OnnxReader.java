@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import static bertj.tools.onnx.ProtoReader.FIXED32;
 import static bertj.tools.onnx.ProtoReader.FIXED64;
@@ -137,23 +138,11 @@ public final class OnnxReader {
                 case 4 -> { in.expect(tag, LENGTH_DELIMITED, "AttributeProto.s"); s = in.readString(); present = OnnxAttribute.Type.STRING; }
                 case 5 -> { in.expect(tag, LENGTH_DELIMITED, "AttributeProto.t"); t = tensor(in.readMessage()); present = OnnxAttribute.Type.TENSOR; }
                 case 7 -> {
-                    if (wireType(tag) == LENGTH_DELIMITED) {
-                        ProtoReader packed = in.readMessage();
-                        while (packed.hasMore()) floats.add(packed.readFixed32Float());
-                    } else {
-                        in.expect(tag, FIXED32, "AttributeProto.floats");
-                        floats.add(in.readFixed32Float());
-                    }
+                    readRepeated(in, tag, FIXED32, "AttributeProto.floats", r -> floats.add(r.readFixed32Float()));
                     present = OnnxAttribute.Type.FLOATS;
                 }
                 case 8 -> {
-                    if (wireType(tag) == LENGTH_DELIMITED) {
-                        ProtoReader packed = in.readMessage();
-                        while (packed.hasMore()) ints.add(packed.readVarint());
-                    } else {
-                        in.expect(tag, VARINT, "AttributeProto.ints");
-                        ints.add(in.readVarint());
-                    }
+                    readRepeated(in, tag, VARINT, "AttributeProto.ints", r -> ints.add(r.readVarint()));
                     present = OnnxAttribute.Type.INTS;
                 }
                 case 9 -> { in.expect(tag, LENGTH_DELIMITED, "AttributeProto.strings"); strings.add(in.readString()); present = OnnxAttribute.Type.STRINGS; }
@@ -300,12 +289,20 @@ public final class OnnxReader {
 
     /** A repeated varint field, packed (one length-delimited run) or not (one value per key). */
     private static void readVarints(ProtoReader in, int tag, LongList out) {
+        readRepeated(in, tag, VARINT, "repeated integer field " + fieldNumber(tag), r -> out.add(r.readVarint()));
+    }
+
+    /**
+     * One key of a repeated field of scalars: packed (one length-delimited run of values) or not (one value, of wire
+     * type {@code wireType}), each value read by {@code readOne}. {@code field} names it in errors.
+     */
+    private static void readRepeated(ProtoReader in, int tag, int wireType, String field, Consumer<ProtoReader> readOne) {
         if (wireType(tag) == LENGTH_DELIMITED) {
             ProtoReader packed = in.readMessage();
-            while (packed.hasMore()) out.add(packed.readVarint());
+            while (packed.hasMore()) readOne.accept(packed);
         } else {
-            in.expect(tag, VARINT, "repeated integer field " + fieldNumber(tag));
-            out.add(in.readVarint());
+            in.expect(tag, wireType, field);
+            readOne.accept(in);
         }
     }
 

@@ -92,13 +92,6 @@ final class ProtoReader {
         return f;
     }
 
-    double readFixed64Double() {
-        require(8);
-        double d = data.get(OnnxTensor.F64, position);
-        position += 8;
-        return d;
-    }
-
     /** The payload of a length-delimited field, as a zero-copy slice of the source. */
     MemorySegment readBytes() {
         long length = readLength();

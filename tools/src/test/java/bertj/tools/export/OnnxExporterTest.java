@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import bertj.fixtures.Fixtures;
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
 import bertj.engine.BertOutput;
@@ -30,7 +31,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.net.URISyntaxException;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,11 +74,7 @@ class OnnxExporterTest {
     }
 
     static Path fixture(String name) {
-        try {
-            return Path.of(OnnxExporterTest.class.getResource("/export/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return Fixtures.model(name);
     }
 
     @ParameterizedTest(name = "{0} ({1}) with graph optimization {2}")

@@ -1,5 +1,6 @@
 package bertj.tools.export;
 
+import bertj.fixtures.Fixtures;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.BertConfig;
 import bertj.loader.DType;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +21,6 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -91,10 +90,7 @@ class RandomModelTest {
     void theVocabularyIsBertBaseUncasedByteForByte() throws IOException {
         RandomModel.write(tmp, SMALL, 1);
         byte[] written = Files.readAllBytes(tmp.resolve("vocab.txt"));
-        try (InputStream fixture = RandomModelTest.class.getResourceAsStream("/export/bert-base-uncased-vocab.txt")) {
-            assertNotNull(fixture, "test resource export/bert-base-uncased-vocab.txt");
-            assertArrayEquals(fixture.readAllBytes(), written);
-        }
+        assertArrayEquals(Files.readAllBytes(Fixtures.vocab()), written);
         List<String> lines = Files.readAllLines(tmp.resolve("vocab.txt"));
         assertEquals(30522, lines.size());
         assertEquals(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"),

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import bertj.fixtures.Fixtures;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
 import bertj.loader.Tensor;
 import bertj.tools.export.OnnxExporter;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,7 +56,7 @@ class ExportRoundTripTest {
         }
     }
 
-    static Path model(String name) throws URISyntaxException {
-        return Path.of(ExportRoundTripTest.class.getResource("/models/" + name).toURI());
+    static Path model(String name) {
+        return Fixtures.model(name);
     }
 }
