@@ -1,5 +1,6 @@
 package bertj.engine;
 
+import bertj.fixtures.Fixtures;
 import bertj.kernels.ThreadPool;
 import bertj.kernels.VectorSupport;
 import org.junit.jupiter.api.Assumptions;
@@ -49,7 +50,9 @@ class StoredOutputsTest {
         String width = VectorSupport.vectorBits() + " ";
         Assumptions.assumeTrue(stored.keySet().stream().anyMatch(k -> k.startsWith(width)),
                 "no outputs stored for " + VectorSupport.vectorBits() + "-bit vectors");
-        Map<String, String> now = digests(Path.of("src/test/resources/models"));
+        List<Path> models = Stream.of("tiny-bert", "tiny-bert-bf16-sharded-legacy", "tiny-bert-qa", "tiny-bert-seqcls",
+                "tiny-bert-tokcls").map(Fixtures::model).toList();
+        Map<String, String> now = digests(models);
         Map<String, String> expected = new TreeMap<>();
         stored.forEach((k, v) -> {
             if (k.startsWith(width)) expected.put(k, v);
@@ -65,6 +68,13 @@ class StoredOutputsTest {
 
     /** "vectorBits model mode part" -> SHA-256 of the part's floats' raw bits, for every model under {@code models}. */
     static Map<String, String> digests(Path models) throws IOException {
+        try (Stream<Path> list = Files.list(models)) {
+            return digests(list.sorted().toList());
+        }
+    }
+
+    /** The same for the model folders {@code dirs}, each digest keyed by the folder's name. */
+    static Map<String, String> digests(List<Path> dirs) throws IOException {
         Random random = new Random(7);
         List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
         for (int len : new int[] {1, 5, 17, 40, 3}) {
@@ -77,10 +87,6 @@ class StoredOutputsTest {
             types.add(tt);
         }
         BertInput input = BertInput.padded(ids, types, 0);
-        List<Path> dirs;
-        try (Stream<Path> list = Files.list(models)) {
-            dirs = list.sorted().toList();
-        }
         Map<String, String> out = new TreeMap<>();
         try (ThreadPool pool = new ThreadPool(2)) {
             for (Path dir : dirs) {
