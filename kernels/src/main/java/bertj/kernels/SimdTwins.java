@@ -32,7 +32,7 @@ import java.lang.foreign.ValueLayout;
 public final class SimdTwins {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final int LANES = VectorSupport.floatLanes();
-    private static final int WIDTH = PackedLinear.PANEL_WIDTH;
+    private static final int WIDTH = Tuning.PANEL_WIDTH;
     /** Softmax's least exponent argument (see Softmax.exponentials). */
     private static final float SHIFTED_MIN = -88f;
 
@@ -58,10 +58,10 @@ public final class SimdTwins {
         for (int r = 0; r < m; r++) {
             System.arraycopy(w.bias(), c0, acc, r * WIDTH, WIDTH);
         }
-        float[] xRow = new float[Math.min(k, PackedLinear.K_BLOCK)];
-        float[] slice = new float[Math.min(k, PackedLinear.K_BLOCK) * WIDTH];
-        for (int k0 = 0; k0 < k; k0 += PackedLinear.K_BLOCK) {
-            int kLen = Math.min(PackedLinear.K_BLOCK, k - k0);
+        float[] xRow = new float[Math.min(k, Tuning.K_BLOCK)];
+        float[] slice = new float[Math.min(k, Tuning.K_BLOCK) * WIDTH];
+        for (int k0 = 0; k0 < k; k0 += Tuning.K_BLOCK) {
+            int kLen = Math.min(Tuning.K_BLOCK, k - k0);
             MemorySegment.copy(w.packed(), FLOAT, w.sliceOffset(k0, p), slice, 0, kLen * WIDTH); // [kLen][WIDTH]
             for (int r = 0; r < m; r++) {
                 MemorySegment.copy(x, FLOAT, 4L * ((long) r * k + k0), xRow, 0, kLen);
