@@ -257,6 +257,7 @@ public final class Attention {
      * TILE_ROWS rows of x at {@code x[xBase + r * xStride + k]} and the PANEL_WIDTH columns of one panel
      * ({@code [kLen][PANEL_WIDTH]} at {@code w[wBase ..]}), stored at {@code out[outBase + r * outStride ..]}. Scores:
      * x = Q, w = a K^T panel, k over the head's d. Output: x = the tile's exponentials, w = a V panel, k over the keys.
+     * The Linear's {@link GemmKernel} has the same shape but reads other memory (see there why it is not shared).
      */
     private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
             float[] out, int outBase, int outStride) {

@@ -23,6 +23,14 @@ import jdk.incubator.vector.FloatVector;
  * that C2 compiles it the same way whatever it has seen, and small enough to inline everything (with the
  * bias, masks and tails inside, C2 hit its node limit, left the stores as calls and boxed the vectors).
  * The tile methods are unrolled by hand because C2 keeps only straight-line locals in registers.
+ *
+ * <p>Attention has its own tile of the same shape ({@code Attention.tile}), not this one. Sharing one would
+ * change no bit (both are one FMA chain per output over k in order), but the two read different memory: here
+ * c and the weights are native segments and x is interleaved {@code [k][rows]}; there everything is a heap
+ * array and x (Q, or the exponentials) is read row-major in place, the accumulators start at zero and are
+ * scaled on the way out. One kernel would have to copy attention's rows into the interleaved layout, or see
+ * heap and native segments at the same call site (C2 then compiles both paths; a mixed-segment site made
+ * the Linear 30-40% slower, BENCHMARKS.md "Reading the weights"), and neither was measured to be free.
  */
 final class GemmKernel {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();

@@ -115,11 +115,16 @@ public final class Linear {
             pool.requireAccessible("x", x);
             pool.requireAccessible("y", y);
         }
-        int passRows = GemmPlan.of(m, k, n, pool.threads(), maxXFloats).passRows();
+        GemmPlan plan = GemmPlan.of(m, k, n, pool.threads(), maxXFloats);
+        if (plan.passes() == 1) {
+            pass(pool, plan, x, w, y, act);
+            return;
+        }
+        int passRows = plan.passRows();
         for (int r = 0; r < m; r += passRows) {
             int rows = Math.min(passRows, m - r);
-            GemmPlan plan = GemmPlan.of(rows, k, n, pool.threads(), maxXFloats);
-            pass(pool, plan, x.asSlice(4L * r * k, 4L * rows * k), w, y.asSlice(4L * r * n, 4L * rows * n), act);
+            GemmPlan passPlan = GemmPlan.of(rows, k, n, pool.threads(), maxXFloats);
+            pass(pool, passPlan, x.asSlice(4L * r * k, 4L * rows * k), w, y.asSlice(4L * r * n, 4L * rows * n), act);
         }
     }
 
@@ -128,7 +133,7 @@ public final class Linear {
             Activation act) {
         int m = plan.m(), k = plan.k(), panels = plan.panels();
         int rowBlock = plan.rowBlock(), panelRuns = plan.panelRuns(), panelsPerTask = plan.panelsPerTask();
-        int tileRows = plan.tileRows();
+        int tileRows = plan.tileRows(), xFloats = plan.xCopyFloats();
         // Each thread interleaves the rows of x its tasks need into a heap array of its own, once per pass and
         // row block (m x k copies, next to m x k x n products): the kernel's loads from a heap array have
         // their bounds checks hoisted out of the loop, and no thread reads x from another core's cache.
@@ -139,7 +144,7 @@ public final class Linear {
             int r1 = Math.min(m, r0 + rowBlock);
             int p0 = task % panelRuns * panelsPerTask;
             Scratch scratch = SCRATCH.get();
-            float[] xCopy = scratch.x(plan.xCopyFloats());
+            float[] xCopy = scratch.x(xFloats);
             if (!scratch.holds(pass, r0)) {
                 interleaveRows(x, (long) r0 * k, k, r1 - r0, k, tileRows, xCopy, 0, scratch.row(TILE_ROWS * k));
                 scratch.pass = pass;
