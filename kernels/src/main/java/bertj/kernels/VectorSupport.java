@@ -71,7 +71,7 @@ public final class VectorSupport {
                 : "forced by -D" + VECTOR_BITS_PROPERTY + "; the CPU prefers " + preferredBits + " bits";
         String emulated = FLOATS.vectorBitSize() > preferredBits ? " (wider than the hardware: emulated, slow)" : "";
         return "bertj kernels: " + FLOATS.vectorBitSize() + "-bit vectors, " + LANES + " floats ("
-                + source + ")" + emulated + ", micro-kernel " + Tuning.TILE_ROWS + " rows x "
+                + source + ")" + emulated + ", Linear micro-kernel " + Tuning.TILE_ROWS + " rows x "
                 + Tuning.PANEL_WIDTH + " columns";
     }
 }
