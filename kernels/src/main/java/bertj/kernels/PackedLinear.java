@@ -1,5 +1,7 @@
 package bertj.kernels;
 
+import static bertj.kernels.Tuning.K_BLOCK;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,7 +12,8 @@ import java.util.function.IntConsumer;
  * Weights of a Linear layer repacked once, at load time, into the panel layout the micro-kernel streams.
  *
  * <p>Hugging Face stores a Linear weight as {@code W[n, k]} (out, in). The packed form cuts N into panels of
- * {@link #PANEL_WIDTH} columns and K into blocks of {@link #K_BLOCK}, and stores each (block, panel) slice
+ * {@link #PANEL_WIDTH} columns and K into blocks of {@link Tuning#K_BLOCK} (a slice of K_BLOCK x PANEL_WIDTH floats,
+ * 384 KB with AVX-512, stays in Zen 5's 1 MB L2 while the tiles of a task read it), and stores each (block, panel) slice
  * k-major, block by block: {@code packed[kBlock][panel][k][PANEL_WIDTH]}. One k step of the kernel reads two
  * consecutive vectors, and a task that computes a run of panels for one k block reads one contiguous
  * range. The last panel is padded with zero columns. Several
@@ -24,12 +27,6 @@ import java.util.function.IntConsumer;
 public final class PackedLinear {
     /** Columns per panel: two vectors of the kernels' species ({@link Tuning#PANEL_WIDTH}). */
     public static final int PANEL_WIDTH = Tuning.PANEL_WIDTH;
-    /**
-     * Rows of k per slice ({@link Tuning#K_BLOCK}): a slice of K_BLOCK x PANEL_WIDTH floats (384 KB with
-     * AVX-512) stays in Zen 5's 1 MB L2 while the tiles of a task read it; each further block stores and
-     * reloads y and starts a new stream of x.
-     */
-    private static final int K_BLOCK = Tuning.K_BLOCK;
 
     private static final ValueLayout.OfFloat FLOAT_ANY_ALIGNMENT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
