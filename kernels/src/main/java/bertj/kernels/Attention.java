@@ -1,5 +1,7 @@
 package bertj.kernels;
 
+import static bertj.kernels.Tuning.PANEL_WIDTH;
+import static bertj.kernels.Tuning.TILE_ROWS;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
@@ -17,10 +19,10 @@ import jdk.incubator.vector.FloatVector;
  * <p>Layout. {@code qkv} is {@code [tokens, 3 * hidden]} with each row {@code [Q | K | V]}, and head h
  * owning columns {@code h*d .. (h+1)*d} of each part; a sequence is a run of rows. One task per sequence
  * and group of heads copies the group's columns of the sequence's rows into per-thread heap scratch, then
- * for each head lays out K^T and V as {@link #WIDTH}-wide panels: {@code O(seqLen * d)} floats, small next
+ * for each head lays out K^T and V as {@link Tuning#PANEL_WIDTH}-wide panels: {@code O(seqLen * d)} floats, small next
  * to the {@code O(seqLen^2 * d)} products. Then, per tile of
- * {@link #ROWS} queries, it computes the tile's scores, their softmax and the tile's output, all in a
- * ROWS x seqLen heap array that stays in L1: the seqLen x seqLen matrix is never materialised. Everything
+ * {@link Tuning#TILE_ROWS} queries, it computes the tile's scores, their softmax and the tile's output, all in a
+ * TILE_ROWS x seqLen heap array that stays in L1: the seqLen x seqLen matrix is never materialised. Everything
  * the inner loops read is a heap array, where C2 hoists the bounds checks out of the loop.
  *
  * <p>Every query row is computed, padded ones included (their keys are masked like any other row's). A
@@ -32,31 +34,27 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class Attention {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    /** Queries per tile: as the Linear's tile, 8 with AVX-512's 32 registers, else 4. */
-    static final int ROWS = VectorSupport.TILE_ROWS;
-    /** Keys per score panel and output columns per panel: two vectors. */
-    static final int WIDTH = 2 * LANES;
 
     private Attention() {}
 
     /** Per-thread buffers, reused across calls and grown when needed. */
     private static final class Scratch {
         float[] staged = new float[0];       // a group of heads' Q [tiledRows][width], K and V [seqLen][width]
-        float[] keyPanels = new float[0];    // [key panel][c][WIDTH]
-        float[] valuePanels = new float[0];  // [column panel][j][WIDTH]
-        float[] scores = new float[0];       // [ROWS][seqLen rounded up to WIDTH]: scores, then probabilities
+        float[] keyPanels = new float[0];    // [key panel][c][PANEL_WIDTH]
+        float[] valuePanels = new float[0];  // [column panel][j][PANEL_WIDTH]
+        float[] scores = new float[0];       // [TILE_ROWS][seqLen rounded up to PANEL_WIDTH]: scores, then probabilities
         float[] mask = new float[0];         // [seqLen]
         float[] probabilities = new float[0]; // [seqLen], one row of probabilities when they are asked for
-        final float[] inverseSums = new float[ROWS];
-        final float[] tileOut = new float[ROWS * WIDTH];   // one output tile before its scaling
+        final float[] inverseSums = new float[TILE_ROWS];
+        final float[] tileOut = new float[TILE_ROWS * PANEL_WIDTH];   // one output tile before its scaling
 
         void ensure(int seqLen, int headSize, int width) {
-            int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
-            int valuePanelCount = (headSize + WIDTH - 1) / WIDTH;
-            staged = grow(staged, (3 * seqLen + ROWS) * width);
-            keyPanels = grow(keyPanels, keyPanelCount * WIDTH * headSize);
-            valuePanels = grow(valuePanels, valuePanelCount * WIDTH * seqLen);
-            scores = grow(scores, ROWS * keyPanelCount * WIDTH);
+            int keyPanelCount = (seqLen + PANEL_WIDTH - 1) / PANEL_WIDTH;
+            int valuePanelCount = (headSize + PANEL_WIDTH - 1) / PANEL_WIDTH;
+            staged = grow(staged, (3 * seqLen + TILE_ROWS) * width);
+            keyPanels = grow(keyPanels, keyPanelCount * PANEL_WIDTH * headSize);
+            valuePanels = grow(valuePanels, valuePanelCount * PANEL_WIDTH * seqLen);
+            scores = grow(scores, TILE_ROWS * keyPanelCount * PANEL_WIDTH);
             mask = grow(mask, seqLen);
             probabilities = grow(probabilities, seqLen);
         }
@@ -154,7 +152,8 @@ public final class Attention {
             return 1;
         }
         int groups = 1;
-        while (groups < heads && ((long) sequences * groups < 2L * threads || heads % groups != 0)) {
+        long wanted = (long) Tuning.ATTENTION_TASKS_PER_THREAD * threads;
+        while (groups < heads && ((long) sequences * groups < wanted || heads % groups != 0)) {
             groups++;
         }
         return groups;
@@ -172,11 +171,11 @@ public final class Attention {
         Scratch s = SCRATCH.get();
         s.ensure(seqLen, d, width);
         // The group's Q, K and V columns, row by row: Q at staged[i * width ..] with whole tiles of rows (the
-        // rows after the last zero), K and V after it. Then per head: Q read in place, K^T in panels of WIDTH
-        // keys (keyPanels[panel][c][key % WIDTH], the last panel's missing keys zero), V in panels of WIDTH
-        // columns (valuePanels[panel][j][c % WIDTH]).
+        // rows after the last zero), K and V after it. Then per head: Q read in place, K^T in panels of PANEL_WIDTH
+        // keys (keyPanels[panel][c][key % PANEL_WIDTH], the last panel's missing keys zero), V in panels of PANEL_WIDTH
+        // columns (valuePanels[panel][j][c % PANEL_WIDTH]).
         float[] staged = s.staged;
-        int tiledRows = (seqLen + ROWS - 1) / ROWS * ROWS;
+        int tiledRows = (seqLen + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS;
         int keysAt = tiledRows * width, valuesAt = keysAt + seqLen * width;
         for (int i = 0; i < seqLen; i++) {
             long row = 4 * ((first + i) * qkvStride + (long) h0 * d);
@@ -200,18 +199,18 @@ public final class Attention {
         float[] keyPanels = s.keyPanels;
         float[] valuePanels = s.valuePanels;
         float[] scores = s.scores;
-        int keyPanelCount = (seqLen + WIDTH - 1) / WIDTH;
-        Arrays.fill(keyPanels, (keyPanelCount - 1) * WIDTH * d, keyPanelCount * WIDTH * d, 0f);
+        int keyPanelCount = (seqLen + PANEL_WIDTH - 1) / PANEL_WIDTH;
+        Arrays.fill(keyPanels, (keyPanelCount - 1) * PANEL_WIDTH * d, keyPanelCount * PANEL_WIDTH * d, 0f);
         for (int j = 0; j < seqLen; j++) {
             int key = keysAt + j * width + column;
-            for (int c = 0, at = j / WIDTH * WIDTH * d + j % WIDTH; c < d; c++, at += WIDTH) {
+            for (int c = 0, at = j / PANEL_WIDTH * PANEL_WIDTH * d + j % PANEL_WIDTH; c < d; c++, at += PANEL_WIDTH) {
                 keyPanels[at] = staged[key + c];
             }
         }
         for (int j = 0; j < seqLen; j++) {
             int value = valuesAt + j * width + column;
-            for (int c0 = 0; c0 < d; c0 += WIDTH) {
-                System.arraycopy(staged, value + c0, valuePanels, c0 * seqLen + j * WIDTH, Math.min(WIDTH, d - c0));
+            for (int c0 = 0; c0 < d; c0 += PANEL_WIDTH) {
+                System.arraycopy(staged, value + c0, valuePanels, c0 * seqLen + j * PANEL_WIDTH, Math.min(PANEL_WIDTH, d - c0));
             }
         }
         float[] maskRow = null;
@@ -224,13 +223,13 @@ public final class Attention {
         }
 
         float scale = (float) (1 / Math.sqrt(d));
-        int scoreStride = keyPanelCount * WIDTH;
+        int scoreStride = keyPanelCount * PANEL_WIDTH;
         long outStride = 4L * hidden;
         long outFirst = 4L * ((long) first * hidden + (long) h * d);
-        for (int i = 0; i < seqLen; i += ROWS) {
-            int rows = Math.min(ROWS, seqLen - i);
-            for (int p = 0; p < (keys + WIDTH - 1) / WIDTH; p++) {
-                tile(staged, i * width + column, width, keyPanels, p * WIDTH * d, d, scale, scores, p * WIDTH, scoreStride);
+        for (int i = 0; i < seqLen; i += TILE_ROWS) {
+            int rows = Math.min(TILE_ROWS, seqLen - i);
+            for (int p = 0; p < (keys + PANEL_WIDTH - 1) / PANEL_WIDTH; p++) {
+                tile(staged, i * width + column, width, keyPanels, p * PANEL_WIDTH * d, d, scale, scores, p * PANEL_WIDTH, scoreStride);
             }
             // Softmax without its division: the output rows are divided by the sums instead (d values per
             // row rather than seqLen).
@@ -245,9 +244,9 @@ public final class Attention {
                     MemorySegment.copy(row, 0, probs, FLOAT, 4 * (probsFirst + (long) (i + r) * seqLen), seqLen);
                 }
             }
-            for (int c0 = 0; c0 < d; c0 += WIDTH) {
+            for (int c0 = 0; c0 < d; c0 += PANEL_WIDTH) {
                 outputTile(rows, scores, scoreStride, valuePanels, c0 * seqLen, keys, inverseSums, s.tileOut, out,
-                        outFirst + i * outStride + 4L * c0, outStride, Math.min(WIDTH, d - c0));
+                        outFirst + i * outStride + 4L * c0, outStride, Math.min(PANEL_WIDTH, d - c0));
             }
         }
     }
@@ -255,13 +254,14 @@ public final class Attention {
     /**
      * The attention's micro-kernel, for both products: {@code out[r][c] = scale * sum_(k < kLen) x[r][k] w[k][c]}
      * (the scores' 1/sqrt(d) applied here, as PyTorch does after the product, the output's scale 1) for the
-     * ROWS rows of x at {@code x[xBase + r * xStride + k]} and the WIDTH columns of one panel
-     * ({@code [kLen][WIDTH]} at {@code w[wBase ..]}), stored at {@code out[outBase + r * outStride ..]}. Scores:
+     * TILE_ROWS rows of x at {@code x[xBase + r * xStride + k]} and the PANEL_WIDTH columns of one panel
+     * ({@code [kLen][PANEL_WIDTH]} at {@code w[wBase ..]}), stored at {@code out[outBase + r * outStride ..]}. Scores:
      * x = Q, w = a K^T panel, k over the head's d. Output: x = the tile's exponentials, w = a V panel, k over the keys.
+     * The Linear's {@link GemmKernel} has the same shape but reads other memory (see there why it is not shared).
      */
     private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
             float[] out, int outBase, int outStride) {
-        if (ROWS == 8) {
+        if (TILE_ROWS == 8) {
             tile8(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
         } else {
             tile4(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
@@ -295,7 +295,7 @@ public final class Attention {
         int x6 = xBase + 6 * xStride;
         int x7 = xBase + 7 * xStride;
         for (int k = 0; k < kLen; k++) {
-            int wk = wBase + k * WIDTH;
+            int wk = wBase + k * PANEL_WIDTH;
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wk);
             FloatVector w1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
             FloatVector a = FloatVector.broadcast(FLOATS, x[x0 + k]);
@@ -356,7 +356,7 @@ public final class Attention {
         int x2 = xBase + 2 * xStride;
         int x3 = xBase + 3 * xStride;
         for (int k = 0; k < kLen; k++) {
-            int wk = wBase + k * WIDTH;
+            int wk = wBase + k * PANEL_WIDTH;
             FloatVector w0 = FloatVector.fromArray(FLOATS, w, wk);
             FloatVector w1 = FloatVector.fromArray(FLOATS, w, wk + LANES);
             FloatVector a = FloatVector.broadcast(FLOATS, x[x0 + k]);
@@ -407,18 +407,18 @@ public final class Attention {
     }
 
     /**
-     * {@code out[r][c] = scale[r] sum_(j < keys) p[r][j] v_j[c]} for the first {@code rows} of the ROWS rows
-     * of {@code p} ({@code p[r * pStride + j]}) and the {@code cols} columns of one V panel ({@code [seqLen][WIDTH]}
+     * {@code out[r][c] = scale[r] sum_(j < keys) p[r][j] v_j[c]} for the first {@code rows} of the TILE_ROWS rows
+     * of {@code p} ({@code p[r * pStride + j]}) and the {@code cols} columns of one V panel ({@code [seqLen][PANEL_WIDTH]}
      * at {@code v[vBase ..]}), stored at byte offset {@code outOff} of {@code out}, rows {@code outStride} bytes
      * apart. Rows beyond {@code rows} are computed from whatever the scratch holds and not stored.
      */
     private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int keys, float[] scale,
             float[] tileOut, MemorySegment out, long outOff, long outStride, int cols) {
-        tile(p, 0, pStride, v, vBase, keys, 1f, tileOut, 0, WIDTH);
+        tile(p, 0, pStride, v, vBase, keys, 1f, tileOut, 0, PANEL_WIDTH);
         for (int r = 0; r < rows; r++) {
             // Scaled in the heap tile and bulk-copied out: no vector is passed to a helper method, which C2
             // does not always inline (a vector crossing a call is boxed: attention ran 3x slower in a model).
-            int at = r * WIDTH;
+            int at = r * PANEL_WIDTH;
             FloatVector.fromArray(FLOATS, tileOut, at).mul(scale[r]).intoArray(tileOut, at);
             FloatVector.fromArray(FLOATS, tileOut, at + LANES).mul(scale[r]).intoArray(tileOut, at + LANES);
             MemorySegment.copy(tileOut, at, out, FLOAT, outOff + r * outStride, cols);

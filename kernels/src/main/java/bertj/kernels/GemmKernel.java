@@ -1,5 +1,6 @@
 package bertj.kernels;
 
+import static bertj.kernels.Tuning.PANEL_WIDTH;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
@@ -8,38 +9,41 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The register-blocked micro-kernel of {@link Linear}: {@code c[ROWS, WIDTH] += xPacked[kLen][ROWS] .
- * wPanel[kLen][WIDTH]}.
+ * The register-blocked micro-kernel of {@link Linear}: {@code c[rows, PANEL_WIDTH] += xPacked[kLen][rows] .
+ * wPanel[kLen][PANEL_WIDTH]}, rows = {@link Tuning#TILE_ROWS} (or 4) ({@link Tuning}).
  *
- * <p>The tile is ROWS rows x 2 vectors. With AVX-512 (16 floats, 32 registers) it is 8 rows: 16
+ * <p>The tile is TILE_ROWS rows x 2 vectors. With AVX-512 (16 floats, 32 registers) it is 8 rows: 16
  * accumulators hide the FMA latency and each pair of weight loads feeds 16 FMAs (8 x 2 measured 205-220
  * GFLOP/s on Zen 5 with operands in cache, 4 x 2 195). With narrower vectors there are 16 registers and
  * 8 x 2 spills, so the tile is 4 rows (4 x 2 reached 85-89 GFLOP/s on AVX2, larger tiles 31-41).
  *
- * <p>x is a heap array interleaved {@code [k][ROWS]} (one broadcast per row and k); the weight panel
- * {@code [k][WIDTH]} is read from the packed segment in place (two vector loads per k). The tile has no
+ * <p>x is a heap array interleaved {@code [k][rows]} (one broadcast per row and k); the weight panel
+ * {@code [k][PANEL_WIDTH]} is read from the packed segment in place (two vector loads per k). The tile has no
  * branches and no masks: the caller gives it whole tiles only (partial ones go through a scratch tile), so
  * that C2 compiles it the same way whatever it has seen, and small enough to inline everything (with the
  * bias, masks and tails inside, C2 hit its node limit, left the stores as calls and boxed the vectors).
  * The tile methods are unrolled by hand because C2 keeps only straight-line locals in registers.
+ *
+ * <p>Attention has its own tile of the same shape ({@code Attention.tile}), not this one. Sharing one would
+ * change no bit (both are one FMA chain per output over k in order), but the two read different memory: here
+ * c and the weights are native segments and x is interleaved {@code [k][rows]}; there everything is a heap
+ * array and x (Q, or the exponentials) is read row-major in place, the accumulators start at zero and are
+ * scaled on the way out. One kernel would have to copy attention's rows into the interleaved layout, or see
+ * heap and native segments at the same call site (C2 then compiles both paths; a mixed-segment site made
+ * the Linear 30-40% slower, BENCHMARKS.md "Reading the weights"), and neither was measured to be free.
  */
 final class GemmKernel {
-    /** Rows of x per tile. */
-    static final int ROWS = VectorSupport.TILE_ROWS;
-    /** Columns of y per tile: the width of a packed weight panel. */
-    static final int WIDTH = 2 * LANES;
-
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private GemmKernel() {}
 
     /**
-     * Adds one tile of products to {@code c}: {@code rows} = ROWS, or 4 (the Linear's tile for up to 4 rows
+     * Adds one tile of products to {@code c}: {@code rows} = TILE_ROWS, or 4 (the Linear's tile for up to 4 rows
      * of x).
      *
      * @param xp      x block, {@code xp[xBase + k * rows + r]} is row r at k
-     * @param w       packed weights, the panel's k-slice {@code [kLen][WIDTH]} at byte offset {@code wOff}
-     * @param c       the ROWS x WIDTH tile at byte offset {@code cOff}, rows {@code cStride} bytes apart
+     * @param w       packed weights, the panel's k-slice {@code [kLen][PANEL_WIDTH]} at byte offset {@code wOff}
+     * @param c       the rows x PANEL_WIDTH tile at byte offset {@code cOff}, rows {@code cStride} bytes apart
      */
     static void tile(int rows, float[] xp, int xBase, MemorySegment w, long wOff, int kLen, MemorySegment c,
             long cOff, long cStride) {
@@ -77,7 +81,7 @@ final class GemmKernel {
         FloatVector a70 = FloatVector.fromMemorySegment(FLOATS, c, c7, ORDER);
         FloatVector a71 = FloatVector.fromMemorySegment(FLOATS, c, c7 + 4L * LANES, ORDER);
         for (int k = 0; k < kLen; k++) {
-            long wk = wOff + 4L * WIDTH * k;
+            long wk = wOff + 4L * PANEL_WIDTH * k;
             FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
             FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
             int xk = xBase + k * 8;
@@ -139,7 +143,7 @@ final class GemmKernel {
         FloatVector a30 = FloatVector.fromMemorySegment(FLOATS, c, c3, ORDER);
         FloatVector a31 = FloatVector.fromMemorySegment(FLOATS, c, c3 + 4L * LANES, ORDER);
         for (int k = 0; k < kLen; k++) {
-            long wk = wOff + 4L * WIDTH * k;
+            long wk = wOff + 4L * PANEL_WIDTH * k;
             FloatVector b0 = FloatVector.fromMemorySegment(FLOATS, w, wk, ORDER);
             FloatVector b1 = FloatVector.fromMemorySegment(FLOATS, w, wk + 4L * LANES, ORDER);
             int xk = xBase + k * 4;

@@ -1,6 +1,8 @@
 package bertj.kernels;
 
-import static bertj.kernels.GemmKernel.WIDTH;
+import static bertj.kernels.Tuning.K_BLOCK;
+import static bertj.kernels.Tuning.PANEL_WIDTH;
+import static bertj.kernels.Tuning.TILE_ROWS;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
 
@@ -18,16 +20,17 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@code y[m, n] = act(x[m, k] . W[n, k]^T + b)}: the Linear layer, on weights packed by {@link PackedLinear}.
  *
- * <p>Blocking: each thread first interleaves the rows of x its tasks need into a heap array of its own (tiles of
- * {@link GemmKernel#ROWS} rows, or 4 when m is at most 4, {@code [k][row]}, padded with zero rows). The
- * output is cut into tasks of up to {@link #ROW_BLOCK} rows x a run of weight panels, handed to the pool. A
- * task walks k in blocks of {@link #K_BLOCK}; for each panel's k-slice (K_BLOCK x WIDTH floats, one
+ * <p>Blocking, as a {@link GemmPlan} computes it from (m, k, n, threads) and the {@link Tuning} constants:
+ * each thread first interleaves the rows of x its tasks need into a heap array of its own (tiles of
+ * {@link Tuning#TILE_ROWS} rows, or 4 when m is at most 4, {@code [k][row]}, padded with zero rows). The
+ * output is cut into tasks of up to {@link Tuning#ROW_BLOCK} rows x a run of weight panels, handed to the pool. A
+ * task walks k in blocks of {@link Tuning#K_BLOCK}; for each panel's k-slice (K_BLOCK x PANEL_WIDTH floats, one
  * contiguous range of the packed weights) it runs the {@link GemmKernel} tile over its rows, which read the
  * slice in place: the first tile streams it from memory, the others find it in L2. Later k blocks
  * accumulate into y; tiles short of rows or columns go through a whole scratch tile.
  *
  * <p>Bias is written into y before the first k block; the activation runs over the task's block of y once it is
- * final, while it is still in cache. For few rows (m up to STREAMING_ROWS) the layer is bound by reading the weights,
+ * final, while it is still in cache. For few rows (m up to {@link Tuning#STREAMING_ROWS}) the layer is bound by reading the weights,
  * and the tasks split N so that both cores stream them. Each output element is one chain of FMAs over k
  * in order, whatever the threads and the split: results do not depend on the pool.
  *
@@ -35,32 +38,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link bertj.kernels.reference.ReferenceKernels#linear}.
  */
 public final class Linear {
-    /** k per block (see PackedLinear.K_BLOCK). */
-    static final int K_BLOCK = PackedLinear.K_BLOCK;
-    /**
-     * Most rows per task. Each panel slice comes from DRAM for the task's first tile and from cache for the
-     * others, so more rows per task hide more of that first fetch.
-     */
-    static final int ROW_BLOCK = 1024;
-    /**
-     * Most floats of x per task and k block: 2 MB, twice Zen 5's L2 (x tiles then come partly from L3), so
-     * fewer rows when k is large. Against 512 KB: 2-3% faster forwards at 512-1024 rows (same-process A/B),
-     * up to 10% on single Linears at m = 1024.
-     */
-    static final int X_BLOCK_FLOATS = 1 << 19;
-    /** Most floats of x per pass over the weights (64 MB); longer inputs go in chunks of rows. Tests lower it. */
-    static long xCopyFloats = 1L << 24;
-    /** Up to this many rows a Linear is bound by reading its weights. */
-    private static final int STREAMING_ROWS = 16;
-    /** Work per task worth a hand-off to another thread, in multiply-adds. */
-    private static final long MIN_TASK_MACS = 1L << 16;
-
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-
-    /** Rows per tile (see GemmKernel). */
-    static final int ROWS = GemmKernel.ROWS;
     /** Bytes between the rows of a scratch tile. */
-    private static final long EDGE_STRIDE = 4L * WIDTH;
+    private static final long EDGE_STRIDE = 4L * PANEL_WIDTH;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final VectorSpecies<Integer> INTS = FLOATS.withLanes(int.class);
 
@@ -68,13 +48,18 @@ public final class Linear {
 
     /** Per-thread buffers, grown on demand and then reused: no allocation per call in the steady state. */
     private static final class Scratch {
-        /** This thread's copy of one row block of x, interleaved: rows from firstRow on, of the Linear call numbered call. */
+        /** This thread's interleaved copy of one row block of x: the one starting at row {@code firstRow} of the pass {@code pass}. */
         float[] x = new float[0];
-        long call;
+        long pass;
         int firstRow;
         private float[] row = new float[0];
         /** A whole tile for the partial ones, native like y so that the kernel sees one kind of segment. */
-        final MemorySegment edge = Arena.ofAuto().allocate(4L * ROWS * WIDTH, 64);
+        final MemorySegment edge = Arena.ofAuto().allocate(4L * TILE_ROWS * PANEL_WIDTH, 64);
+
+        /** Whether {@link #x} already holds that row block (this thread ran a task of it before). */
+        boolean holds(long pass, int firstRow) {
+            return this.pass == pass && this.firstRow == firstRow;
+        }
 
         float[] x(int floats) {
             if (x.length < floats) {
@@ -92,11 +77,14 @@ public final class Linear {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** Numbers the calls, so that a thread knows whether its copy of x is the current call's. */
-    private static final AtomicLong CALLS = new AtomicLong();
+    /**
+     * Numbers the passes of all calls, process-wide, so that a thread can tell whether its copy of x is
+     * of the current pass: a new call may pass the same segment with other contents.
+     */
+    private static final AtomicLong PASSES = new AtomicLong();
 
     /**
-     * {@code y = act(x . W^T + b)}.
+     * {@code y = act(x . W^T + b)}, as {@link GemmPlan#of(int, int, int, int)} plans it.
      *
      * @param pool threads to use (the caller takes part)
      * @param x    {@code [m, k]} F32, row-major
@@ -107,6 +95,12 @@ public final class Linear {
      */
     public static void forward(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y,
             Activation act) {
+        forward(pool, x, m, w, y, act, Tuning.X_COPY_FLOATS);
+    }
+
+    /** {@link #forward}, with at most {@code maxXFloats} floats of x per pass over the weights (tests lower it). */
+    static void forward(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y, Activation act,
+            long maxXFloats) {
         if (pool == null || w == null || act == null) {
             throw new IllegalArgumentException("pool, w and act must not be null");
         }
@@ -121,66 +115,43 @@ public final class Linear {
             pool.requireAccessible("x", x);
             pool.requireAccessible("y", y);
         }
-        // Rows in chunks of at most xCopyFloats floats of x.
-        int chunkRows = (int) Math.max(ROW_BLOCK, xCopyFloats / k / ROW_BLOCK * ROW_BLOCK);
-        for (int r = 0; r < m; r += chunkRows) {
-            int rows = Math.min(chunkRows, m - r);
-            forwardRows(pool, x.asSlice(4L * r * k, 4L * rows * k), rows, w, y.asSlice(4L * r * n, 4L * rows * n), act);
+        GemmPlan plan = GemmPlan.of(m, k, n, pool.threads(), maxXFloats);
+        if (plan.passes() == 1) {
+            pass(pool, plan, x, w, y, act);
+            return;
+        }
+        int passRows = plan.passRows();
+        for (int r = 0; r < m; r += passRows) {
+            int rows = Math.min(passRows, m - r);
+            GemmPlan passPlan = GemmPlan.of(rows, k, n, pool.threads(), maxXFloats);
+            pass(pool, passPlan, x.asSlice(4L * r * k, 4L * rows * k), w, y.asSlice(4L * r * n, 4L * rows * n), act);
         }
     }
 
-    private static void forwardRows(ThreadPool pool, MemorySegment x, int m, PackedLinear w, MemorySegment y,
+    /** One pass: all of {@code plan.m()} rows of x against all the weights. */
+    private static void pass(ThreadPool pool, GemmPlan plan, MemorySegment x, PackedLinear w, MemorySegment y,
             Activation act) {
-        int k = w.k();
-        int maxRows = Math.max(ROWS, Math.min(ROW_BLOCK, X_BLOCK_FLOATS / Math.min(k, K_BLOCK)) / ROWS * ROWS);
-        int rowBlocks = (m + maxRows - 1) / maxRows;
-        int rowBlock = ((m + rowBlocks - 1) / rowBlocks + ROWS - 1) / ROWS * ROWS; // even blocks of whole tiles
-        int panels = w.panels();
-        int panelsPerTask = panelsPerTask(pool.threads(), m, rowBlocks, panels, (long) rowBlock * k * WIDTH);
-        int panelRuns = (panels + panelsPerTask - 1) / panelsPerTask;
-        // Each thread interleaves the rows of x its tasks need into a heap array of its own, once per call
-        // and row block (m x k copies, next to m x k x n products): the kernel's loads from a heap array have
+        int m = plan.m(), k = plan.k(), panels = plan.panels();
+        int rowBlock = plan.rowBlock(), panelRuns = plan.panelRuns(), panelsPerTask = plan.panelsPerTask();
+        int tileRows = plan.tileRows(), xFloats = plan.xCopyFloats();
+        // Each thread interleaves the rows of x its tasks need into a heap array of its own, once per pass and
+        // row block (m x k copies, next to m x k x n products): the kernel's loads from a heap array have
         // their bounds checks hoisted out of the loop, and no thread reads x from another core's cache.
-        // Up to 4 rows (the pooler, one short text), 4-row tiles: an 8-row tile of mostly padding costs as
-        // much arithmetic as reading the weights takes (m = 1 ran at half MLAS's speed).
-        int tileRows = m <= 4 ? 4 : ROWS;
-        int xFloats = (Math.min(rowBlock, m) + tileRows - 1) / tileRows * tileRows * k; // one row block
-        long call = CALLS.incrementAndGet();
-        pool.parallelFor(rowBlocks * panelRuns, task -> {
+        // Tasks are numbered row block by row block, so a thread often runs several of one row block in a row.
+        long pass = PASSES.incrementAndGet();
+        pool.parallelFor(plan.tasks(), task -> {
             int r0 = task / panelRuns * rowBlock;
             int r1 = Math.min(m, r0 + rowBlock);
             int p0 = task % panelRuns * panelsPerTask;
             Scratch scratch = SCRATCH.get();
             float[] xCopy = scratch.x(xFloats);
-            if (scratch.call != call || scratch.firstRow != r0) {
-                interleaveRows(x, (long) r0 * k, k, r1 - r0, k, tileRows, xCopy, 0, scratch.row(ROWS * k));
-                scratch.call = call;
+            if (!scratch.holds(pass, r0)) {
+                interleaveRows(x, (long) r0 * k, k, r1 - r0, k, tileRows, xCopy, 0, scratch.row(TILE_ROWS * k));
+                scratch.pass = pass;
                 scratch.firstRow = r0;
             }
             computeBlock(xCopy, tileRows, w, y, act, r0, r1, p0, Math.min(panels, p0 + panelsPerTask));
         });
-    }
-
-    /**
-     * Panels per task. Up to {@link #STREAMING_ROWS} rows the call is short and bound by reading the weights:
-     * about four tasks per thread, so that the caller takes over the work of a worker that wakes up late
-     * (one task per thread was 8-12% slower at 8 tokens). Above, as few runs of panels as give every thread
-     * the same number of tasks: long runs keep each thread on one contiguous stream of the weights (four
-     * tasks per thread were 3-27% slower there on two threads, same-process A/B). Each task is still worth a
-     * hand-off.
-     */
-    private static int panelsPerTask(int threads, int m, int rowBlocks, int panels, long macsPerPanel) {
-        if (threads == 1) {
-            return panels;
-        }
-        int minPanels = (int) Math.min(panels, (MIN_TASK_MACS + macsPerPanel - 1) / macsPerPanel);
-        int maxRuns = Math.max(1, panels / minPanels);
-        int wantedTasks = (m <= STREAMING_ROWS ? 4 : 1) * threads;
-        int runs = Math.min(maxRuns, Math.max(1, (wantedTasks + rowBlocks - 1) / rowBlocks));
-        while (runs * rowBlocks % threads != 0 && runs < maxRuns) {
-            runs++;
-        }
-        return (panels + runs - 1) / runs;
     }
 
     /**
@@ -201,13 +172,13 @@ public final class Linear {
             // The task's panel slices of this k block are consecutive in memory: one sequential stream.
             for (int p = p0; p < p1; p++) {
                 long slice = w.sliceOffset(k0, p);
-                int c0 = p * WIDTH;
-                int cols = Math.min(WIDTH, n - c0);
+                int c0 = p * PANEL_WIDTH;
+                int cols = Math.min(PANEL_WIDTH, n - c0);
                 for (int r = r0; r < r1; r += tileRows) {
                     int rows = Math.min(tileRows, r1 - r);
                     int xBase = (r - r0) * k + k0 * tileRows;
                     long yOff = r * yStride + 4L * c0;
-                    if (rows == tileRows && cols == WIDTH) {
+                    if (rows == tileRows && cols == PANEL_WIDTH) {
                         if (firstBlock) {
                             fillWithBias(y, yOff, yStride, tileRows, bias, c0);
                         }
@@ -230,15 +201,15 @@ public final class Linear {
             }
         }
         if (act != Activation.NONE) {
-            int c0 = p0 * WIDTH;
-            int c1 = Math.min(n, p1 * WIDTH);
+            int c0 = p0 * PANEL_WIDTH;
+            int c1 = Math.min(n, p1 * PANEL_WIDTH);
             for (int r = r0; r < r1; r++) {
                 Activations.apply(act, y, r * yStride + 4L * c0, c1 - c0);
             }
         }
     }
 
-    /** Sets the {@code rows} x WIDTH tile at byte offset {@code off} of {@code c} to {@code bias[c0 .. c0 + WIDTH)} in every row. */
+    /** Sets the {@code rows} x PANEL_WIDTH tile at byte offset {@code off} of {@code c} to {@code bias[c0 .. c0 + PANEL_WIDTH)} in every row. */
     private static void fillWithBias(MemorySegment c, long off, long stride, int rows, float[] bias, int c0) {
         FloatVector lo = FloatVector.fromArray(FLOATS, bias, c0);
         FloatVector hi = FloatVector.fromArray(FLOATS, bias, c0 + LANES);
@@ -251,9 +222,9 @@ public final class Linear {
     /**
      * Copies {@code rows} rows of {@code kLen} floats, the first at float index {@code first} of {@code x}
      * and the next ones {@code rowStride} floats apart, into {@code block} as the kernel reads them: tiles
-     * of {@code tileRows} (4 or ROWS) rows, each interleaved {@code [k][tileRows]} and starting at
+     * of {@code tileRows} (4 or TILE_ROWS) rows, each interleaved {@code [k][tileRows]} and starting at
      * {@code blockOffset + firstRowOfTile * kLen}; the rows of the last tile beyond {@code rows} are zero.
-     * {@code row} holds at least ROWS x kLen floats.
+     * {@code row} holds at least TILE_ROWS x kLen floats.
      */
     static void interleaveRows(MemorySegment x, long first, long rowStride, int rows, int kLen, int tileRows,
             float[] block, int blockOffset, float[] row) {
@@ -291,9 +262,9 @@ public final class Linear {
         }
     }
 
-    // Index vectors of the three rounds of interleave8: in each, a two-source permute (vpermt2ps) merges a pair
-    // of vectors, lanes 0-15 of the first and 16-31 of the second. They move the row number into the lanes
-    // and the k into the vector number, as the butterfly of a matrix transpose does.
+    // Index vectors of the three rounds of interleave8 (see the diagram there): in each, a two-source permute
+    // (vpermt2ps) merges a pair of vectors, taking index i < 16 from lane i of the first and i >= 16 from lane
+    // i - 16 of the second.
     private static final IntVector ROUND1_LO = indices(0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29);
     private static final IntVector ROUND1_HI = indices(2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
     private static final IntVector ROUND2_LO = indices(0, 1, 16, 17, 2, 3, 18, 19, 8, 9, 24, 25, 10, 11, 26, 27);
@@ -309,9 +280,29 @@ public final class Linear {
     /**
      * {@link #interleaveRows} for one whole tile of 8 rows with 16-float vectors: 8 row vectors of 16 k
      * become 8 vectors of 2 k x 8 rows in three rounds of permutes, 4-5x faster than the scalar copy (which
-     * cost 0.45 ns per float, up to 7% of a Linear at k = 1536 on two threads).
+     * cost 0.45 ns per float, up to 7% of a Linear at k = 1536 on two threads). The k beyond the last
+     * multiple of 16 are copied one by one. It is the butterfly of an 8 x 16 transpose; {@code rk} is row r
+     * at k = kk + k, each vector written as its 16 lanes:
+     *
+     * <pre>
+     * in     v0 = 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f     (row 0, k 0..f)   ... v7 = row 7
+     * round 1, rows (0,1) (2,3) (4,5) (6,7): pairs of k
+     *        a0 = 00 10 01 11 | 04 14 05 15 | 08 18 09 19 | 0c 1c 0d 1d       (lo1: k 0,1 4,5 8,9 c,d)
+     *        a1 = 02 12 03 13 | 06 16 07 17 | 0a 1a 0b 1b | 0e 1e 0f 1f       (hi1: k 2,3 6,7 a,b e,f)
+     *        a2, a3 the same of rows 2, 3; a4, a5 of rows 4, 5; a6, a7 of rows 6, 7
+     * round 2, (a0,a2) (a1,a3) (a4,a6) (a5,a7): 4 rows of one k side by side
+     *        b0 = 00 10 20 30 01 11 21 31 | 08 18 28 38 09 19 29 39           (lo2 of a0, a2: k 0,1 8,9)
+     *        b2 = 04 14 24 34 05 15 25 35 | 0c 1c 2c 3c 0d 1d 2d 3d           (hi2 of a0, a2: k 4,5 c,d)
+     *        b1, b3 (of a1, a3): k 2,3 a,b and 6,7 e,f; b4..b7 the same of rows 4-7
+     * round 3, (b0,b4) (b1,b5) (b2,b6) (b3,b7): all 8 rows of one k side by side, two k per vector
+     *        out[0] = lo3(b0, b4) = 00 10 20 30 40 50 60 70 01 11 21 31 41 51 61 71   (k 0, 1)
+     *        out[1] = lo3(b1, b5) = k 2, 3;  out[2] = lo3(b2, b6) = k 4, 5;  out[3] = lo3(b3, b7) = k 6, 7
+     *        out[4..7] = hi3 of the same pairs: k 8, 9 .. k e, f
+     * </pre>
+     *
+     * so that vector q of the output holds k = kk + 2q and kk + 2q + 1, each as 8 rows: {@code [k][8]}.
      */
-    private static void interleave8(MemorySegment x, long first, long rowStride, int kLen, float[] block, int base) {
+    static void interleave8(MemorySegment x, long first, long rowStride, int kLen, float[] block, int base) {
         IntVector lo1 = ROUND1_LO, hi1 = ROUND1_HI, lo2 = ROUND2_LO, hi2 = ROUND2_HI, lo3 = ROUND3_LO, hi3 = ROUND3_HI;
         long r0 = 4 * first;
         long stride = 4 * rowStride;

@@ -19,8 +19,6 @@ import jdk.incubator.vector.VectorMask;
 public final class Norms {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    /** Rows per pool task. */
-    private static final int ROWS_PER_TASK = 16;
 
     private Norms() {}
 
@@ -55,9 +53,10 @@ public final class Norms {
     public static void addLayerNorm(ThreadPool pool, MemorySegment x, MemorySegment residual, int rows, int cols,
             MemorySegment gamma, MemorySegment beta, float eps, MemorySegment out) {
         Checks.layerNorm(x, residual, rows, cols, gamma, beta, out);
-        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
+        int perTask = Tuning.NORM_ROWS_PER_TASK;
+        int tasks = (rows + perTask - 1) / perTask;
         pool.parallelFor(tasks, t -> {
-            for (int r = t * ROWS_PER_TASK, end = Math.min(rows, r + ROWS_PER_TASK); r < end; r++) {
+            for (int r = t * perTask, end = Math.min(rows, r + perTask); r < end; r++) {
                 row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out);
             }
         });

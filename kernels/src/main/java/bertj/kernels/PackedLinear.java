@@ -1,6 +1,6 @@
 package bertj.kernels;
 
-import static bertj.kernels.GemmKernel.WIDTH;
+import static bertj.kernels.Tuning.K_BLOCK;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,7 +12,8 @@ import java.util.function.IntConsumer;
  * Weights of a Linear layer repacked once, at load time, into the panel layout the micro-kernel streams.
  *
  * <p>Hugging Face stores a Linear weight as {@code W[n, k]} (out, in). The packed form cuts N into panels of
- * {@link #PANEL_WIDTH} columns and K into blocks of {@link #K_BLOCK}, and stores each (block, panel) slice
+ * {@link #PANEL_WIDTH} columns and K into blocks of {@link Tuning#K_BLOCK} (a slice of K_BLOCK x PANEL_WIDTH floats,
+ * 384 KB with AVX-512, stays in Zen 5's 1 MB L2 while the tiles of a task read it), and stores each (block, panel) slice
  * k-major, block by block: {@code packed[kBlock][panel][k][PANEL_WIDTH]}. One k step of the kernel reads two
  * consecutive vectors, and a task that computes a run of panels for one k block reads one contiguous
  * range. The last panel is padded with zero columns. Several
@@ -24,16 +25,8 @@ import java.util.function.IntConsumer;
  * the heap, padded to whole panels.
  */
 public final class PackedLinear {
-    /** Columns per panel: two vectors of the kernels' species. */
-    public static final int PANEL_WIDTH = WIDTH;
-    /**
-     * Rows of k per slice: a slice of K_BLOCK x PANEL_WIDTH floats (384 KB with AVX-512) stays in Zen 5's
-     * 1 MB L2 while the tiles of a task read it. Whole k up to 3072 (bert-base's down-projection) in one
-     * block: each further block stores and reloads y and starts a new stream of x. Against 1024, forwards
-     * were 2-4% faster (MiniLM k = 1536, bert-base k = 3072; same-process A/B); 256 (an L1-sized slice)
-     * measured 15-20% slower than 1024 at k = 768.
-     */
-    static final int K_BLOCK = 3072;
+    /** Columns per panel: two vectors of the kernels' species ({@link Tuning#PANEL_WIDTH}). */
+    public static final int PANEL_WIDTH = Tuning.PANEL_WIDTH;
 
     private static final ValueLayout.OfFloat FLOAT_ANY_ALIGNMENT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
@@ -124,12 +117,12 @@ public final class PackedLinear {
             partRows[i] = (int) Math.min(rows, Integer.MAX_VALUE);
             totalRows += rows;
         }
-        if (totalRows * k > Integer.MAX_VALUE - (long) WIDTH * k) {
+        if (totalRows * k > Integer.MAX_VALUE - (long) PANEL_WIDTH * k) {
             throw new IllegalArgumentException("weights of " + totalRows + " x " + k + " are too large to pack");
         }
         int n = (int) totalRows;
         int panels = panelCount(n);
-        MemorySegment packed = arena.allocate(4L * panels * WIDTH * k, 64);
+        MemorySegment packed = arena.allocate(4L * panels * PANEL_WIDTH * k, 64);
         if (!packed.isAccessibleBy(OTHER_THREAD)) {
             throw new IllegalArgumentException("arena is confined to one thread; the pool's threads must read the "
                     + "packed weights: use Arena.ofShared(), Arena.global() or Arena.ofAuto()");
@@ -146,9 +139,9 @@ public final class PackedLinear {
         }
         float[] bias = concatenatedBias(partRows, biases, panels);
 
-        int chunks = (panels + PANELS_PER_CHUNK - 1) / PANELS_PER_CHUNK;
+        int chunks = (panels + Tuning.PACK_PANELS_PER_TASK - 1) / Tuning.PACK_PANELS_PER_TASK;
         IntConsumer packChunk = chunk -> transposePanels(rowSource, rowOffset, n, k, panels, packed,
-                chunk * PANELS_PER_CHUNK, Math.min(panels, (chunk + 1) * PANELS_PER_CHUNK));
+                chunk * Tuning.PACK_PANELS_PER_TASK, Math.min(panels, (chunk + 1) * Tuning.PACK_PANELS_PER_TASK));
         if (pool == null) {
             for (int chunk = 0; chunk < chunks; chunk++) {
                 packChunk.accept(chunk);
@@ -183,7 +176,7 @@ public final class PackedLinear {
                         + partRows[i] + "] F32");
             }
         }
-        if (n * k > Integer.MAX_VALUE - (long) WIDTH * k) {
+        if (n * k > Integer.MAX_VALUE - (long) PANEL_WIDTH * k) {
             throw new IllegalArgumentException("weights of " + n + " x " + k + " are too large");
         }
         if (packed == null || packed.byteSize() != packedBytes((int) n, k)) {
@@ -200,7 +193,7 @@ public final class PackedLinear {
 
     /** Bytes of the packed form of an {@code n x k} weight. */
     public static long packedBytes(int n, int k) {
-        return 4L * panelCount(n) * WIDTH * k;
+        return 4L * panelCount(n) * PANEL_WIDTH * k;
     }
 
     /**
@@ -208,7 +201,7 @@ public final class PackedLinear {
      * depends on the vector width).
      */
     public static String layout() {
-        return "bertj-panels-1 width=" + WIDTH + " kblock=" + K_BLOCK;
+        return "bertj-panels-1 width=" + PANEL_WIDTH + " kblock=" + K_BLOCK;
     }
 
     /** The packed weights ({@link #packedBytes} bytes in the {@link #layout()}), read-only. */
@@ -218,7 +211,7 @@ public final class PackedLinear {
 
     /** The parts' biases, concatenated and padded to whole panels with zeros. */
     private static float[] concatenatedBias(int[] partRows, MemorySegment[] biases, int panels) {
-        float[] bias = new float[panels * WIDTH];
+        float[] bias = new float[panels * PANEL_WIDTH];
         for (int i = 0, r = 0; i < partRows.length; r += partRows[i], i++) {
             MemorySegment b = biases == null ? null : biases[i];
             if (b != null) {
@@ -228,36 +221,33 @@ public final class PackedLinear {
         return bias;
     }
 
-    /** Panels per packing task. */
-    private static final int PANELS_PER_CHUNK = 8;
-
     /**
      * Writes panels {@code [p0, p1)}: each one's rows are bulk-copied to a heap buffer, transposed there
      * (cache-resident) and bulk-copied out.
      */
     private static void transposePanels(MemorySegment[] rowSource, long[] rowOffset, int n, int k, int panels,
             MemorySegment packed, int p0, int p1) {
-        float[] rows = new float[WIDTH * k];
-        float[] panel = new float[WIDTH * k];
+        float[] rows = new float[PANEL_WIDTH * k];
+        float[] panel = new float[PANEL_WIDTH * k];
         for (int p = p0; p < p1; p++) {
-            int first = p * WIDTH;
-            int width = Math.min(WIDTH, n - first);
+            int first = p * PANEL_WIDTH;
+            int width = Math.min(PANEL_WIDTH, n - first);
             for (int c = 0; c < width; c++) {
                 MemorySegment.copy(rowSource[first + c], FLOAT_ANY_ALIGNMENT, rowOffset[first + c], rows, c * k, k);
             }
-            if (width < WIDTH) {
+            if (width < PANEL_WIDTH) {
                 Arrays.fill(panel, 0f);
             }
-            // Sequential writes; the WIDTH source rows being read stay in L1 for WIDTH consecutive kk.
-            for (int kk = 0, at = 0; kk < k; kk++, at += WIDTH) {
+            // Sequential writes; the PANEL_WIDTH source rows being read stay in L1 for PANEL_WIDTH consecutive kk.
+            for (int kk = 0, at = 0; kk < k; kk++, at += PANEL_WIDTH) {
                 for (int c = 0, src = kk; c < width; c++, src += k) {
                     panel[at + c] = rows[src];
                 }
             }
             for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
                 int kLen = Math.min(K_BLOCK, k - k0);
-                MemorySegment.copy(panel, k0 * WIDTH, packed, ValueLayout.JAVA_FLOAT, sliceOffset(k0, kLen, panels, p),
-                        kLen * WIDTH);
+                MemorySegment.copy(panel, k0 * PANEL_WIDTH, packed, ValueLayout.JAVA_FLOAT, sliceOffset(k0, kLen, panels, p),
+                        kLen * PANEL_WIDTH);
             }
         }
     }
@@ -266,7 +256,7 @@ public final class PackedLinear {
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> {});
 
     private static int panelCount(int n) {
-        return (n + WIDTH - 1) / WIDTH;
+        return (n + PANEL_WIDTH - 1) / PANEL_WIDTH;
     }
 
     private static void requirePositive(String name, int value) {
@@ -300,7 +290,7 @@ public final class PackedLinear {
     }
 
     private static long sliceOffset(int k0, int kLen, int panels, int p) {
-        return 4L * WIDTH * ((long) k0 * panels + (long) p * kLen);
+        return 4L * PANEL_WIDTH * ((long) k0 * panels + (long) p * kLen);
     }
 
     /** {@code [panels * PANEL_WIDTH]}, zero where a part has no bias and in the padding. */
@@ -310,6 +300,6 @@ public final class PackedLinear {
 
     @Override
     public String toString() {
-        return "PackedLinear[n=" + n + ", k=" + k + ", panels=" + panels + " x " + WIDTH + "]";
+        return "PackedLinear[n=" + n + ", k=" + k + ", panels=" + panels + " x " + PANEL_WIDTH + "]";
     }
 }

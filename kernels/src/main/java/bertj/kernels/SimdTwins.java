@@ -32,9 +32,7 @@ import java.lang.foreign.ValueLayout;
 public final class SimdTwins {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final int LANES = VectorSupport.floatLanes();
-    private static final int WIDTH = PackedLinear.PANEL_WIDTH;
-    /** Softmax's least exponent argument (see Softmax.exponentials). */
-    private static final float SHIFTED_MIN = -88f;
+    private static final int WIDTH = Tuning.PANEL_WIDTH;
 
     private SimdTwins() {}
 
@@ -58,10 +56,10 @@ public final class SimdTwins {
         for (int r = 0; r < m; r++) {
             System.arraycopy(w.bias(), c0, acc, r * WIDTH, WIDTH);
         }
-        float[] xRow = new float[Math.min(k, PackedLinear.K_BLOCK)];
-        float[] slice = new float[Math.min(k, PackedLinear.K_BLOCK) * WIDTH];
-        for (int k0 = 0; k0 < k; k0 += PackedLinear.K_BLOCK) {
-            int kLen = Math.min(PackedLinear.K_BLOCK, k - k0);
+        float[] xRow = new float[Math.min(k, Tuning.K_BLOCK)];
+        float[] slice = new float[Math.min(k, Tuning.K_BLOCK) * WIDTH];
+        for (int k0 = 0; k0 < k; k0 += Tuning.K_BLOCK) {
+            int kLen = Math.min(Tuning.K_BLOCK, k - k0);
             MemorySegment.copy(w.packed(), FLOAT, w.sliceOffset(k0, p), slice, 0, kLen * WIDTH); // [kLen][WIDTH]
             for (int r = 0; r < m; r++) {
                 MemorySegment.copy(x, FLOAT, 4L * ((long) r * k + k0), xRow, 0, kLen);
@@ -164,7 +162,7 @@ public final class SimdTwins {
     /** One lane of VectorMath.geluTanh. */
     static float geluTanh(float v) {
         float u = Math.fma(v * v, VectorMath.GELU_TANH_CUBIC, 1f) * v * VectorMath.SQRT_2_OVER_PI;
-        return v / (expHorner(u * -2f) + 1f);
+        return v / (exp(u * -2f) + 1f);
     }
 
     /** One lane of VectorMath.tanh. */
@@ -178,26 +176,36 @@ public final class SimdTwins {
             poly = Math.fma(poly, s, VectorMath.TANH_P1);
             return Math.fma(v, poly * s, v);
         }
-        float viaExp = 1f - 2f / (expHorner(a + a) + 1f);
+        float viaExp = 1f - 2f / (exp(a + a) + 1f);
         return v < 0f ? -viaExp : viaExp;
     }
 
-    /** VectorMath.exp's clamp, reduction and scale; the polynomial by Horner's scheme as in VectorMath.exp. */
-    private static float expHorner(float x) {
+    /** One lane of VectorMath.exp, the definition (see there for its variants). */
+    static float exp(float x) {
         float xc = clampExpArg(x);
         float rounded = xc * LOG2E + ROUNDING_MAGIC;
-        float r = reduce(xc, rounded);
+        return scaleByTwoFactors(expPolyHorner(reduce(xc, rounded)), rounded);
+    }
+
+    /** One lane of VectorMath.expOfNonPositive, the softmax's: for x <= 0, one scale factor. */
+    static float expOfNonPositive(float x) {
+        float xc = x < VectorMath.NON_POSITIVE_MIN_ARG ? VectorMath.NON_POSITIVE_MIN_ARG : x;
+        float rounded = xc * LOG2E + ROUNDING_MAGIC;
+        return expPolyHorner(reduce(xc, rounded)) * Float.intBitsToFloat((Float.floatToRawIntBits(rounded) + 127) << 23);
+    }
+
+    /** e^r on [-ln2/2, ln2/2] by Horner's scheme, as VectorMath.exp. */
+    private static float expPolyHorner(float r) {
         float p = Math.fma(r, EXP_C6, EXP_C5);
         p = Math.fma(p, r, EXP_C4);
         p = Math.fma(p, r, EXP_C3);
         p = Math.fma(p, r, EXP_C2);
         p = Math.fma(p, r, 1f);
-        p = Math.fma(p, r, 1f);
-        return scaleByTwoFactors(p, rounded);
+        return Math.fma(p, r, 1f);
     }
 
-    /** The same, with the polynomial by Estrin's scheme as in erfc's tail. */
-    private static float expEstrin(float x) {
+    /** One lane of VectorMath.expEstrin: the polynomial by Estrin's scheme, as in erfc's tail. */
+    static float expEstrin(float x) {
         float xc = clampExpArg(x);
         float rounded = xc * LOG2E + ROUNDING_MAGIC;
         float r = reduce(xc, rounded);
@@ -298,17 +306,7 @@ public final class SimdTwins {
         }
         float[] laneSums = new float[LANES];
         for (int c = 0; c < bound; c++) {
-            float shifted = x[c] - max;
-            float arg = shifted < SHIFTED_MIN ? SHIFTED_MIN : shifted;
-            float rounded = arg * LOG2E + ROUNDING_MAGIC;
-            float r = reduce(arg, rounded);
-            float p = Math.fma(r, EXP_C6, EXP_C5);
-            p = Math.fma(p, r, EXP_C4);
-            p = Math.fma(p, r, EXP_C3);
-            p = Math.fma(p, r, EXP_C2);
-            p = Math.fma(p, r, 1f);
-            p = Math.fma(p, r, 1f);
-            x[c] = p * Float.intBitsToFloat((Float.floatToRawIntBits(rounded) + 127) << 23);
+            x[c] = expOfNonPositive(x[c] - max);
             laneSums[c % LANES] += x[c];
         }
         float total = sumInLaneOrder(laneSums);

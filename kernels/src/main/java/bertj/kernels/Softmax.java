@@ -8,6 +8,7 @@ import static bertj.kernels.VectorMath.EXP_C6;
 import static bertj.kernels.VectorMath.LN2_HI;
 import static bertj.kernels.VectorMath.LN2_LO;
 import static bertj.kernels.VectorMath.LOG2E;
+import static bertj.kernels.VectorMath.NON_POSITIVE_MIN_ARG;
 import static bertj.kernels.VectorMath.ROUNDING_MAGIC;
 import static bertj.kernels.VectorSupport.FLOATS;
 import static bertj.kernels.VectorSupport.LANES;
@@ -69,9 +70,6 @@ public final class Softmax {
         scale(values, 0, cols, 1f / total);
         MemorySegment.copy(values, 0, x, FLOAT, xOff, cols);
     }
-
-    /** Least argument of the exponential in {@link #exponentials}' pass 2 (see there). */
-    private static final float SHIFTED_MIN = -88f;
 
     /**
      * The unnormalised softmax of one row, in place: {@code x = e^(v - max v)} with {@code v = scale * x + mask}
@@ -140,10 +138,9 @@ public final class Softmax {
         for (int c = 0; c < bound; c += LANES) {
             int at = xOff + c;
             FloatVector shifted = FloatVector.fromArray(FLOATS, x, at).sub(rowMax);
-            // e = e^(shifted) for shifted <= 0: VectorMath.exp's sequence with one scale factor 2^n, a normal
-            // float for n in [-126, 0]; below -88 (n = -127) the factor's bits are 0, so e is 0 (where the
-            // true value is a subnormal under 1e-38). Six operations fewer than the general exp.
-            FloatVector expArg = shifted.blend(SHIFTED_MIN, shifted.lt(SHIFTED_MIN)); // max(), NaN kept, but short
+            // e = e^(shifted), expanded from VectorMath.expOfNonPositive (shifted <= 0; in place: a vector passed
+            // to a call C2 does not inline is boxed, see VectorMath).
+            FloatVector expArg = shifted.blend(NON_POSITIVE_MIN_ARG, shifted.lt(NON_POSITIVE_MIN_ARG));
             FloatVector expRounded = expArg.mul(LOG2E).add(ROUNDING_MAGIC);
             FloatVector expN = expRounded.sub(ROUNDING_MAGIC);
             FloatVector expR = expN.fma(FloatVector.broadcast(FLOATS, -LN2_HI), expArg);

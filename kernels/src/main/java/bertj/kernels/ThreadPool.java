@@ -20,10 +20,6 @@ import java.util.function.IntConsumer;
  * allocates nothing per call.
  */
 public final class ThreadPool implements AutoCloseable {
-    /** How long an idle worker (or a waiting caller) spins before it starts yielding its core. */
-    private static final long SPIN_NANOS = 20_000;
-    /** How long it waits, spinning then yielding, before parking. */
-    private static final long WAIT_NANOS = 200_000;
 
     private final int threads;
     private final Worker[] workers;
@@ -175,9 +171,9 @@ public final class ThreadPool implements AutoCloseable {
      */
     private static boolean pause(long start) {
         long waited = System.nanoTime() - start;
-        if (waited < SPIN_NANOS) {
+        if (waited < Tuning.SPIN_NANOS) {
             Thread.onSpinWait();
-        } else if (waited < WAIT_NANOS) {
+        } else if (waited < Tuning.WAIT_NANOS) {
             Thread.yield();
         } else {
             return false;

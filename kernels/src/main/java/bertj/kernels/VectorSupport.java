@@ -21,13 +21,6 @@ public final class VectorSupport {
     static final VectorSpecies<Float> FLOATS = chooseSpecies();
     /** Floats per vector. */
     static final int LANES = FLOATS.length();
-    /**
-     * Rows of the Linear micro-kernel's tile ({@link GemmKernel}): 8 with AVX-512's 32 registers, 4 with
-     * the 16 of narrower vectors. Here, not there, so that describe() reads no other class while this one
-     * initialises.
-     */
-    static final int TILE_ROWS = LANES >= 16 ? 8 : 4;
-
     private VectorSupport() {}
 
     private static VectorSpecies<Float> chooseSpecies() {
@@ -78,7 +71,7 @@ public final class VectorSupport {
                 : "forced by -D" + VECTOR_BITS_PROPERTY + "; the CPU prefers " + preferredBits + " bits";
         String emulated = FLOATS.vectorBitSize() > preferredBits ? " (wider than the hardware: emulated, slow)" : "";
         return "bertj kernels: " + FLOATS.vectorBitSize() + "-bit vectors, " + LANES + " floats ("
-                + source + ")" + emulated + ", Linear micro-kernel " + TILE_ROWS + " rows x "
-                + 2 * LANES + " columns";
+                + source + ")" + emulated + ", Linear micro-kernel " + Tuning.TILE_ROWS + " rows x "
+                + Tuning.PANEL_WIDTH + " columns";
     }
 }

@@ -45,7 +45,7 @@ class LinearTest {
     void everyRowCountAndColumnTail() {
         int[] ns = {1, 3, 15, 16, 17, 31, 33, 47, 49, 64, 65};
         // Every tail of the last tile, over several tiles.
-        for (int m = 1; m <= 4 * Linear.ROWS + 5; m++) {
+        for (int m = 1; m <= 4 * Tuning.TILE_ROWS + 5; m++) {
             for (int n : ns) {
                 check(single, m, 37, n, true, Activation.NONE, 1000L * m + n);
             }
@@ -83,15 +83,14 @@ class LinearTest {
     }
 
     @Test
-    void inputsLargerThanOneCopyOfXGoInChunksOfRows() {
-        long saved = Linear.xCopyFloats;
-        Linear.xCopyFloats = 1000; // chunks of ROW_BLOCK rows
-        try {
-            check(single, 2 * Linear.ROW_BLOCK + 37, 40, 33, true, Activation.GELU_ERF, 17);
-            check(two, 3 * Linear.ROW_BLOCK, 24, 16, false, Activation.NONE, 18);
-        } finally {
-            Linear.xCopyFloats = saved;
-        }
+    void inputsLargerThanOneCopyOfXGoInPassesOfRows() {
+        long maxXFloats = 1000; // passes of ROW_BLOCK rows
+        GemmPlan plan = GemmPlan.of(2 * Tuning.ROW_BLOCK + 37, 40, 33, 1, maxXFloats);
+        assertEquals(Tuning.ROW_BLOCK, plan.passRows());
+        assertEquals(3, plan.passes());
+        check(single, 2 * Tuning.ROW_BLOCK + 37, 40, 33, true, Activation.GELU_ERF, 17, maxXFloats);
+        check(two, 3 * Tuning.ROW_BLOCK, 24, 16, false, Activation.NONE, 18, maxXFloats);
+        check(two, Tuning.ROW_BLOCK + 3, 24, 16, true, Activation.NONE, 19, maxXFloats); // a last pass of 4-row tiles
     }
 
     @Test
@@ -223,6 +222,12 @@ class LinearTest {
 
     /** Runs the vector kernel and the scalar twin on random data and compares every element. */
     static void check(ThreadPool pool, int m, int k, int n, boolean withBias, Activation act, long seed) {
+        check(pool, m, k, n, withBias, act, seed, Tuning.X_COPY_FLOATS);
+    }
+
+    /** {@link #check}, with at most {@code maxXFloats} floats of x per pass over the weights. */
+    static void check(ThreadPool pool, int m, int k, int n, boolean withBias, Activation act, long seed,
+            long maxXFloats) {
         try (Arena arena = Arena.ofShared()) {
             Random random = new Random(seed);
             MemorySegment x = TestData.uniform(arena, random, (long) m * k, -1, 1);
@@ -232,7 +237,7 @@ class LinearTest {
             MemorySegment expected = TestData.zeros(arena, (long) m * n);
             PackedLinear packed = PackedLinear.pack(TestData.misalignedReadOnly(arena, w),
                     b == null ? null : TestData.misalignedReadOnly(arena, b), n, k, arena);
-            Linear.forward(pool, x, m, packed, y, act);
+            Linear.forward(pool, x, m, packed, y, act, maxXFloats);
             ReferenceKernels.linear(x, m, w, b, n, k, expected, act);
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < n; j++) {

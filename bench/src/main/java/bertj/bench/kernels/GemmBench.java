@@ -1,6 +1,7 @@
 package bertj.bench.kernels;
 
 import bertj.kernels.Activation;
+import bertj.kernels.GemmPlan;
 import bertj.kernels.Linear;
 import bertj.kernels.PackedLinear;
 import bertj.kernels.ThreadPool;
@@ -22,6 +23,9 @@ import java.util.Random;
  * enough copies of the weights to exceed the caches ({@code --weights-mb}, default 256): at small M the
  * figure is then bound by memory bandwidth, and the line also gives the GB/s of weights streamed.
  *
+ * <p>{@code --plan} prints how {@link Linear} splits that shape over the threads ({@link GemmPlan}) instead of
+ * timing it.
+ *
  * <p>{@code --vs-onnxruntime} then times ONNX Runtime's MatMul (MLAS) on the same shape and threads
  * ({@link OrtMatMulBench}) and prints its line too.
  */
@@ -39,11 +43,16 @@ public final class GemmBench {
         int weightsMb = 256;
         int samples = 21;
         boolean vsOnnxRuntime = false;
+        boolean planOnly = false;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--vs-onnxruntime" -> {
                     vsOnnxRuntime = true;
+                    continue;
+                }
+                case "--plan" -> {
+                    planOnly = true;
                     continue;
                 }
                 case "--m" -> m = parse("--m", value);
@@ -63,6 +72,10 @@ public final class GemmBench {
         if (m <= 0 || k <= 0 || n <= 0 || threads <= 0) {
             throw new IllegalArgumentException("--m, --k, --n and --threads must be positive\n" + usage());
         }
+        if (planOnly) {
+            System.out.println(GemmPlan.of(m, k, n, threads).describe());
+            return;
+        }
         System.out.println(run(m, k, n, threads, weightsMb, samples));
         if (vsOnnxRuntime) {
             try {
@@ -74,7 +87,7 @@ public final class GemmBench {
     }
 
     private static String usage() {
-        return "usage: bertj bench gemm --m M --k K --n N [--threads T] [--weights-mb MB] [--samples S] [--vs-onnxruntime]";
+        return "usage: bertj bench gemm --m M --k K --n N [--threads T] [--weights-mb MB] [--samples S] [--vs-onnxruntime] [--plan]";
     }
 
     private static int parse(String option, String value) {
