@@ -87,7 +87,10 @@ public final class Roofline {
         // many short calls, so that C2 compiles the whole method, not only an on-stack replacement of its loop
         for (long end = System.nanoTime() + (long) (seconds * 0.25e9); System.nanoTime() < end; ) sink += fmaBlock();
         long blocks = 0, start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-        for (; System.nanoTime() < end; blocks++) sink += fmaBlock();
+        do { // at least one block, so that a thread the host did not schedule in time still measures something
+            sink += fmaBlock();
+            blocks++;
+        } while (System.nanoTime() < end);
         double gflops = 2.0 * SPECIES.length() * CHAINS * FMA_BLOCK * blocks / (System.nanoTime() - start);
         return sink == Float.NEGATIVE_INFINITY ? -1 : gflops;
     }
@@ -117,10 +120,10 @@ public final class Roofline {
             for (int i = 0; i < 20_000; i++) sink += sum(small); // C2 compiles sum before the first large pass
             sink += sum(data);
             long bytes = 0, start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-            while (System.nanoTime() < end) {
+            do { // at least one pass
                 sink += sum(data);
                 bytes += READ_BYTES;
-            }
+            } while (System.nanoTime() < end);
             double gbPerS = (double) bytes / (System.nanoTime() - start);
             return sink == Float.NEGATIVE_INFINITY ? -1 : gbPerS;
         }
