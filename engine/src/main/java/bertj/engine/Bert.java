@@ -193,7 +193,7 @@ public final class Bert implements AutoCloseable {
     }
 
     /** Encodings and the encoder's output for them, in the same order. */
-    public record Encoded(List<Encoding> encodings, BertOutput output) {
+    public record Encoded(List<Encoding> encodings, BaseModelOutputWithPooling output) {
     }
 
     // ---- sentence embeddings ----
@@ -380,7 +380,7 @@ public final class Bert implements AutoCloseable {
 
     // ---- helpers ----
 
-    private float[][][] perToken(Dense head, BertOutput output) {
+    private float[][][] perToken(Dense head, BaseModelOutputWithPooling output) {
         float[][][] hidden = output.lastHiddenState();
         float[][][] logits = new float[hidden.length][][];
         for (int b = 0; b < hidden.length; b++) logits[b] = head.apply(hidden[b]);

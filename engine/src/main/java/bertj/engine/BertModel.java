@@ -136,7 +136,7 @@ public final class BertModel implements AutoCloseable {
         return pooler != null;
     }
 
-    public BertOutput forward(BertInput input) {
+    public BaseModelOutputWithPooling forward(BertInput input) {
         return forward(input, false, false);
     }
 
@@ -146,7 +146,7 @@ public final class BertModel implements AutoCloseable {
      * @param allHiddenStates also return the embedding output and every layer's output
      * @param attentions      also return every layer's attention probabilities
      */
-    public BertOutput forward(BertInput input, boolean allHiddenStates, boolean attentions) {
+    public BaseModelOutputWithPooling forward(BertInput input, boolean allHiddenStates, boolean attentions) {
         Sequences sequences = Sequences.of(input);
         checkInput(sequences, input.seqLen());
         int batch = input.batch(), seqLen = input.seqLen(), hidden = config.hiddenSize();
@@ -174,7 +174,7 @@ public final class BertModel implements AutoCloseable {
             long t = Profile.start();
             float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState(), batch, seqLen);
             Profile.record("copy out", t);
-            return new BertOutput(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
+            return new BaseModelOutputWithPooling(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
         } finally {
             if (probsArena != null) probsArena.close();
             release(ws);
