@@ -37,7 +37,7 @@ final class BertLayer {
         heads = config.numAttentionHeads();
         headSize = hidden / heads;
         eps = (float) config.layerNormEps();
-        activation = Activations.of(config);
+        activation = HiddenAct.of(config);
         int inter = config.intermediateSize();
         queryKeyValue = weights.fusedLinear(hidden, hidden,
                 p + "attention.self.query", p + "attention.self.key", p + "attention.self.value");
