@@ -22,13 +22,13 @@ final class BertLayer {
     private final int headSize;
     private final float eps;
     private final Activation activation;
-    private final Kernels.LinearWeights queryKeyValue;   // attention.self.{query,key,value}   BertSelfAttention
-    private final Kernels.LinearWeights attentionOutput; // attention.output.dense            BertSelfOutput
-    private final MemorySegment attentionGamma;          // attention.output.LayerNorm
-    private final MemorySegment attentionBeta;
-    private final Kernels.LinearWeights intermediate;    // intermediate.dense                BertIntermediate
-    private final Kernels.LinearWeights output;          // output.dense                      BertOutput
-    private final MemorySegment outputGamma;             // output.LayerNorm
+    private final Kernels.LinearWeights queryKeyValue;     // attention.self.{query,key,value}   BertSelfAttention
+    private final Kernels.LinearWeights selfOutputDense;   // attention.output.dense            BertSelfOutput
+    private final MemorySegment selfOutputGamma;           // attention.output.LayerNorm
+    private final MemorySegment selfOutputBeta;
+    private final Kernels.LinearWeights intermediateDense; // intermediate.dense                BertIntermediate
+    private final Kernels.LinearWeights outputDense;       // output.dense                      BertOutput
+    private final MemorySegment outputGamma;               // output.LayerNorm
     private final MemorySegment outputBeta;
 
     BertLayer(BertConfig config, Weights weights, int index) {
@@ -41,11 +41,11 @@ final class BertLayer {
         int inter = config.intermediateSize();
         queryKeyValue = weights.fusedLinear(hidden, hidden,
                 p + "attention.self.query", p + "attention.self.key", p + "attention.self.value");
-        attentionOutput = weights.linear(p + "attention.output.dense", hidden, hidden);
-        attentionGamma = weights.vector(p + "attention.output.LayerNorm.weight", hidden);
-        attentionBeta = weights.vector(p + "attention.output.LayerNorm.bias", hidden);
-        intermediate = weights.linear(p + "intermediate.dense", hidden, inter);
-        output = weights.linear(p + "output.dense", inter, hidden);
+        selfOutputDense = weights.linear(p + "attention.output.dense", hidden, hidden);
+        selfOutputGamma = weights.vector(p + "attention.output.LayerNorm.weight", hidden);
+        selfOutputBeta = weights.vector(p + "attention.output.LayerNorm.bias", hidden);
+        intermediateDense = weights.linear(p + "intermediate.dense", hidden, inter);
+        outputDense = weights.linear(p + "output.dense", inter, hidden);
         outputGamma = weights.vector(p + "output.LayerNorm.weight", hidden);
         outputBeta = weights.vector(p + "output.LayerNorm.bias", hidden);
     }
@@ -75,19 +75,19 @@ final class BertLayer {
     /** {@code BertSelfOutput}: {@code attentionOutput = LayerNorm(dense(context) + hiddenState)}. */
     private void selfOutput(Kernels kernels, Workspace ws, int tokens) {
         MemorySegment a = ws.attentionOutput();
-        kernels.linear(ws.context(), tokens, attentionOutput, a, Activation.NONE);
-        kernels.addLayerNorm(a, ws.hiddenState(), tokens, hidden, attentionGamma, attentionBeta, eps, a);
+        kernels.linear(ws.context(), tokens, selfOutputDense, a, Activation.NONE);
+        kernels.addLayerNorm(a, ws.hiddenState(), tokens, hidden, selfOutputGamma, selfOutputBeta, eps, a);
     }
 
     /** {@code BertIntermediate}: {@code intermediate = act(dense(attentionOutput))}, [T, I]. */
     private void intermediate(Kernels kernels, Workspace ws, int tokens) {
-        kernels.linear(ws.attentionOutput(), tokens, intermediate, ws.intermediate(), activation);
+        kernels.linear(ws.attentionOutput(), tokens, intermediateDense, ws.intermediate(), activation);
     }
 
     /** {@code BertOutput}: {@code hiddenState = LayerNorm(dense(intermediate) + attentionOutput)}. */
     private void output(Kernels kernels, Workspace ws, int tokens) {
         MemorySegment projected = ws.outputDense();
-        kernels.linear(ws.intermediate(), tokens, output, projected, Activation.NONE);
+        kernels.linear(ws.intermediate(), tokens, outputDense, projected, Activation.NONE);
         kernels.addLayerNorm(projected, ws.attentionOutput(), tokens, hidden, outputGamma, outputBeta, eps, ws.hiddenState());
     }
 }
