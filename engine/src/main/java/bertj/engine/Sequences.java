@@ -37,7 +37,8 @@ record Sequences(int[] inputIds, int[] tokenTypeIds, int[] positions, int[] star
                 if (t < keys[b] && mask[first + t] == 0) holes = true;
             }
         }
-        return new Sequences(input.inputIds(), input.tokenTypeIds(), positions, starts, keys, holes ? mask : null);
+        // A copy: every layer's attention reads it, as it was when the forward began.
+        return new Sequences(input.inputIds(), input.tokenTypeIds(), positions, starts, keys, holes ? mask.clone() : null);
     }
 
     static Sequences of(PackedInput input) {
