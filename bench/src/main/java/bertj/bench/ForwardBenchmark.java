@@ -2,7 +2,7 @@ package bertj.bench;
 
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.kernels.ThreadPool;
 import bertj.tools.DefaultModel;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -59,7 +59,7 @@ public class ForwardBenchmark extends BenchmarkDefaults {
     }
 
     @Benchmark
-    public BertOutput forward() {
+    public BaseModelOutputWithPooling forward() {
         return bertj.forward(input);
     }
 

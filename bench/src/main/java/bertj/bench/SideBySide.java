@@ -6,7 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.kernels.ThreadPool;
 import bertj.loader.ModelDirectory;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -133,7 +133,7 @@ public final class SideBySide {
     }
 
     /** Fails unless ORT's last_hidden_state is within {@link #MAX_ABS_DIFF} of bertj's everywhere. */
-    private static void check(BertOutput bertj, OrtRunner ort, BertInput input, int threads, PrintWriter out) throws OrtException {
+    private static void check(BaseModelOutputWithPooling bertj, OrtRunner ort, BertInput input, int threads, PrintWriter out) throws OrtException {
         float[] theirs = ort.run(input);
         float[][][] ours = bertj.lastHiddenState();
         int hidden = ours[0][0].length;

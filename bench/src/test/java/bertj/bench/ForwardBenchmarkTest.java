@@ -1,6 +1,6 @@
 package bertj.bench;
 
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +22,7 @@ class ForwardBenchmarkTest {
         bench.threads = 2;
         bench.load();
         try {
-            BertOutput out = bench.forward();
+            BaseModelOutputWithPooling out = bench.forward();
             assertEquals(2, out.lastHiddenState().length);
             assertEquals(16, out.lastHiddenState()[0].length);
             assertEquals(32, out.lastHiddenState()[0][0].length);

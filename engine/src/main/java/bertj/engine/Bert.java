@@ -16,11 +16,8 @@ import bertj.tokenizer.TokenizerException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.function.Supplier;
@@ -52,10 +49,11 @@ public final class Bert implements AutoCloseable {
     private final BertTokenizer tokenizer;
     /** Read at the first embedding: encoding and the task heads do not need modules.json's pipeline. */
     private volatile PoolingConfig pooling;
-    private final Dense classifier;  // BertForSequenceClassification / BertForTokenClassification
-    private final Dense qaOutputs;   // BertForQuestionAnswering
-    private final String[] labels;
-    private final boolean tokenClassifier; // "classifier" labels tokens, not sequences
+    // The checkpoint's task head, if any: its "classifier" labels sequences or, for BertForTokenClassification,
+    // tokens; "qa_outputs" marks answer spans.
+    private final SequenceClassificationHead sequenceClassification; // BertForSequenceClassification
+    private final TokenClassificationHead tokenClassification;       // BertForTokenClassification
+    private final QuestionAnsweringHead questionAnswering;           // BertForQuestionAnswering
     private final int maxLength;
     /** Calls in progress: close() waits for them, since heads read the model's mapped weights after the encoder. */
     private final CallGuard guard = new CallGuard("Bert");
@@ -67,10 +65,13 @@ public final class Bert implements AutoCloseable {
         this.tokenizer = tokenizer;
         int hidden = config.hiddenSize();
         Weights weights = model.weights();
-        this.labels = labelNames(config);
-        this.tokenClassifier = config.architectures().stream().anyMatch(a -> a.endsWith("ForTokenClassification"));
-        this.classifier = weights.has("classifier.weight") ? new Dense(weights, "classifier", hidden, labels.length) : null;
-        this.qaOutputs = weights.has("qa_outputs.weight") ? new Dense(weights, "qa_outputs", hidden, 2) : null;
+        String[] labels = labelNames(config);
+        boolean tokenClassifier = config.architectures().stream().anyMatch(a -> a.endsWith("ForTokenClassification"));
+        Dense classifier = weights.has("classifier.weight") ? new Dense(weights, "classifier", hidden, labels.length) : null;
+        this.sequenceClassification = classifier != null && !tokenClassifier
+                ? new SequenceClassificationHead(classifier, labels, config.problemType()) : null;
+        this.tokenClassification = classifier != null && tokenClassifier ? new TokenClassificationHead(classifier, labels) : null;
+        this.questionAnswering = weights.has("qa_outputs.weight") ? new QuestionAnsweringHead(new Dense(weights, "qa_outputs", hidden, 2)) : null;
         int limit = Math.min(config.maxPositionEmbeddings(), tokenizer.modelMaxLength() > 0 ? tokenizer.modelMaxLength() : Integer.MAX_VALUE);
         this.maxLength = Math.min(limit, dir.maxSeqLength().orElse(limit));
     }
@@ -193,7 +194,7 @@ public final class Bert implements AutoCloseable {
     }
 
     /** Encodings and the encoder's output for them, in the same order. */
-    public record Encoded(List<Encoding> encodings, BertOutput output) {
+    public record Encoded(List<Encoding> encodings, BaseModelOutputWithPooling output) {
     }
 
     // ---- sentence embeddings ----
@@ -266,8 +267,9 @@ public final class Bert implements AutoCloseable {
 
     /**
      * BertForSequenceClassification: classifier(pooler_output) for a text or a text pair, turned into scores as
-     * Hugging Face's text-classification pipeline does: the raw logits for {@code problem_type} "regression",
-     * a sigmoid per label for "multi_label_classification" or a single label, else the softmax.
+     * Hugging Face's text-classification pipeline does ({@link SequenceClassificationHead}): the raw logits for
+     * {@code problem_type} "regression", a sigmoid per label for "multi_label_classification" or a single label,
+     * else the softmax.
      * Input longer than {@link #maxLength()} tokens is an IllegalArgumentException unless {@code truncate}.
      */
     public Classification classify(String text, String pair, boolean truncate) {
@@ -277,14 +279,7 @@ public final class Bert implements AutoCloseable {
     private Classification classifyOne(String text, String pair, boolean truncate) {
         Encoding encoding = encodeWithin(text, pair, truncate);
         float[] logits = sequenceLogitsOf(toInput(List.of(encoding)))[0];
-        double[] probs = scores(logits, model.config().problemType());
-        Map<String, Double> byLabel = new LinkedHashMap<>();
-        int best = 0;
-        for (int i = 0; i < logits.length; i++) {
-            byLabel.put(labels[i], probs[i]);
-            if (probs[i] > probs[best]) best = i;
-        }
-        return new Classification(labels[best], probs[best], byLabel, logits);
+        return sequenceClassification.classify(logits);
     }
 
     /** Sequence classification logits [batch][labels] of a padded batch. */
@@ -293,8 +288,8 @@ public final class Bert implements AutoCloseable {
     }
 
     private float[][] sequenceLogitsOf(BertInput input) {
-        requireHead(classifier != null && !tokenClassifier && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
-        return classifier.apply(model.forward(input).poolerOutput());
+        requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+        return sequenceClassification.logits(model.forward(input));
     }
 
     // ---- token classification ----
@@ -312,7 +307,7 @@ public final class Bert implements AutoCloseable {
         return call(() -> {
             Encoding encoding = encodeWithin(text, null, truncate);
             float[][] logits = tokenLogitsOf(toInput(List.of(encoding)))[0];
-            return TokenGrouping.entities(text, encoding, logits, labels);
+            return tokenClassification.entities(text, encoding, logits);
         });
     }
 
@@ -322,8 +317,8 @@ public final class Bert implements AutoCloseable {
     }
 
     private float[][][] tokenLogitsOf(BertInput input) {
-        requireHead(classifier != null && tokenClassifier, "token classification", "classifier.weight and architectures BertForTokenClassification");
-        return perToken(classifier, model.forward(input));
+        requireHead(tokenClassification != null, "token classification", "classifier.weight and architectures BertForTokenClassification");
+        return tokenClassification.logits(model.forward(input));
     }
 
     // ---- question answering ----
@@ -361,7 +356,7 @@ public final class Bert implements AutoCloseable {
             List<Encoding> batch = windows.subList(from, Math.min(windows.size(), from + QA_BATCH));
             float[][][] logits = spanLogitsOf(toInput(batch));
             for (int w = 0; w < batch.size(); w++) {
-                Answer candidate = SpanSearch.best(context, batch.get(w), logits[w], MAX_ANSWER_TOKENS);
+                Answer candidate = questionAnswering.best(context, batch.get(w), logits[w], MAX_ANSWER_TOKENS);
                 if (candidate != null && (best == null || candidate.score() > best.score())) best = candidate;
             }
         }
@@ -374,18 +369,11 @@ public final class Bert implements AutoCloseable {
     }
 
     private float[][][] spanLogitsOf(BertInput input) {
-        requireHead(qaOutputs != null, "question answering", "qa_outputs.weight");
-        return perToken(qaOutputs, model.forward(input));
+        requireHead(questionAnswering != null, "question answering", "qa_outputs.weight");
+        return questionAnswering.logits(model.forward(input));
     }
 
     // ---- helpers ----
-
-    private float[][][] perToken(Dense head, BertOutput output) {
-        float[][][] hidden = output.lastHiddenState();
-        float[][][] logits = new float[hidden.length][][];
-        for (int b = 0; b < hidden.length; b++) logits[b] = head.apply(hidden[b]);
-        return logits;
-    }
 
     private Encoding encodeWithin(String text, String pair, boolean truncate) {
         if (truncate) return tokenizer.encode(text, pair, truncated(maxLength));
@@ -415,31 +403,6 @@ public final class Bert implements AutoCloseable {
         String[] names = new String[n];
         for (int i = 0; i < n; i++) names[i] = config.id2label().getOrDefault(i, "LABEL_" + i);
         return names;
-    }
-
-    /** The classifier's logits as the pipeline's scores (see {@link #classify(String, String, boolean)}). */
-    static double[] scores(float[] logits, String problemType) {
-        if ("regression".equals(problemType)) {
-            double[] raw = new double[logits.length];
-            for (int i = 0; i < logits.length; i++) raw[i] = logits[i];
-            return raw;
-        }
-        if ("multi_label_classification".equals(problemType) || logits.length == 1) {
-            double[] p = new double[logits.length];
-            for (int i = 0; i < logits.length; i++) p[i] = 1 / (1 + Math.exp(-logits[i]));
-            return p;
-        }
-        return softmax(logits);
-    }
-
-    static double[] softmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) max = Math.max(max, v);
-        double sum = 0;
-        double[] p = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) sum += p[i] = Math.exp(logits[i] - max);
-        for (int i = 0; i < p.length; i++) p[i] /= sum;
-        return p;
     }
 
     private void requireHead(boolean present, String task, String tensors) {

@@ -136,7 +136,7 @@ public final class BertModel implements AutoCloseable {
         return pooler != null;
     }
 
-    public BertOutput forward(BertInput input) {
+    public BaseModelOutputWithPooling forward(BertInput input) {
         return forward(input, false, false);
     }
 
@@ -146,7 +146,7 @@ public final class BertModel implements AutoCloseable {
      * @param allHiddenStates also return the embedding output and every layer's output
      * @param attentions      also return every layer's attention probabilities
      */
-    public BertOutput forward(BertInput input, boolean allHiddenStates, boolean attentions) {
+    public BaseModelOutputWithPooling forward(BertInput input, boolean allHiddenStates, boolean attentions) {
         Sequences sequences = Sequences.of(input);
         checkInput(sequences, input.seqLen());
         int batch = input.batch(), seqLen = input.seqLen(), hidden = config.hiddenSize();
@@ -155,27 +155,26 @@ public final class BertModel implements AutoCloseable {
         // A shared arena's close() synchronises with every thread: only pay it when probabilities are asked for.
         Arena probsArena = attentions ? Arena.ofShared() : null;
         try {
-            MemorySegment mask = additiveMask(sequences, ws);
             Kernels kernels = kernelsFor(sequences);
             embeddings(sequences, ws);
             List<float[][][]> hiddenStates = new ArrayList<>();
             List<float[][][][]> probabilities = new ArrayList<>();
-            if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
+            if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState(), batch, seqLen));
             MemorySegment probs = attentions ? probsArena.allocate(probsFloats * Float.BYTES, 64) : null;
             for (BertLayer layer : layers) {
-                layer.forward(kernels, ws, sequences, mask, probs);
-                if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState, batch, seqLen));
+                layer.forward(kernels, ws, sequences, probs);
+                if (allHiddenStates) hiddenStates.add(copyHidden(ws.hiddenState(), batch, seqLen));
                 if (attentions) probabilities.add(copyProbs(probs, batch, config.numAttentionHeads(), seqLen));
             }
             float[][] pooled = null;
             if (pooler != null) {
                 pooler.forward(kernels, ws, sequences.starts());
-                pooled = copyRows(ws.pooled, batch, hidden);
+                pooled = copyRows(ws.pooled(), batch, hidden);
             }
             long t = Profile.start();
-            float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState, batch, seqLen);
+            float[][][] last = allHiddenStates ? hiddenStates.getLast() : copyHidden(ws.hiddenState(), batch, seqLen);
             Profile.record("copy out", t);
-            return new BertOutput(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
+            return new BaseModelOutputWithPooling(last, pooled, List.copyOf(hiddenStates), List.copyOf(probabilities));
         } finally {
             if (probsArena != null) probsArena.close();
             release(ws);
@@ -206,12 +205,12 @@ public final class BertModel implements AutoCloseable {
         try {
             embeddings(sequences, ws);
             Kernels kernels = kernelsFor(sequences);
-            for (BertLayer layer : layers) layer.forward(kernels, ws, sequences, null, null);
+            for (BertLayer layer : layers) layer.forward(kernels, ws, sequences, null);
             if (pooler != null) pooler.forward(kernels, ws, sequences.starts());
             long rowBytes = (long) config.hiddenSize() * Float.BYTES;
             for (int s = 0; s < sequences.count(); s++) {
-                MemorySegment rows = ws.hiddenState.asSlice(sequences.starts()[s] * rowBytes, sequences.length(s) * rowBytes);
-                MemorySegment pooled = pooler == null ? null : ws.pooled.asSlice(s * rowBytes, rowBytes).asReadOnly();
+                MemorySegment rows = ws.hiddenState().asSlice(sequences.starts()[s] * rowBytes, sequences.length(s) * rowBytes);
+                MemorySegment pooled = pooler == null ? null : ws.pooled().asSlice(s * rowBytes, rowBytes).asReadOnly();
                 output.accept(s, rows.asReadOnly(), pooled);
             }
         } finally {
@@ -265,7 +264,7 @@ public final class BertModel implements AutoCloseable {
         try {
             Workspace ws = idleWorkspaces.pollFirst();
             if (ws == null) ws = new Workspace(config.hiddenSize(), config.intermediateSize());
-            ws.ensure(tokens, batch);
+            ws.prepare(tokens, batch);
             return ws;
         } catch (RuntimeException | Error e) {
             guard.exit();
@@ -280,7 +279,7 @@ public final class BertModel implements AutoCloseable {
 
     private void embeddings(Sequences sequences, Workspace ws) {
         long t = Profile.start();
-        embeddings.forward(sequences, Workspace.floats(ws.hiddenState, (long) sequences.tokens() * config.hiddenSize()), pool);
+        embeddings.forward(sequences, ws.hiddenState(), pool);
         Profile.record("embeddings", t);
     }
 
@@ -291,19 +290,6 @@ public final class BertModel implements AutoCloseable {
                     + config.maxPositionEmbeddings() + ")");
         }
         embeddings.checkIds(sequences);
-    }
-
-    /**
-     * PyTorch's extended mask, 0 where attended and float32 min where masked, in the workspace; null when
-     * attention needs none (every sequence's masked tokens come after its last attended one).
-     */
-    private static MemorySegment additiveMask(Sequences sequences, Workspace ws) {
-        int[] attention = sequences.attentionMask();
-        if (attention == null) return null;
-        for (int i = 0; i < attention.length; i++) {
-            ws.mask.setAtIndex(ValueLayout.JAVA_FLOAT, i, attention[i] != 0 ? 0f : -Float.MAX_VALUE);
-        }
-        return Workspace.floats(ws.mask, attention.length);
     }
 
     private float[][][] copyHidden(MemorySegment state, int batch, int seqLen) {

@@ -14,17 +14,18 @@ final class BertPooler {
         this.dense = weights.linear("pooler.dense", hidden, hidden);
     }
 
-    /** Fills ws.pooled[B, H] from the first row of each sequence in ws.hiddenState. */
+    /** Fills ws.pooled() [B, H] from the first row of each sequence in ws.hiddenState(). */
     void forward(Kernels kernels, Workspace ws, int[] starts) {
         int batch = starts.length - 1;
         long rowBytes = (long) hidden * Float.BYTES;
+        MemorySegment firstTokens = ws.firstTokens();
         for (int b = 0; b < batch; b++) {
-            MemorySegment.copy(ws.hiddenState, starts[b] * rowBytes, ws.firstTokens, b * rowBytes, rowBytes);
+            MemorySegment.copy(ws.hiddenState(), starts[b] * rowBytes, firstTokens, b * rowBytes, rowBytes);
         }
-        MemorySegment pooled = Workspace.floats(ws.pooled, (long) batch * hidden);
+        MemorySegment pooled = ws.pooled();
         long t = Profile.start();
         Kernels untimed = kernels.unprofiled(); // timed here as one op, "pooler"
-        untimed.linear(Workspace.floats(ws.firstTokens, (long) batch * hidden), batch, dense, pooled, Activation.NONE);
+        untimed.linear(firstTokens, batch, dense, pooled, Activation.NONE);
         // Not the Linear's fused vector tanh: see Kernels.poolerTanh.
         untimed.poolerTanh(pooled, (long) batch * hidden);
         Profile.record("pooler", t);

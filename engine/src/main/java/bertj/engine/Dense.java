@@ -30,6 +30,13 @@ final class Dense {
         return out;
     }
 
+    /** rows[batch][m][in] -> logits[batch][m][out], one sequence at a time. */
+    float[][][] applyPerToken(float[][][] rows) {
+        float[][][] logits = new float[rows.length][][];
+        for (int b = 0; b < rows.length; b++) logits[b] = apply(rows[b]);
+        return logits;
+    }
+
     /** rows[m][in] -> logits[m][out]. */
     float[][] apply(float[][] rows) {
         int m = rows.length;

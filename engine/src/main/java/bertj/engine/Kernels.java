@@ -45,8 +45,11 @@ interface Kernels {
     /** y[m, out] = act(x[m, in] . W^T + b). */
     void linear(MemorySegment x, int m, LinearWeights w, MemorySegment y, Activation act);
 
-    /** Self-attention of the sequences given by {@code starts} and {@code keys} (see {@link Attention#forward}). */
-    void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
+    /**
+     * Self-attention of the sequences given by {@code starts} and {@code keys}, masking the keys where
+     * {@code attentionMask} (null for none) is 0 (see {@link Attention#forward}).
+     */
+    void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, int[] attentionMask,
                    MemorySegment out, MemorySegment probs);
 
     /** out = LayerNorm(x + residual). */
@@ -94,9 +97,9 @@ interface Kernels {
         }
 
         @Override
-        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
+        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, int[] attentionMask,
                               MemorySegment out, MemorySegment probs) {
-            Attention.forward(pool, qkv, starts, keys, heads, headSize, mask, out, probs);
+            Attention.forward(pool, qkv, starts, keys, heads, headSize, attentionMask, out, probs);
         }
 
         @Override
@@ -132,9 +135,9 @@ interface Kernels {
         }
 
         @Override
-        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
+        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, int[] attentionMask,
                               MemorySegment out, MemorySegment probs) {
-            SimdTwins.attention(simd.pool, qkv, starts, keys, heads, headSize, mask, out, probs);
+            SimdTwins.attention(simd.pool, qkv, starts, keys, heads, headSize, attentionMask, out, probs);
         }
 
         @Override
@@ -172,9 +175,9 @@ interface Kernels {
         }
 
         @Override
-        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
+        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, int[] attentionMask,
                               MemorySegment out, MemorySegment probs) {
-            ReferenceKernels.attention(qkv, starts, keys, heads, headSize, mask, out, probs);
+            ReferenceKernels.attention(qkv, starts, keys, heads, headSize, attentionMask, out, probs);
         }
 
         @Override
@@ -206,10 +209,10 @@ interface Kernels {
         }
 
         @Override
-        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, MemorySegment mask,
+        public void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize, int[] attentionMask,
                               MemorySegment out, MemorySegment probs) {
             long t = Profile.start();
-            kernels.attention(qkv, starts, keys, heads, headSize, mask, out, probs);
+            kernels.attention(qkv, starts, keys, heads, headSize, attentionMask, out, probs);
             Profile.record("attention", t);
         }
 

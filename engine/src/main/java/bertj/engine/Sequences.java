@@ -4,11 +4,17 @@ package bertj.engine;
  * The rows one forward runs: sequences back to back, sequence s in rows {@code starts[s]} to
  * {@code starts[s + 1]}. A padded batch's sequences keep their padding rows (transformers computes them
  * too); a packed one has none. Attention reads each sequence's first {@code keys[s]} rows as keys: the
- * padding after its last attended token is left out.
+ * padding after its last attended token is left out. The key counts are worked out here, once per forward,
+ * from the int {@code attention_mask}; every layer's attention takes them as they are.
+ *
+ * <p>The mask may also have zeros before a sequence's last attended token, as Hugging Face's may (a masked token
+ * in the middle): then attention is given the mask too, and masks those keys as PyTorch does, by adding
+ * float32's minimum to their scores.
  *
  * @param positions     each row's position in its sequence
- * @param attentionMask the padded batch's mask when a masked token lies before a sequence's last attended
- *                      one (attention must add it to the scores), else null
+ * @param keys          per sequence, how many of its first rows attention reads as keys
+ * @param attentionMask the padded batch's int mask when a masked token lies before a sequence's last attended
+ *                      one, else null
  */
 record Sequences(int[] inputIds, int[] tokenTypeIds, int[] positions, int[] starts, int[] keys, int[] attentionMask) {
 
@@ -31,7 +37,8 @@ record Sequences(int[] inputIds, int[] tokenTypeIds, int[] positions, int[] star
                 if (t < keys[b] && mask[first + t] == 0) holes = true;
             }
         }
-        return new Sequences(input.inputIds(), input.tokenTypeIds(), positions, starts, keys, holes ? mask : null);
+        // A copy: every layer's attention reads it, as it was when the forward began.
+        return new Sequences(input.inputIds(), input.tokenTypeIds(), positions, starts, keys, holes ? mask.clone() : null);
     }
 
     static Sequences of(PackedInput input) {

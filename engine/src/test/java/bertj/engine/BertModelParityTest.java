@@ -30,7 +30,7 @@ class BertModelParityTest {
         try (Reference ref = new Reference(name); BertModel model = BertModel.load(ref.modelDir, POOL, mode)) {
             int layers = model.config().numHiddenLayers();
             for (String batch : ref.batches()) {
-                BertOutput out = model.forward(ref.input(batch), true, false);
+                BaseModelOutputWithPooling out = model.forward(ref.input(batch), true, false);
                 String where = name + " " + mode + " " + batch;
                 assertEquals(layers + 1, out.hiddenStates().size());
                 for (int k = 0; k <= layers; k++) {

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How {@link Bert#classify} turns logits into scores, as transformers' TextClassificationPipeline does: the raw
- * logits for problem_type "regression", a sigmoid per label for "multi_label_classification" or a single label
- * (a cross-encoder's relevance score), otherwise the softmax.
+ * How {@link Bert#classify} turns logits into scores ({@link SequenceClassificationHead}), as transformers'
+ * TextClassificationPipeline does: the raw logits for problem_type "regression", a sigmoid per label for
+ * "multi_label_classification" or a single label (a cross-encoder's relevance score), otherwise the softmax.
  */
 class ClassificationScoresTest {
     private static final double EXACT = 1e-12;
@@ -21,15 +21,15 @@ class ClassificationScoresTest {
     @Test
     void scoresByProblemType() {
         float[] logits = {0.291f, -0.713f, 2.0f};
-        assertArrayEquals(new double[] {0.291f, -0.713f, 2.0f}, Bert.scores(logits, "regression"), EXACT);
+        assertArrayEquals(new double[] {0.291f, -0.713f, 2.0f}, SequenceClassificationHead.scores(logits, "regression"), EXACT);
         assertArrayEquals(new double[] {sigmoid(0.291f), sigmoid(-0.713f), sigmoid(2.0f)},
-                Bert.scores(logits, "multi_label_classification"), EXACT);
-        assertArrayEquals(Bert.softmax(logits), Bert.scores(logits, null), EXACT);
-        assertArrayEquals(Bert.softmax(logits), Bert.scores(logits, "single_label_classification"), EXACT);
+                SequenceClassificationHead.scores(logits, "multi_label_classification"), EXACT);
+        assertArrayEquals(Probabilities.softmax(logits), SequenceClassificationHead.scores(logits, null), EXACT);
+        assertArrayEquals(Probabilities.softmax(logits), SequenceClassificationHead.scores(logits, "single_label_classification"), EXACT);
         // one label: a sigmoid, whatever the problem type short of regression (softmax would always give 1.0)
-        assertArrayEquals(new double[] {sigmoid(-0.713f)}, Bert.scores(new float[] {-0.713f}, null), EXACT);
-        assertArrayEquals(new double[] {sigmoid(-0.713f)}, Bert.scores(new float[] {-0.713f}, "single_label_classification"), EXACT);
-        assertArrayEquals(new double[] {-0.713f}, Bert.scores(new float[] {-0.713f}, "regression"), EXACT);
+        assertArrayEquals(new double[] {sigmoid(-0.713f)}, SequenceClassificationHead.scores(new float[] {-0.713f}, null), EXACT);
+        assertArrayEquals(new double[] {sigmoid(-0.713f)}, SequenceClassificationHead.scores(new float[] {-0.713f}, "single_label_classification"), EXACT);
+        assertArrayEquals(new double[] {-0.713f}, SequenceClassificationHead.scores(new float[] {-0.713f}, "regression"), EXACT);
     }
 
     @Test
@@ -43,7 +43,7 @@ class ClassificationScoresTest {
             List<String> labels = List.copyOf(c.probabilities().keySet());
             double[] p = new double[labels.size()];
             for (int i = 0; i < p.length; i++) p[i] = c.probabilities().get(labels.get(i));
-            assertArrayEquals(Bert.softmax(c.logits()), p, EXACT);
+            assertArrayEquals(Probabilities.softmax(c.logits()), p, EXACT);
 
             Results.Classification m = sigmoid.classify(text);
             assertArrayEquals(c.logits(), m.logits());

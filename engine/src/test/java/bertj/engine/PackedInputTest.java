@@ -34,7 +34,7 @@ class PackedInputTest {
                 List<Integer> seen = new ArrayList<>();
                 model.forward(PackedInput.of(ids, types), (s, rows, pooled) -> {
                     seen.add(s);
-                    BertOutput alone = model.forward(BertInput.of(ids.get(s), types.get(s)));
+                    BaseModelOutputWithPooling alone = model.forward(BertInput.of(ids.get(s), types.get(s)));
                     assertEquals(LENGTHS[s] * (long) hidden * Float.BYTES, rows.byteSize());
                     for (int t = 0; t < LENGTHS[s]; t++) {
                         assertArrayEquals(alone.lastHiddenState()[0][t], row(rows, t, hidden),
@@ -54,9 +54,9 @@ class PackedInputTest {
             for (String batch : ref.batches()) {
                 BertInput input = ref.input(batch);
                 model.setTwinForwards(Integer.MAX_VALUE);
-                BertOutput twins = model.forward(input, true, true);
+                BaseModelOutputWithPooling twins = model.forward(input, true, true);
                 model.setTwinForwards(0);
-                BertOutput simd = model.forward(input, true, true);
+                BaseModelOutputWithPooling simd = model.forward(input, true, true);
                 for (int layer = 0; layer < simd.hiddenStates().size(); layer++) {
                     assertArrayEquals(simd.hiddenStates().get(layer), twins.hiddenStates().get(layer), batch + " layer " + layer);
                 }

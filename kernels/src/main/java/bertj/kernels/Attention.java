@@ -14,7 +14,8 @@ import jdk.incubator.vector.FloatVector;
 /**
  * Multi-head self-attention on the fused QKV projection:
  * {@code out = concat_h softmax(Q_h K_h^T / sqrt(d) + mask) V_h}, as Hugging Face's {@code BertSelfAttention}
- * (no dropout: inference).
+ * (no dropout: inference). The mask is Hugging Face's {@code attention_mask}: 1 for a key attended, 0 for one
+ * masked, which PyTorch's extended mask adds to its scores as float32's minimum.
  *
  * <p>Layout. {@code qkv} is {@code [tokens, 3 * hidden]} with each row {@code [Q | K | V]}, and head h
  * owning columns {@code h*d .. (h+1)*d} of each part; a sequence is a run of rows. One task per sequence
@@ -26,10 +27,10 @@ import jdk.incubator.vector.FloatVector;
  * the inner loops read is a heap array, where C2 hoists the bounds checks out of the loop.
  *
  * <p>Every query row is computed, padded ones included (their keys are masked like any other row's). A
- * sequence masked everywhere with float32's minimum attends uniformly, as in PyTorch.
+ * sequence masked everywhere attends uniformly, as in PyTorch.
  *
  * <p>The reference twin, one query and key at a time in double, is
- * {@link bertj.kernels.reference.ReferenceKernels#attention(MemorySegment, int[], int[], int, int, MemorySegment,
+ * {@link bertj.kernels.reference.ReferenceKernels#attention(MemorySegment, int[], int[], int, int, int[],
  * MemorySegment, MemorySegment)}.
  */
 public final class Attention {
@@ -43,7 +44,7 @@ public final class Attention {
         float[] keyPanels = new float[0];    // [key panel][c][PANEL_WIDTH]
         float[] valuePanels = new float[0];  // [column panel][j][PANEL_WIDTH]
         float[] scores = new float[0];       // [TILE_ROWS][seqLen rounded up to PANEL_WIDTH]: scores, then probabilities
-        float[] mask = new float[0];         // [seqLen]
+        float[] mask = new float[0];         // [seqLen] the additive mask: 0, or float32's minimum for a masked key
         float[] probabilities = new float[0]; // [seqLen], one row of probabilities when they are asked for
         final float[] inverseSums = new float[TILE_ROWS];
         final float[] tileOut = new float[TILE_ROWS * PANEL_WIDTH];   // one output tile before its scaling
@@ -68,18 +69,18 @@ public final class Attention {
 
     /**
      * Attention over a padded batch: {@code batch} sequences of {@code seqLen} rows each. A sequence's queries
-     * attend its keys up to its last one not masked as padding (see {@link #keysBeforePadding}).
+     * attend its keys up to its last one not masked (see {@link #keysBeforePadding}).
      *
-     * @param qkv          {@code [batch * seqLen, 3 * heads * headSize]} F32
-     * @param additiveMask {@code [batch, seqLen]} F32 added to every score row of that sequence (0 for
-     *                     tokens, float32's minimum for padding), or null for none
-     * @param out          {@code [batch * seqLen, heads * headSize]} F32, written
-     * @param probsOrNull  {@code [batch, heads, seqLen, seqLen]} F32 written with the attention
-     *                     probabilities, or null
+     * @param qkv           {@code [batch * seqLen, 3 * heads * headSize]} F32
+     * @param attentionMask {@code [batch, seqLen]}: 1 for a key attended, 0 for one masked (padding), or null
+     *                      for none
+     * @param out           {@code [batch * seqLen, heads * headSize]} F32, written
+     * @param probsOrNull   {@code [batch, heads, seqLen, seqLen]} F32 written with the attention
+     *                      probabilities, or null
      */
     public static void forward(ThreadPool pool, MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        Checks.attention(qkv, batch, seqLen, heads, headSize, additiveMask, out, probsOrNull);
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
+        Checks.attention(qkv, batch, seqLen, heads, headSize, attentionMask, out, probsOrNull);
         if (pool == null) {
             throw new IllegalArgumentException("pool must not be null");
         }
@@ -88,45 +89,37 @@ public final class Attention {
         }
         int[] starts = new int[batch + 1];
         int[] keys = new int[batch];
-        float[] maskRow = additiveMask == null ? null : new float[seqLen];
         for (int b = 0; b < batch; b++) {
             starts[b + 1] = (b + 1) * seqLen;
-            keys[b] = seqLen;
-            if (maskRow != null) {
-                MemorySegment.copy(additiveMask, FLOAT, 4L * b * seqLen, maskRow, 0, seqLen);
-                keys[b] = keysBeforePadding(maskRow, seqLen);
-            }
+            keys[b] = attentionMask == null ? seqLen : keysBeforePadding(attentionMask, b * seqLen, seqLen);
         }
-        forward(pool, qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+        forward(pool, qkv, starts, keys, heads, headSize, attentionMask, out, probsOrNull);
     }
 
     /**
      * Attention over sequences of any lengths, packed back to back without padding, or padded.
      *
-     * @param qkv          {@code [tokens, 3 * heads * headSize]} F32; sequence s owns rows {@code starts[s]} to
-     *                     {@code starts[s + 1]}, and {@code tokens = starts[count]}
-     * @param starts       the first row of each sequence, then the number of rows; starts[0] = 0
-     * @param keys         per sequence, how many of its first rows its queries attend (its rows after them are
-     *                     padding, left out exactly: their e^x would be 0); from 1 to its length
-     * @param additiveMask {@code [tokens]} F32 added to the scores of each key (0, or float32's minimum for
-     *                     a masked one), or null for none
-     * @param out          {@code [tokens, heads * headSize]} F32, written
-     * @param probsOrNull  per sequence s and head h, the {@code [len_s, len_s]} attention probabilities, one
-     *                     after the other in that order ({@code [batch, heads, seqLen, seqLen]} for a padded
-     *                     batch); or null
+     * @param qkv           {@code [tokens, 3 * heads * headSize]} F32; sequence s owns rows {@code starts[s]} to
+     *                      {@code starts[s + 1]}, and {@code tokens = starts[count]}
+     * @param starts        the first row of each sequence, then the number of rows; starts[0] = 0
+     * @param keys          per sequence, how many of its first rows its queries attend (its rows after them are
+     *                      padding, left out exactly: their e^x would be 0); from 1 to its length
+     * @param attentionMask {@code [tokens]}: 1 for a key attended, 0 for one masked among a sequence's first
+     *                      {@code keys} rows; or null when none is
+     * @param out           {@code [tokens, heads * headSize]} F32, written
+     * @param probsOrNull   per sequence s and head h, the {@code [len_s, len_s]} attention probabilities, one
+     *                      after the other in that order ({@code [batch, heads, seqLen, seqLen]} for a padded
+     *                      batch); or null
      */
     public static void forward(ThreadPool pool, MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
+        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, attentionMask, out, probsOrNull);
         if (pool == null) {
             throw new IllegalArgumentException("pool must not be null");
         }
         if (pool.threads() > 1) {
             pool.requireAccessible("qkv", qkv);
             pool.requireAccessible("out", out);
-            if (additiveMask != null) {
-                pool.requireAccessible("additiveMask", additiveMask);
-            }
             if (probsOrNull != null) {
                 pool.requireAccessible("probsOrNull", probsOrNull);
             }
@@ -137,7 +130,7 @@ public final class Attention {
         pool.parallelFor(count * groups, task -> {
             int s = task / groups, h0 = task % groups * perGroup;
             heads(qkv, starts[s], starts[s + 1] - starts[s], keys[s], h0, h0 + perGroup, heads, headSize,
-                    additiveMask, out, probsOrNull, probsStarts[s]);
+                    attentionMask, out, probsOrNull, probsStarts[s]);
         });
     }
 
@@ -164,7 +157,7 @@ public final class Attention {
      * first {@code keys} rows; its probabilities, if asked for, start at float {@code probsFirst} of probs.
      */
     private static void heads(MemorySegment qkv, int first, int seqLen, int keys, int h0, int h1, int heads, int d,
-            MemorySegment mask, MemorySegment out, MemorySegment probs, long probsFirst) {
+            int[] mask, MemorySegment out, MemorySegment probs, long probsFirst) {
         int hidden = heads * d;
         int width = (h1 - h0) * d;
         long qkvStride = 3L * hidden;
@@ -192,7 +185,7 @@ public final class Attention {
 
     /** One head, from the group's staged columns at {@code column} (see {@link #heads}). */
     private static void head(Scratch s, int column, int width, int keysAt, int valuesAt, int first, int seqLen,
-            int keys, int h, int heads, int d, MemorySegment mask, MemorySegment out, MemorySegment probs,
+            int keys, int h, int heads, int d, int[] mask, MemorySegment out, MemorySegment probs,
             long probsFirst) {
         int hidden = heads * d;
         float[] staged = s.staged;
@@ -216,7 +209,9 @@ public final class Attention {
         float[] maskRow = null;
         if (mask != null) {
             maskRow = s.mask;
-            MemorySegment.copy(mask, FLOAT, 4L * first, maskRow, 0, seqLen);
+            for (int j = 0; j < seqLen; j++) {
+                maskRow[j] = mask[first + j] != 0 ? 0f : -Float.MAX_VALUE;
+            }
             if (allZero(maskRow, keys)) {
                 maskRow = null; // nothing masked (adding 0 changes no score): the softmax skips the mask
             }
@@ -383,15 +378,15 @@ public final class Attention {
     }
 
     /**
-     * Keys up to the last one not masked as padding (float32's minimum or -inf, as the engine masks a shorter
-     * sequence of a batch); all of them when every key is masked (attention is then uniform, as in PyTorch).
-     * The keys after it have e^x = 0 exactly, so leaving them out changes no bit: a sequence computes the
-     * same alone or padded in a batch (the softmax's vector and scalar parts split its keys the same way),
-     * and its padding costs no products.
+     * Keys up to the last one not masked, of the sequence of {@code seqLen} mask values from {@code first}; all of
+     * them when every key is masked (attention is then uniform, as in PyTorch). The keys after it would have
+     * e^x = 0 exactly, so leaving them out changes no bit: a sequence computes the same alone or padded in a
+     * batch (the softmax's vector and scalar parts split its keys the same way), and its padding costs no
+     * products.
      */
-    private static int keysBeforePadding(float[] mask, int seqLen) {
+    private static int keysBeforePadding(int[] mask, int first, int seqLen) {
         int keys = seqLen;
-        while (keys > 0 && mask[keys - 1] <= -Float.MAX_VALUE) {
+        while (keys > 0 && mask[first + keys - 1] == 0) {
             keys--;
         }
         return keys == 0 ? seqLen : keys;

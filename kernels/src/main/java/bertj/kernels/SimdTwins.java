@@ -239,19 +239,19 @@ public final class SimdTwins {
 
     // ---- attention ----
 
-    /** {@link Attention#forward(ThreadPool, MemorySegment, int[], int[], int, int, MemorySegment, MemorySegment, MemorySegment)}'s twin. */
+    /** {@link Attention#forward(ThreadPool, MemorySegment, int[], int[], int, int, int[], MemorySegment, MemorySegment)}'s twin. */
     public static void attention(ThreadPool pool, MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
+        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, attentionMask, out, probsOrNull);
         pool.parallelFor((starts.length - 1) * heads, task -> {
             int s = task / heads, h = task % heads, length = starts[s + 1] - starts[s];
-            attentionHead(qkv, starts[s], length, keys[s], h, heads, headSize, additiveMask, out, probsOrNull,
+            attentionHead(qkv, starts[s], length, keys[s], h, heads, headSize, attentionMask, out, probsOrNull,
                     probsStarts[s] + (long) h * length * length);
         });
     }
 
     private static void attentionHead(MemorySegment qkv, int first, int seqLen, int keys, int h, int heads, int d,
-            MemorySegment mask, MemorySegment out, MemorySegment probs, long probsFirst) {
+            int[] mask, MemorySegment out, MemorySegment probs, long probsFirst) {
         int hidden = heads * d;
         float[] q = new float[seqLen * d], k = new float[keys * d], v = new float[keys * d];
         for (int i = 0; i < seqLen; i++) {
@@ -265,7 +265,7 @@ public final class SimdTwins {
         float[] maskRow = null;
         if (mask != null) {
             maskRow = new float[keys];
-            MemorySegment.copy(mask, FLOAT, 4L * first, maskRow, 0, keys);
+            for (int j = 0; j < keys; j++) maskRow[j] = mask[first + j] != 0 ? 0f : -Float.MAX_VALUE;
             boolean zeros = true;
             for (float value : maskRow) zeros &= value == 0f;
             if (zeros) maskRow = null;

@@ -1,6 +1,5 @@
 package bertj.kernels;
 
-import static bertj.kernels.TestData.MASKED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -45,9 +44,7 @@ class AttentionTest {
             int seqLen = 5;
             int headSize = 4;
             MemorySegment qkv = TestData.uniform(arena, new Random(5), (long) seqLen * 3 * headSize, -1, 1);
-            float[] allMasked = new float[seqLen];
-            java.util.Arrays.fill(allMasked, MASKED);
-            MemorySegment mask = TestData.of(arena, allMasked);
+            int[] mask = new int[seqLen]; // every key masked
             MemorySegment out = TestData.zeros(arena, (long) seqLen * headSize);
             MemorySegment probs = TestData.zeros(arena, (long) seqLen * seqLen);
             Attention.forward(pool, qkv, 1, seqLen, 1, headSize, mask, out, probs);
@@ -75,8 +72,8 @@ class AttentionTest {
                     () -> Attention.forward(pool, qkv, 1, 2, 2, 4, null, TestData.zeros(arena, 15), null));
             LinearTest.assertContains(e.getMessage(), "out has 15 floats");
             e = assertThrows(IllegalArgumentException.class,
-                    () -> Attention.forward(pool, qkv, 1, 2, 2, 4, TestData.zeros(arena, 1), out, null));
-            LinearTest.assertContains(e.getMessage(), "additiveMask");
+                    () -> Attention.forward(pool, qkv, 1, 2, 2, 4, new int[1], out, null));
+            LinearTest.assertContains(e.getMessage(), "attentionMask");
             e = assertThrows(IllegalArgumentException.class,
                     () -> Attention.forward(pool, qkv, 1, 2, 2, 4, null, out, TestData.zeros(arena, 7)));
             LinearTest.assertContains(e.getMessage(), "probsOrNull");
@@ -90,13 +87,14 @@ class AttentionTest {
             int hidden = heads * headSize;
             long tokens = (long) batch * seqLen;
             MemorySegment qkv = TestData.uniform(arena, random, tokens * 3 * hidden, -1, 1);
-            MemorySegment mask = null;
+            int[] mask = null;
             if (padded) {
                 // Sequence b has seqLen - b real tokens (at least one), the rest masked as Hugging Face does.
-                mask = TestData.zeros(arena, tokens);
+                mask = new int[(int) tokens];
+                java.util.Arrays.fill(mask, 1);
                 for (int b = 0; b < batch; b++) {
                     for (int j = Math.max(1, seqLen - b); j < seqLen; j++) {
-                        mask.setAtIndex(TestData.F, (long) b * seqLen + j, MASKED);
+                        mask[b * seqLen + j] = 0;
                     }
                 }
             }
@@ -134,7 +132,7 @@ class AttentionTest {
         }
     }
 
-    private static boolean isPaddingKey(MemorySegment mask, int b, int key, int seqLen) {
-        return TestData.get(mask, (long) b * seqLen + key) == MASKED;
+    private static boolean isPaddingKey(int[] mask, int b, int key, int seqLen) {
+        return mask[b * seqLen + key] == 0;
     }
 }

@@ -106,9 +106,10 @@ class SimdTwinsTest {
         Random random = new Random(5);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment qkv = TestData.uniform(arena, random, (long) tokens * 3 * hidden, -2, 2);
-            MemorySegment mask = TestData.zeros(arena, tokens);
-            for (int t = starts[6] + 3; t < starts[6] + 9; t++) mask.setAtIndex(F, t, TestData.MASKED);
-            for (MemorySegment maskOrNull : new MemorySegment[] {null, mask}) {
+            int[] mask = new int[tokens];
+            java.util.Arrays.fill(mask, 1);
+            for (int t = starts[6] + 3; t < starts[6] + 9; t++) mask[t] = 0;
+            for (int[] maskOrNull : new int[][] {null, mask}) {
                 for (ThreadPool pool : new ThreadPool[] {single, two}) {
                     MemorySegment simdOut = TestData.zeros(arena, (long) tokens * hidden);
                     MemorySegment twinOut = TestData.zeros(arena, (long) tokens * hidden);

@@ -2,7 +2,7 @@ package bertj.tools;
 
 import bertj.engine.Bert;
 import bertj.engine.BertInput;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.tokenizer.EncodeOptions;
 import bertj.tokenizer.EncodeOptions.Truncation;
 import bertj.tokenizer.Encoding;
@@ -79,7 +79,7 @@ final class EncodeCommand extends CliCommand {
 
     /** Writes one line's outputs; returns the line's error instead when it cannot be encoded. */
     private String encode(Bert bert, Line line, EncodeOptions options, int positions, JsonGenerator json) throws IOException {
-        BertOutput output;
+        BaseModelOutputWithPooling output;
         Encoding encoding;
         try {
             encoding = bert.tokenizer().encode(line.text(), line.pair(), options);

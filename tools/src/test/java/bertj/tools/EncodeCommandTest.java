@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.loader.SafetensorsFile;
 import bertj.tokenizer.BertTokenizer;
 import bertj.tokenizer.EncodeOptions;
@@ -84,7 +84,7 @@ class EncodeCommandTest {
         try (BertModel model = BertModel.load(dir)) {
             for (int i = 0; i < inputs.size(); i++) {
                 Encoding e = tokenizer.encode(inputs.get(i)[0], inputs.get(i)[1], EncodeOptions.DEFAULT);
-                BertOutput expected = model.forward(BertInput.of(e.ids(), e.typeIds()), true, false);
+                BaseModelOutputWithPooling expected = model.forward(BertInput.of(e.ids(), e.typeIds()), true, false);
                 JsonNode got = out.get(i);
                 List<String> tokens = new ArrayList<>();
                 got.get("tokens").forEach(t -> tokens.add(t.asText()));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import bertj.engine.Bert;
 import bertj.engine.BertInput;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.engine.Pooling;
 import bertj.kernels.ThreadPool;
 import java.io.IOException;
@@ -77,7 +77,7 @@ class MiniLmStoredOutputsTest {
                 for (int i = 0; i < row.length; i++) row[i] = 1000 + random.nextInt(vocab - 1000);
                 ids.add(row);
             }
-            BertOutput out = bert.model().forward(BertInput.padded(ids, null, 0));
+            BaseModelOutputWithPooling out = bert.model().forward(BertInput.padded(ids, null, 0));
             String key = "threads=" + threads + " forward " + batch + "x" + seq;
             hashes.put(key + " last_hidden_state", hash(out.lastHiddenState()));
             hashes.put(key + " pooler_output", out.poolerOutput() == null ? "none" : hash(new float[][][] {out.poolerOutput()}));

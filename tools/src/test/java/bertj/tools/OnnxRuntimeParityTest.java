@@ -12,7 +12,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import bertj.engine.Bert;
 import bertj.engine.BertInput;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.engine.Pooling;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
@@ -188,7 +188,7 @@ class OnnxRuntimeParityTest {
     /** Compares bertj's forward pass on {@code input} with ONNX Runtime's; sentence embeddings pooled from each. */
     static Diffs compare(BertInput input) throws OrtException {
         Outputs ort = onnxRuntime(input);
-        BertOutput ours = bert.model().forward(input);
+        BaseModelOutputWithPooling ours = bert.model().forward(input);
         int hidden = bert.model().config().hiddenSize();
         Diffs d = new Diffs();
         d.ortEmbeddings = new float[input.batch()][];
@@ -314,7 +314,7 @@ class OnnxRuntimeParityTest {
                 Tensor ids = ref.tensor(b + "input_ids");
                 int n = (int) ids.dim(0), seq = (int) ids.dim(1), hidden = bert.model().config().hiddenSize();
                 BertInput input = new BertInput(n, seq, ints(ids), ints(ref.tensor(b + "token_type_ids")), ints(ref.tensor(b + "attention_mask")));
-                BertOutput ours = bert.model().forward(input);
+                BaseModelOutputWithPooling ours = bert.model().forward(input);
                 float[] last = ref.tensor(b + "last_hidden_state").toFloatArray(), pooler = ref.tensor(b + "pooler_output").toFloatArray();
                 float[] embeddings = ref.tensor(b + "sentence_embedding").toFloatArray();
                 List<String> texts = new ArrayList<>();

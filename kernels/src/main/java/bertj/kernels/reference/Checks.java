@@ -24,6 +24,13 @@ public final class Checks {
         return floats;
     }
 
+    /** {@code values} holds at least {@code count} ints. */
+    public static void ints(String name, int[] values, long count) {
+        if (values.length < count) {
+            throw new IllegalArgumentException(name + " has " + values.length + " values, needs " + count);
+        }
+    }
+
     /** {@code segment} holds at least a {@code [rows, cols]} matrix of floats. */
     public static void matrix(String name, MemorySegment segment, int rows, int cols) {
         if (rows < 0 || cols < 0) {
@@ -63,7 +70,7 @@ public final class Checks {
 
     /** The shape and buffers of attention over a padded batch. */
     public static void attention(MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
         if (batch < 0 || seqLen < 0 || heads <= 0 || headSize <= 0) {
             throw new IllegalArgumentException("attention shape must have batch, seqLen >= 0 and heads, headSize > 0,"
                     + " got batch=" + batch + " seqLen=" + seqLen + " heads=" + heads + " headSize=" + headSize);
@@ -76,8 +83,8 @@ public final class Checks {
         }
         matrix("qkv", qkv, (int) tokens, (int) (3 * hidden));
         matrix("out", out, (int) tokens, (int) hidden);
-        if (additiveMask != null) {
-            matrix("additiveMask", additiveMask, batch, seqLen);
+        if (attentionMask != null) {
+            ints("attentionMask", attentionMask, tokens);
         }
         if (probsOrNull != null) {
             length("probsOrNull", probsOrNull, (long) batch * heads * seqLen * seqLen);
@@ -89,7 +96,7 @@ public final class Checks {
      * {@code keys}; returns where each sequence's probabilities start in {@code probsOrNull} (in floats).
      */
     public static long[] attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
         if (starts == null || keys == null || starts.length < 1 || keys.length != starts.length - 1 || starts[0] != 0) {
             throw new IllegalArgumentException("starts must begin with 0 and have one entry more than keys, got "
                     + (starts == null ? "null" : starts.length + " starts") + " and "
@@ -115,8 +122,8 @@ public final class Checks {
         }
         matrix("qkv", qkv, (int) tokens, (int) (3 * hidden));
         matrix("out", out, (int) tokens, (int) hidden);
-        if (additiveMask != null) {
-            length("additiveMask", additiveMask, tokens);
+        if (attentionMask != null) {
+            ints("attentionMask", attentionMask, tokens);
         }
         if (probsOrNull != null) {
             length("probsOrNull", probsOrNull, probsStarts[count]);

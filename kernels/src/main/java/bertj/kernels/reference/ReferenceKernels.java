@@ -63,14 +63,13 @@ public final class ReferenceKernels {
      * the padded ones through the mask (see the packed form below for the computation).
      *
      * @param qkv          {@code [batch * seqLen, 3 * heads * headSize]} F32, each row {@code [Q | K | V]}
-     * @param additiveMask {@code [batch, seqLen]} F32 added to every score row of that sequence (0 for tokens,
-     *                     float32's minimum for padding), or null
+     * @param attentionMask {@code [batch, seqLen]}: 1 for a key attended, 0 for one masked (padding), or null
      * @param out          {@code [batch * seqLen, heads * headSize]} F32, written
      * @param probsOrNull  {@code [batch, heads, seqLen, seqLen]} F32, written with the probabilities, or null
      */
     public static void attention(MemorySegment qkv, int batch, int seqLen, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        Checks.attention(qkv, batch, seqLen, heads, headSize, additiveMask, out, probsOrNull);
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
+        Checks.attention(qkv, batch, seqLen, heads, headSize, attentionMask, out, probsOrNull);
         if (seqLen == 0) {
             return;
         }
@@ -80,13 +79,14 @@ public final class ReferenceKernels {
             starts[b + 1] = (b + 1) * seqLen;
             keys[b] = seqLen;
         }
-        attention(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+        attention(qkv, starts, keys, heads, headSize, attentionMask, out, probsOrNull);
     }
 
     /**
      * Multi-head self-attention, as Hugging Face's {@code BertSelfAttention} (no dropout): per sequence s and
      * head h, {@code out_h = softmax(Q_h K_h^T / sqrt(d) + mask) V_h}. Scores {@code (float) (q . k) * scale + mask}
-     * formed in float as PyTorch does; the softmax and both products accumulated in double.
+     * formed in float as PyTorch does, the mask being PyTorch's extended one: 0 for a key attended, float32's
+     * minimum for one masked; the softmax and both products accumulated in double.
      *
      * @param qkv          {@code [tokens, 3 * heads * headSize]} F32, each row {@code [Q | K | V]}, head h owning
      *                     columns {@code h*d .. (h+1)*d} of each part; sequence s owns rows {@code starts[s]} to
@@ -94,14 +94,14 @@ public final class ReferenceKernels {
      * @param starts       {@code [count + 1]}: the first row of each sequence, then the number of rows; starts[0] = 0
      * @param keys         {@code [count]}: how many of its first rows each sequence's queries attend (1 to its
      *                     length; the rows after are padding, left out)
-     * @param additiveMask {@code [tokens]} F32 added to the scores of each key, or null
+     * @param attentionMask {@code [tokens]}: 1 for a key attended, 0 for one masked, or null for none
      * @param out          {@code [tokens, heads * headSize]} F32, written
      * @param probsOrNull  per sequence s and head h, the {@code [len_s, len_s]} probabilities one after the other
      *                     (zero for keys left out); or null
      */
     public static void attention(MemorySegment qkv, int[] starts, int[] keys, int heads, int headSize,
-            MemorySegment additiveMask, MemorySegment out, MemorySegment probsOrNull) {
-        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, additiveMask, out, probsOrNull);
+            int[] attentionMask, MemorySegment out, MemorySegment probsOrNull) {
+        long[] probsStarts = Checks.attention(qkv, starts, keys, heads, headSize, attentionMask, out, probsOrNull);
         int hidden = heads * headSize;
         long stride = 3L * hidden;
         float scale = (float) (1 / Math.sqrt(headSize));
@@ -124,8 +124,8 @@ public final class ReferenceKernels {
                                     * qkv.getAtIndex(FLOAT, k0 + j * stride + c);
                         }
                         float score = (float) dot * scale;
-                        if (additiveMask != null) {
-                            score += additiveMask.getAtIndex(FLOAT, (long) first + j);
+                        if (attentionMask != null) {
+                            score += attentionMask[first + j] != 0 ? 0f : -Float.MAX_VALUE;
                         }
                         scores[j] = score;
                         max = Math.max(max, score);

@@ -7,7 +7,7 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import bertj.fixtures.Fixtures;
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
-import bertj.engine.BertOutput;
+import bertj.engine.BaseModelOutputWithPooling;
 import bertj.kernels.ThreadPool;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.ModelDirectory;
@@ -120,7 +120,7 @@ class OnnxExporterTest {
              BertModel bertj = BertModel.load(fixture(model), pool)) {
             for (String b : List.of("b0.", "b1.")) {
                 Map<String, float[]> ort = run(session, reference, b);
-                BertOutput ours = bertj.forward(input(reference, b));
+                BaseModelOutputWithPooling ours = bertj.forward(input(reference, b));
                 assertClose(flatten(ours.lastHiddenState()), ort.get("last_hidden_state"), ENGINE_TOLERANCE,
                         model + " " + b + "last_hidden_state, bertj vs ONNX Runtime");
                 assertClose(flatten(new float[][][] {ours.poolerOutput()}), ort.get("pooler_output"), ENGINE_TOLERANCE, model + " " + b + "pooler_output, bertj vs ONNX Runtime");

@@ -7,18 +7,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Hugging Face's token-classification pipeline with {@code aggregation_strategy="first"}: each
- * word takes the label of its first sub-word; consecutive words with the same entity type (not
- * starting a new one with B-) form one entity; "O" is dropped.
+ * {@code BertForTokenClassification}'s head, {@code classifier(last_hidden_state)} per token, and Hugging Face's
+ * token-classification pipeline after it, with {@code aggregation_strategy="first"}: each word takes the label of
+ * its first sub-word; consecutive words with the same entity type (not starting a new one with B-) form one
+ * entity; "O" is dropped.
  */
-final class TokenGrouping {
-    private TokenGrouping() {
+final class TokenClassificationHead {
+    private final Dense classifier;
+    private final String[] labels;
+
+    TokenClassificationHead(Dense classifier, String[] labels) {
+        this.classifier = classifier;
+        this.labels = labels;
+    }
+
+    /** Logits [batch][seq][labels] from the last hidden state. */
+    float[][][] logits(BaseModelOutputWithPooling output) {
+        return classifier.applyPerToken(output.lastHiddenState());
     }
 
     private record Word(String label, double score, int start, int end) {
     }
 
-    static List<Entity> entities(String text, Encoding encoding, float[][] logits, String[] labels) {
+    /** The entities of {@code text}, from its encoding and its tokens' logits [seq][labels]. */
+    List<Entity> entities(String text, Encoding encoding, float[][] logits) {
         List<Word> words = new ArrayList<>();
         int[] wordIds = encoding.wordIds();
         int previousWord = -1;
@@ -32,7 +44,7 @@ final class TokenGrouping {
                 continue;
             }
             previousWord = word;
-            double[] probs = Bert.softmax(logits[t]);
+            double[] probs = Probabilities.softmax(logits[t]);
             int best = 0;
             for (int i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
             words.add(new Word(labels[best], probs[best], encoding.starts()[t], encoding.ends()[t]));

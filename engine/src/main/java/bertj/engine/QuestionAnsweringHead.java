@@ -4,18 +4,27 @@ import bertj.engine.Results.Answer;
 import bertj.tokenizer.Encoding;
 
 /**
- * Hugging Face's question-answering pipeline decoding: start and end logits outside the context
- * are masked with -10000, each is soft-maxed, [CLS] is excluded, and the best span
+ * {@code BertForQuestionAnswering}'s head, {@code qa_outputs(last_hidden_state)}: a start and an end logit per
+ * token; and Hugging Face's question-answering pipeline's span search after it: start and end logits outside the
+ * context are masked with -10000, each is soft-maxed, [CLS] is excluded, and the best span
  * start <= end < start + maxAnswerTokens inside the context maximises p(start) x p(end).
  */
-final class SpanSearch {
+final class QuestionAnsweringHead {
     private static final double MASKED = -10000.0;
 
-    private SpanSearch() {
+    private final Dense qaOutputs;
+
+    QuestionAnsweringHead(Dense qaOutputs) {
+        this.qaOutputs = qaOutputs;
+    }
+
+    /** Logits [batch][seq][2] from the last hidden state: start logit, then end logit. */
+    float[][][] logits(BaseModelOutputWithPooling output) {
+        return qaOutputs.applyPerToken(output.lastHiddenState());
     }
 
     /** The best answer of one window, or null when the window holds no context token. logits is [seq][2]. */
-    static Answer best(String context, Encoding window, float[][] logits, int maxAnswerTokens) {
+    Answer best(String context, Encoding window, float[][] logits, int maxAnswerTokens) {
         int n = window.length();
         boolean[] inContext = new boolean[n];
         double[] start = new double[n], end = new double[n];
@@ -25,8 +34,8 @@ final class SpanSearch {
             start[t] = allowed ? logits[t][0] : MASKED;
             end[t] = allowed ? logits[t][1] : MASKED;
         }
-        softmaxInPlace(start);
-        softmaxInPlace(end);
+        start = Probabilities.softmax(start);
+        end = Probabilities.softmax(end);
         start[0] = end[0] = 0;
         double bestScore = -1;
         int bestStart = -1, bestEnd = -1;
@@ -45,12 +54,5 @@ final class SpanSearch {
         if (bestStart < 0) return null;
         int from = window.starts()[bestStart], to = window.ends()[bestEnd];
         return new Answer(context.substring(from, to), from, to, bestScore);
-    }
-
-    private static void softmaxInPlace(double[] v) {
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (double x : v) max = Math.max(max, x);
-        for (int i = 0; i < v.length; i++) sum += v[i] = Math.exp(v[i] - max);
-        for (int i = 0; i < v.length; i++) v[i] /= sum;
     }
 }

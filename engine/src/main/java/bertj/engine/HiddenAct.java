@@ -3,9 +3,13 @@ package bertj.engine;
 import bertj.kernels.Activation;
 import bertj.loader.BertConfig;
 
-/** Maps config.json's {@code hidden_act} to the kernel that computes it. */
-final class Activations {
-    private Activations() {
+/**
+ * config.json's {@code hidden_act} (Hugging Face's {@code ACT2FN[config.hidden_act]}), mapped to the kernel
+ * {@link Activation} that BertIntermediate's Linear fuses. Not the kernels' {@code bertj.kernels.Activations},
+ * which computes them.
+ */
+final class HiddenAct {
+    private HiddenAct() {
     }
 
     static Activation of(BertConfig config) {
