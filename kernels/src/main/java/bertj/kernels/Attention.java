@@ -47,6 +47,7 @@ public final class Attention {
         float[] mask = new float[0];         // [seqLen] the additive mask: 0, or float32's minimum for a masked key
         float[] probabilities = new float[0]; // [seqLen], one row of probabilities when they are asked for
         final float[] inverseSums = new float[TILE_ROWS];
+        final float[] lanes = new float[LANES];                        // one vector's lanes, to add them in order
         final float[] tileOut = new float[TILE_ROWS * PANEL_WIDTH];   // one output tile before its scaling
 
         void ensure(int seqLen, int headSize, int width) {
@@ -224,13 +225,14 @@ public final class Attention {
         for (int i = 0; i < seqLen; i += TILE_ROWS) {
             int rows = Math.min(TILE_ROWS, seqLen - i);
             for (int p = 0; p < (keys + PANEL_WIDTH - 1) / PANEL_WIDTH; p++) {
-                tile(staged, i * width + column, width, keyPanels, p * PANEL_WIDTH * d, d, scale, scores, p * PANEL_WIDTH, scoreStride);
+                tile(rows, keys - p * PANEL_WIDTH, staged, i * width + column, width, keyPanels, p * PANEL_WIDTH * d, d,
+                        scale, scores, p * PANEL_WIDTH, scoreStride);
             }
             // Softmax without its division: the output rows are divided by the sums instead (d values per
             // row rather than seqLen).
             float[] inverseSums = s.inverseSums;
             for (int r = 0; r < rows; r++) {
-                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, keys, maskRow, 0, 1f);
+                inverseSums[r] = 1f / Softmax.exponentials(scores, r * scoreStride, keys, maskRow, 0, 1f, s.lanes);
                 if (probs != null) {
                     float[] row = s.probabilities;
                     System.arraycopy(scores, r * scoreStride, row, 0, keys);
@@ -254,10 +256,17 @@ public final class Attention {
      * x = Q, w = a K^T panel, k over the head's d. Output: x = the tile's exponentials, w = a V panel, k over the keys.
      * The Linear's {@link GemmKernel} has the same shape but reads other memory (see there why it is not shared).
      */
-    private static void tile(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
-            float[] out, int outBase, int outStride) {
-        if (TILE_ROWS == 8) {
-            tile8(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
+    private static void tile(int rows, int cols, float[] x, int xBase, int xStride, float[] w, int wBase, int kLen,
+            float scale, float[] out, int outBase, int outStride) {
+        // Short sequences have few queries and keys, and most of a full tile would be padding: the last tile of
+        // up to 4 queries takes the 4-row tile, the last panel of up to LANES keys one vector per row. Both
+        // compute each output with the same FMA chain, so the bits do not depend on the choice.
+        if (TILE_ROWS == 8 && rows > 4) {
+            if (cols <= LANES) {
+                tile8Narrow(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
+            } else {
+                tile8(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
+            }
         } else {
             tile4(x, xBase, xStride, w, wBase, kLen, scale, out, outBase, outStride);
         }
@@ -336,6 +345,46 @@ public final class Attention {
         c71.mul(scale).intoArray(out, outBase + 7 * outStride + LANES);
     }
 
+    /** {@link #tile8} on the first vector of the panel's columns only. */
+    private static void tile8Narrow(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
+            float[] out, int outBase, int outStride) {
+        FloatVector c0 = FloatVector.zero(FLOATS);
+        FloatVector c1 = FloatVector.zero(FLOATS);
+        FloatVector c2 = FloatVector.zero(FLOATS);
+        FloatVector c3 = FloatVector.zero(FLOATS);
+        FloatVector c4 = FloatVector.zero(FLOATS);
+        FloatVector c5 = FloatVector.zero(FLOATS);
+        FloatVector c6 = FloatVector.zero(FLOATS);
+        FloatVector c7 = FloatVector.zero(FLOATS);
+        int x0 = xBase + 0 * xStride;
+        int x1 = xBase + 1 * xStride;
+        int x2 = xBase + 2 * xStride;
+        int x3 = xBase + 3 * xStride;
+        int x4 = xBase + 4 * xStride;
+        int x5 = xBase + 5 * xStride;
+        int x6 = xBase + 6 * xStride;
+        int x7 = xBase + 7 * xStride;
+        for (int k = 0; k < kLen; k++) {
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wBase + k * PANEL_WIDTH);
+            c0 = FloatVector.broadcast(FLOATS, x[x0 + k]).fma(w0, c0);
+            c1 = FloatVector.broadcast(FLOATS, x[x1 + k]).fma(w0, c1);
+            c2 = FloatVector.broadcast(FLOATS, x[x2 + k]).fma(w0, c2);
+            c3 = FloatVector.broadcast(FLOATS, x[x3 + k]).fma(w0, c3);
+            c4 = FloatVector.broadcast(FLOATS, x[x4 + k]).fma(w0, c4);
+            c5 = FloatVector.broadcast(FLOATS, x[x5 + k]).fma(w0, c5);
+            c6 = FloatVector.broadcast(FLOATS, x[x6 + k]).fma(w0, c6);
+            c7 = FloatVector.broadcast(FLOATS, x[x7 + k]).fma(w0, c7);
+        }
+        c0.mul(scale).intoArray(out, outBase + 0 * outStride);
+        c1.mul(scale).intoArray(out, outBase + 1 * outStride);
+        c2.mul(scale).intoArray(out, outBase + 2 * outStride);
+        c3.mul(scale).intoArray(out, outBase + 3 * outStride);
+        c4.mul(scale).intoArray(out, outBase + 4 * outStride);
+        c5.mul(scale).intoArray(out, outBase + 5 * outStride);
+        c6.mul(scale).intoArray(out, outBase + 6 * outStride);
+        c7.mul(scale).intoArray(out, outBase + 7 * outStride);
+    }
+
     private static void tile4(float[] x, int xBase, int xStride, float[] w, int wBase, int kLen, float scale,
             float[] out, int outBase, int outStride) {
         FloatVector c00 = FloatVector.zero(FLOATS);
@@ -409,7 +458,7 @@ public final class Attention {
      */
     private static void outputTile(int rows, float[] p, int pStride, float[] v, int vBase, int keys, float[] scale,
             float[] tileOut, MemorySegment out, long outOff, long outStride, int cols) {
-        tile(p, 0, pStride, v, vBase, keys, 1f, tileOut, 0, PANEL_WIDTH);
+        tile(rows, cols, p, 0, pStride, v, vBase, keys, 1f, tileOut, 0, PANEL_WIDTH);
         for (int r = 0; r < rows; r++) {
             // Scaled in the heap tile and bulk-copied out: no vector is passed to a helper method, which C2
             // does not always inline (a vector crossing a call is boxed: attention ran 3x slower in a model).

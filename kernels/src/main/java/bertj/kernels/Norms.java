@@ -19,6 +19,11 @@ import jdk.incubator.vector.VectorMask;
 public final class Norms {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /**
+     * One vector's lanes, stored so that they are added in lane order by plain Java: {@code lane(i)} with a
+     * variable i, or a vector passed to a helper C2 does not inline, is slow.
+     */
+    private static final ThreadLocal<float[]> LANES_SCRATCH = ThreadLocal.withInitial(() -> new float[LANES]);
 
     private Norms() {}
 
@@ -44,8 +49,9 @@ public final class Norms {
     public static void addLayerNorm(MemorySegment x, MemorySegment residual, int rows, int cols, MemorySegment gamma,
             MemorySegment beta, float eps, MemorySegment out) {
         Checks.layerNorm(x, residual, rows, cols, gamma, beta, out);
+        float[] lanes = LANES_SCRATCH.get();
         for (int r = 0; r < rows; r++) {
-            row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out);
+            row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out, lanes);
         }
     }
 
@@ -56,8 +62,9 @@ public final class Norms {
         int perTask = Tuning.NORM_ROWS_PER_TASK;
         int tasks = (rows + perTask - 1) / perTask;
         pool.parallelFor(tasks, t -> {
+            float[] lanes = LANES_SCRATCH.get();
             for (int r = t * perTask, end = Math.min(rows, r + perTask); r < end; r++) {
-                row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out);
+                row(x, residual, 4L * r * cols, cols, gamma, beta, eps, out, lanes);
             }
         });
     }
@@ -75,14 +82,15 @@ public final class Norms {
      * the JIT then left it unoptimised, a hundred times slower.
      */
     private static void row(MemorySegment x, MemorySegment residual, long off, int cols, MemorySegment gamma,
-            MemorySegment beta, float eps, MemorySegment out) {
-        float mean = addAndSum(x, residual, off, cols, out) / cols;
-        float inverseStd = (float) (1 / Math.sqrt(squaredDeviations(out, off, cols, mean) / cols + eps));
+            MemorySegment beta, float eps, MemorySegment out, float[] lanes) {
+        float mean = addAndSum(x, residual, off, cols, out, lanes) / cols;
+        float inverseStd = (float) (1 / Math.sqrt(squaredDeviations(out, off, cols, mean, lanes) / cols + eps));
         normalize(out, off, cols, mean, inverseStd, gamma, beta);
     }
 
     /** Pass 1: {@code out = x + residual} (out may alias either), returning the sum. */
-    private static float addAndSum(MemorySegment x, MemorySegment residual, long off, int cols, MemorySegment out) {
+    private static float addAndSum(MemorySegment x, MemorySegment residual, long off, int cols, MemorySegment out,
+            float[] lanes) {
         int bound = FLOATS.loopBound(cols);
         FloatVector sum = FloatVector.zero(FLOATS);
         for (int c = 0; c < bound; c += LANES) {
@@ -94,7 +102,8 @@ public final class Norms {
             v.intoMemorySegment(out, at, ORDER);
             sum = sum.add(v);
         }
-        float total = VectorSupport.sumLanes(sum);
+        sum.intoArray(lanes, 0);
+        float total = VectorSupport.sumInLaneOrder(lanes);
         if (bound < cols) {
             VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
             long at = off + 4L * bound;
@@ -103,28 +112,30 @@ public final class Norms {
                 v = v.add(FloatVector.fromMemorySegment(FLOATS, residual, at, ORDER, tail));
             }
             v.intoMemorySegment(out, at, ORDER, tail);
+            v.intoArray(lanes, 0);
             for (int lane = 0; lane < cols - bound; lane++) {
-                total += v.lane(lane); // in lane order, as sumLanes
+                total += lanes[lane]; // in lane order, as sumInLaneOrder
             }
         }
         return total;
     }
 
     /** Pass 2: {@code sum((s - mean)^2)}. */
-    private static float squaredDeviations(MemorySegment s, long off, int cols, float mean) {
+    private static float squaredDeviations(MemorySegment s, long off, int cols, float mean, float[] lanes) {
         int bound = FLOATS.loopBound(cols);
         FloatVector squares = FloatVector.zero(FLOATS);
         for (int c = 0; c < bound; c += LANES) {
             FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, off + 4L * c, ORDER).sub(mean);
             squares = d.fma(d, squares);
         }
-        float total = VectorSupport.sumLanes(squares);
+        squares.intoArray(lanes, 0);
+        float total = VectorSupport.sumInLaneOrder(lanes);
         if (bound < cols) {
             VectorMask<Float> tail = FLOATS.indexInRange(bound, cols);
             FloatVector d = FloatVector.fromMemorySegment(FLOATS, s, off + 4L * bound, ORDER, tail).sub(mean);
-            FloatVector square = d.mul(d);
+            d.mul(d).intoArray(lanes, 0);
             for (int lane = 0; lane < cols - bound; lane++) {
-                total += square.lane(lane);
+                total += lanes[lane];
             }
         }
         return total;

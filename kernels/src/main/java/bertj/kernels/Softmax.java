@@ -47,7 +47,7 @@ public final class Softmax {
     }
 
     /** Per-thread copy of a row: the vector code runs on heap arrays, where loads need no bounds check per access. */
-    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0], new float[LANES]});
 
     /**
      * Softmax of one row in place: {@code x = softmax(scale * x + mask)}, at byte offsets {@code xOff} and
@@ -66,7 +66,7 @@ public final class Softmax {
         if (mask != null) {
             MemorySegment.copy(mask, FLOAT, maskOff, maskValues, 0, cols);
         }
-        float total = exponentials(values, 0, cols, maskValues, 0, scale);
+        float total = exponentials(values, 0, cols, maskValues, 0, scale, buffers[2]);
         scale(values, 0, cols, 1f / total);
         MemorySegment.copy(values, 0, x, FLOAT, xOff, cols);
     }
@@ -76,9 +76,9 @@ public final class Softmax {
      * ({@code x[xOff ..]}, {@code mask[maskOff ..]} or null), returning the sum of the exponentials; a softmax
      * divides by it ({@link #scale}), attention folds that into its output. The exponential is written out
      * in the loop (see VectorMath on why); the last {@code cols % LANES} entries take the scalar path, in
-     * float as the vector one, with e^x from Math.exp.
+     * float as the vector one, with e^x from Math.exp. {@code lanes} is scratch for one vector.
      */
-    static float exponentials(float[] x, int xOff, int cols, float[] mask, int maskOff, float scale) {
+    static float exponentials(float[] x, int xOff, int cols, float[] mask, int maskOff, float scale, float[] lanes) {
         int bound = FLOATS.loopBound(cols);
         // Pass 1: scale, add the mask, store back, track the maximum. With neither (attention scales in its
         // product, and drops a mask of zeros) only the maximum. The maximum is a compare and a blend, in two
@@ -159,7 +159,9 @@ public final class Softmax {
             e.intoArray(x, at);
             sum = sum.add(e);
         }
-        float total = VectorSupport.sumLanes(sum); // a fixed order: the same result before and after JIT
+        // The lanes added in lane order, from a heap copy (see VectorSupport.sumInLaneOrder).
+        sum.intoArray(lanes, 0);
+        float total = VectorSupport.sumInLaneOrder(lanes);
         for (int c = bound; c < cols; c++) {
             float e = (float) Math.exp(x[xOff + c] - rowMax);
             x[xOff + c] = e;

@@ -38,14 +38,16 @@ public final class VectorSupport {
     }
 
     /**
-     * The sum of a vector's lanes, added one by one in lane order. {@code reduceLanes(ADD)} leaves the
-     * order unspecified, and the JIT-compiled and interpreted forms do differ, so the same call could
-     * round differently before and after warm-up; results must not depend on that.
+     * The sum of a vector's lanes, stored to {@code lanes[0 .. LANES)} by the caller, added one by one in lane
+     * order. {@code reduceLanes(ADD)} leaves the order unspecified, and the JIT-compiled and interpreted forms
+     * do differ, so the same call could round differently before and after warm-up; results must not depend on
+     * that. The caller stores the vector itself: {@code lane(i)} with a variable i, or a vector passed to a
+     * method C2 does not inline (it is boxed), cost a third of a short softmax row's time.
      */
-    static float sumLanes(FloatVector v) {
+    static float sumInLaneOrder(float[] lanes) {
         float sum = 0;
         for (int i = 0; i < LANES; i++) {
-            sum += v.lane(i);
+            sum += lanes[i];
         }
         return sum;
     }
