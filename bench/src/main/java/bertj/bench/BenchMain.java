@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import bertj.kernels.Precision;
 import java.util.concurrent.Callable;
 
 /**
@@ -80,6 +81,7 @@ public final class BenchMain {
         String first = args.length > 0 ? args[0] : "";
         Object command = switch (first) {
             case "corpus" -> new CorpusCommand();
+            case "precision" -> new PrecisionCommand();
             case "oneshot" -> new OneShotCommand();
             case "rss" -> new RssCommand();
             case "classifier-model" -> new ClassifierModelCommand();
@@ -155,8 +157,18 @@ public final class BenchMain {
         long seed;
 
         @Option(names = "--vs-onnxruntime", paramLabel = "FILE.onnx",
-                description = "The same model as ONNX (e.g. from 'bertj export-onnx'); without it only bertj is timed.")
-        Path onnx;
+                description = "The same model as ONNX (e.g. from 'bertj export-onnx'), 'default' for the one in the "
+                        + "default model's jar, or a jar holding one .onnx; without it only bertj is timed.")
+        String onnx;
+
+        @Option(names = "--vs-onnxruntime-reduced", paramLabel = "FILE.onnx",
+                description = "The same model quantized for ONNX Runtime (e.g. the jar langchain4j-embeddings-"
+                        + "all-minilm-l6-v2-q), timed as a second peer.")
+        String onnxReduced;
+
+        @Option(names = "--precision", paramLabel = "P", converter = PrecisionConverter.class,
+                description = "bertj's Linear weights: fp32, bf16 or int8 (default: as the checkpoint stores them).")
+        Precision precision;
 
         @CommandLine.Mixin
         StandardOptions standard;
@@ -171,7 +183,9 @@ public final class BenchMain {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            var options = new SideBySide.Options(DefaultModel.resolveModel(model), onnx, seqLens, batch, threads, runs, warmup, seed);
+            var options = new SideBySide.Options(DefaultModel.resolveModel(model), onnx == null ? null : OneShot.onnxFile(onnx),
+                    seqLens, batch, threads, runs, warmup, seed, precision,
+                    onnxReduced == null ? null : OneShot.onnxFile(onnxReduced));
             SideBySide.run(options, spec.commandLine().getOut());
             return OK;
         }
@@ -392,6 +406,56 @@ public final class BenchMain {
             spec.commandLine().getOut().println("wrote " + outDir + ": " + config + " with a classifier head of " + labels
                     + (labels == 1 ? " label" : " labels") + ", seed " + seed);
             return OK;
+        }
+    }
+
+    @Command(name = "bertj bench precision", sortOptions = false,
+            description = {"How far bf16 and int8 weights move the outputs from fp32's, on a JSON Lines corpus: per "
+                    + "precision the least and mean cosine of each text's sentence embedding with fp32's, and the "
+                    + "largest absolute difference of last_hidden_state over real tokens.",
+                    "With --onnxruntime and --onnxruntime-reduced, the same for ONNX Runtime's quantized model "
+                            + "against its float32 one, on the same batches."})
+    static final class PrecisionCommand implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MODEL", description = "A Hugging Face model directory or 'default'.")
+        String model;
+
+        @Parameters(index = "1", paramLabel = "FILE.jsonl", description = "The corpus, e.g. bench/corpus/mixed-1000.jsonl.")
+        Path corpus;
+
+        @Option(names = "--precision", split = ",", paramLabel = "P", defaultValue = "bf16,int8",
+                converter = PrecisionConverter.class, description = "Precisions to compare with fp32 (default ${DEFAULT-VALUE}).")
+        List<Precision> precisions;
+
+        @Option(names = "--threads", paramLabel = "T", defaultValue = "2", description = "Threads (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--onnxruntime", paramLabel = "FILE.onnx", description = "The model as float32 ONNX, or 'default'.")
+        String onnx;
+
+        @Option(names = "--onnxruntime-reduced", paramLabel = "FILE.onnx", description = "The same model quantized (.onnx, or a jar holding one).")
+        String onnxReduced;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            var options = new PrecisionAccuracy.Options(DefaultModel.resolveModel(model), corpus, precisions,
+                    onnx == null ? null : OneShot.onnxFile(onnx), onnxReduced == null ? null : OneShot.onnxFile(onnxReduced),
+                    threads);
+            PrecisionAccuracy.run(options, spec.commandLine().getOut());
+            return OK;
+        }
+    }
+
+    /** fp32, bf16 or int8, with the error {@link Precision#parse} gives. */
+    static final class PrecisionConverter implements CommandLine.ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            return Precision.parse(value);
         }
     }
 

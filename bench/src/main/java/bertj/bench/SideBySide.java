@@ -6,7 +6,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
-import bertj.engine.BaseModelOutputWithPooling;
+import bertj.engine.KernelMode;
+import bertj.kernels.Precision;
 import bertj.kernels.ThreadPool;
 import bertj.loader.ModelDirectory;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,6 +44,12 @@ import java.util.Objects;
 public final class SideBySide {
     /** Largest |bertj - ORT| on last_hidden_state accepted before timing: both compute the same float32 math. */
     public static final double MAX_ABS_DIFF = 1e-3;
+    /**
+     * With reduced-precision weights (bertj's bf16 or int8, or ONNX Runtime's quantized model) the outputs move
+     * by more than {@link #MAX_ABS_DIFF}; the check that both engines run the same model is then that every
+     * token's hidden vector has at least this cosine with ONNX Runtime float32's.
+     */
+    public static final double MIN_TOKEN_COSINE_REDUCED = 0.9;
 
     /** Least time spent warming up both engines per configuration. */
     static final long WARMUP_NANOS = 2_000_000_000L;
@@ -61,15 +68,28 @@ public final class SideBySide {
      * @param runs       timed runs per engine and configuration
      * @param warmupRuns untimed runs per engine before timing
      * @param seed       seed of the token ids
+     * @param precision  bertj's weights, or null for the checkpoint's own
+     * @param onnxReduced the model quantized for ONNX Runtime (a {@code -q} export), timed as a second peer; or null
      */
     public record Options(Path model, Path onnx, List<Integer> seqLens, int batch, List<Integer> threads,
-                          int runs, int warmupRuns, long seed) {
+                          int runs, int warmupRuns, long seed, Precision precision, Path onnxReduced) {
         public Options {
             Objects.requireNonNull(model, "model");
             seqLens = List.copyOf(seqLens);
             threads = List.copyOf(threads);
             checkFlags(seqLens, batch, threads, runs, warmupRuns);
             if (onnx != null && !Files.isRegularFile(onnx)) throw new IllegalArgumentException(onnx + ": no such ONNX file");
+            if (onnxReduced != null && !Files.isRegularFile(onnxReduced)) {
+                throw new IllegalArgumentException(onnxReduced + ": no such ONNX file");
+            }
+            if (onnxReduced != null && onnx == null) {
+                throw new IllegalArgumentException("--vs-onnxruntime-reduced needs --vs-onnxruntime (the float32 model)");
+            }
+        }
+
+        public Options(Path model, Path onnx, List<Integer> seqLens, int batch, List<Integer> threads, int runs,
+                       int warmupRuns, long seed) {
+            this(model, onnx, seqLens, batch, threads, runs, warmupRuns, seed, null, null);
         }
 
         /** Limits on sizes that would each allocate their own array before anything is timed. */
@@ -111,9 +131,10 @@ public final class SideBySide {
                             PrintWriter out) throws OrtException {
         double rssBefore = ResidentMemory.mib();
         long start = System.nanoTime();
-        try (BertModel bertj = BertModel.load(options.model(), pool)) {
+        try (BertModel bertj = BertModel.load(options.model(), pool, KernelMode.VECTOR, options.precision())) {
             double loadMs = millis(System.nanoTime() - start);
-            print(out, line().put("engine", "bertj").put("threads", threads).put("load_ms", round(loadMs))
+            String precision = bertj.precision().label();
+            print(out, line().put("engine", "bertj").put("precision", precision).put("threads", threads).put("load_ms", round(loadMs))
                     .put("weights_mb", round(weightsBytes / 1048576.0)).put("rss_mb_before_load", round(rssBefore))
                     .put("rss_mb_after_load", round(ResidentMemory.mib())));
             // One forward before ONNX Runtime allocates anything, so the resident memory is bertj's alone.
@@ -121,47 +142,79 @@ public final class SideBySide {
             bertj.forward(inputs.batch(options.batch(), firstSeq, options.seed() + firstSeq));
             print(out, line().put("engine", "bertj").put("threads", threads).put("seq", firstSeq)
                     .put("batch", options.batch()).put("rss_mb_after_forward", round(ResidentMemory.mib())));
-            try (OrtRunner ort = options.onnx() == null ? null : OrtRunner.open(options.onnx(), threads, out)) {
+            try (OrtRunner ort = options.onnx() == null ? null : OrtRunner.open(options.onnx(), threads, out);
+                 OrtRunner reduced = options.onnxReduced() == null ? null : OrtRunner.open(options.onnxReduced(), threads, out)) {
                 for (int seq : options.seqLens()) {
                     BertInput input = inputs.batch(options.batch(), seq, options.seed() + seq);
-                    if (ort != null) check(bertj.forward(input), ort, input, threads, out);
-                    measure(options, bertj, ort, input, threads, out);
+                    if (ort != null) {
+                        float[] reference = ort.run(input);
+                        check(flatten(bertj.forward(input).lastHiddenState()), "bertj " + precision,
+                                bertj.precision() != Precision.FP32, reference, ort, input, threads, out);
+                        if (reduced != null) {
+                            check(reduced.run(input), "onnxruntime " + reduced.file.getFileName(), true, reference, ort,
+                                    input, threads, out);
+                        }
+                    }
+                    measure(options, bertj, precision, ort, reduced, input, threads, out);
                 }
                 print(out, line().put("threads", threads).put("rss_mb_after_runs", round(ResidentMemory.mib())));
             }
         }
     }
 
-    /** Fails unless ORT's last_hidden_state is within {@link #MAX_ABS_DIFF} of bertj's everywhere. */
-    private static void check(BaseModelOutputWithPooling bertj, OrtRunner ort, BertInput input, int threads, PrintWriter out) throws OrtException {
-        float[] theirs = ort.run(input);
-        float[][][] ours = bertj.lastHiddenState();
-        int hidden = ours[0][0].length;
-        if (theirs.length != input.tokens() * hidden) {
-            throw new IllegalStateException("ONNX Runtime's " + ort.outputName + " has " + theirs.length + " values, bertj's "
-                    + input.tokens() * hidden + " (batch " + input.batch() + " x seq " + input.seqLen() + " x hidden " + hidden
+    /**
+     * Fails unless {@code ours} (an engine's last_hidden_state, row-major) is within {@link #MAX_ABS_DIFF} of ONNX
+     * Runtime float32's everywhere, or, for reduced-precision weights, has every token's cosine with it at least
+     * {@link #MIN_TOKEN_COSINE_REDUCED}.
+     */
+    private static void check(float[] ours, String engine, boolean reducedPrecision, float[] theirs, OrtRunner ort,
+                              BertInput input, int threads, PrintWriter out) {
+        if (ours.length == 0 || theirs.length != ours.length || ours.length % input.tokens() != 0) {
+            throw new IllegalStateException("ONNX Runtime's " + ort.outputName + " has " + theirs.length + " values, "
+                    + engine + "'s " + ours.length + " (batch " + input.batch() + " x seq " + input.seqLen()
                     + "): is " + ort.file + " the same model?");
         }
-        double worst = 0;
-        for (int b = 0, i = 0; b < ours.length; b++) {
-            for (float[] row : ours[b]) {
-                for (float v : row) {
-                    double d = Math.abs(v - theirs[i++]);
-                    if (!(d <= worst)) worst = d; // NaN is the worst
-                }
+        int hidden = ours.length / input.tokens();
+        double worst = 0, leastCosine = 1;
+        for (int t = 0; t < input.tokens(); t++) {
+            double dot = 0, a2 = 0, b2 = 0;
+            for (int i = t * hidden; i < (t + 1) * hidden; i++) {
+                double d = Math.abs(ours[i] - theirs[i]);
+                if (!(d <= worst)) worst = d; // NaN is the worst
+                dot += (double) ours[i] * theirs[i];
+                a2 += (double) ours[i] * ours[i];
+                b2 += (double) theirs[i] * theirs[i];
             }
+            double cosine = dot / Math.sqrt(a2 * b2);
+            if (!(cosine >= leastCosine)) leastCosine = cosine;
         }
-        print(out, line().put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
-                .put("max_abs_diff", worst));
-        if (!(worst <= MAX_ABS_DIFF)) {
-            throw new IllegalStateException("ONNX Runtime's " + ort.outputName + " differs from bertj's by " + worst
-                    + " (max abs) at seq " + input.seqLen() + ", batch " + input.batch() + ", over the " + MAX_ABS_DIFF
-                    + " limit: is " + ort.file + " the same model? Not timing engines that disagree.");
+        ObjectNode line = line().put("engine", engine).put("seq", input.seqLen()).put("batch", input.batch())
+                .put("threads", threads).put("max_abs_diff", worst);
+        print(out, reducedPrecision ? line.put("min_token_cosine", leastCosine) : line);
+        boolean agree = reducedPrecision ? leastCosine >= MIN_TOKEN_COSINE_REDUCED : worst <= MAX_ABS_DIFF;
+        if (!agree) {
+            throw new IllegalStateException("ONNX Runtime's " + ort.outputName + " differs from " + engine + "'s by "
+                    + worst + " (max abs), least token cosine " + leastCosine + ", at seq " + input.seqLen()
+                    + ", batch " + input.batch() + ", over the limit (" + (reducedPrecision ? "cosine "
+                    + MIN_TOKEN_COSINE_REDUCED : MAX_ABS_DIFF + " max abs") + "): is " + ort.file
+                    + " the same model? Not timing engines that disagree.");
         }
     }
 
-    private static void measure(Options options, BertModel bertj, OrtRunner ort, BertInput input, int threads,
-                                PrintWriter out) throws OrtException {
+    static float[] flatten(float[][][] x) {
+        int hidden = x[0][0].length, i = 0;
+        float[] flat = new float[x.length * x[0].length * hidden];
+        for (float[][] sequence : x) {
+            for (float[] row : sequence) {
+                System.arraycopy(row, 0, flat, i, hidden);
+                i += hidden;
+            }
+        }
+        return flat;
+    }
+
+    private static void measure(Options options, BertModel bertj, String precision, OrtRunner ort, OrtRunner reduced,
+                                BertInput input, int threads, PrintWriter out) throws OrtException {
         // Warm-up: the asked-for runs, and at least WARMUP_NANOS, so that the JIT has compiled the hot code
         // (a few runs at seq 8 take milliseconds; C2 needs thousands of loop iterations and a second or so).
         // Then rounds until bertj's median stops improving by 5%: C2 compiles the Vector API code in stages,
@@ -171,15 +224,17 @@ public final class SideBySide {
         for (int i = 0; i < options.warmupRuns() || System.nanoTime() - start < WARMUP_NANOS; i++) {
             bertj.forward(input);
             if (ort != null) ort.run(input);
+            if (reduced != null) reduced.run(input);
         }
         double previous = Double.MAX_VALUE;
         while (System.nanoTime() - start < MAX_WARMUP_NANOS) {
-            double median = warmupRound(bertj, ort, input);
+            double median = warmupRound(bertj, ort, reduced, input);
             if (median > 0.95 * previous) break;
             previous = median;
         }
         long[] ours = new long[options.runs()];
         long[] theirs = new long[options.runs()];
+        long[] theirsReduced = new long[options.runs()];
         for (int i = 0; i < options.runs(); i++) {
             long t0 = System.nanoTime();
             bertj.forward(input);
@@ -189,19 +244,33 @@ public final class SideBySide {
                 ort.run(input);
                 theirs[i] = System.nanoTime() - t0;
             }
+            if (reduced != null) {
+                t0 = System.nanoTime();
+                reduced.run(input);
+                theirsReduced[i] = System.nanoTime() - t0;
+            }
         }
         double bertjMedian = percentile(ours, 50);
-        print(out, timing("bertj", input, threads, bertjMedian, percentile(ours, 90)));
+        print(out, timing("bertj", input, threads, bertjMedian, percentile(ours, 90)).put("precision", precision));
         if (ort != null) {
             double ortMedian = percentile(theirs, 50);
             print(out, timing("onnxruntime", input, threads, ortMedian, percentile(theirs, 90)));
             print(out, line().put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
-                    .put("ratio", Math.round(bertjMedian / ortMedian * 1000) / 1000.0));
+                    .put("precision", precision).put("ratio", Math.round(bertjMedian / ortMedian * 1000) / 1000.0));
+        }
+        if (reduced != null) {
+            double reducedMedian = percentile(theirsReduced, 50);
+            print(out, timing("onnxruntime_reduced", input, threads, reducedMedian, percentile(theirsReduced, 90))
+                    .put("file", reduced.file.getFileName().toString()));
+            print(out, line().put("seq", input.seqLen()).put("batch", input.batch()).put("threads", threads)
+                    .put("precision", precision)
+                    .put("ratio_vs_onnxruntime_reduced", Math.round(bertjMedian / reducedMedian * 1000) / 1000.0));
         }
     }
 
     /** Runs both engines for WARMUP_ROUND_NANOS and at least 3 times; bertj's median ms per run. */
-    private static double warmupRound(BertModel bertj, OrtRunner ort, BertInput input) throws OrtException {
+    private static double warmupRound(BertModel bertj, OrtRunner ort, OrtRunner reduced, BertInput input)
+            throws OrtException {
         List<Long> times = new ArrayList<>();
         long start = System.nanoTime();
         while (times.size() < 3 || System.nanoTime() - start < WARMUP_ROUND_NANOS) {
@@ -209,6 +278,7 @@ public final class SideBySide {
             bertj.forward(input);
             times.add(System.nanoTime() - t0);
             if (ort != null) ort.run(input);
+            if (reduced != null) reduced.run(input);
         }
         return percentile(times.stream().mapToLong(Long::longValue).toArray(), 50);
     }

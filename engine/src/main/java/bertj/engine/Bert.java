@@ -4,6 +4,7 @@ import bertj.engine.Results.Answer;
 import bertj.engine.Results.Classification;
 import bertj.engine.Results.Entity;
 import bertj.engine.Results.Hit;
+import bertj.kernels.Precision;
 import bertj.kernels.ThreadPool;
 import bertj.loader.BertConfig;
 import bertj.loader.ModelDirectory;
@@ -82,12 +83,25 @@ public final class Bert implements AutoCloseable {
      * path always wins. Runs on one thread per core.
      */
     public static Bert load(String model) {
-        return load(Hub.locate(model));
+        return load(model, null);
+    }
+
+    /**
+     * {@link #load(String)}, the Linear weights in {@code precision} (null: as the checkpoint stores them; see
+     * {@link BertModel#load(Path, Precision)}).
+     */
+    public static Bert load(String model, Precision precision) {
+        return load(Hub.locate(model), precision);
     }
 
     /** Loads a model directory, running on one thread per core. */
     public static Bert load(Path directory) {
-        return load(directory, () -> BertModel.load(directory));
+        return load(directory, (Precision) null);
+    }
+
+    /** Loads a model directory, running on one thread per core, its Linear weights in {@code precision} (or null). */
+    public static Bert load(Path directory, Precision precision) {
+        return load(directory, () -> BertModel.load(directory, precision));
     }
 
     /** Loads a model directory that runs its kernels on {@code pool} (not closed with the model). */
@@ -98,6 +112,11 @@ public final class Bert implements AutoCloseable {
     /** Loads a model directory that runs the given kernel implementation on {@code pool}. */
     public static Bert load(Path directory, ThreadPool pool, KernelMode mode) {
         return load(directory, () -> BertModel.load(directory, pool, mode));
+    }
+
+    /** Loads a model directory that runs the given kernels on {@code pool}, its Linear weights in {@code precision}. */
+    public static Bert load(Path directory, ThreadPool pool, KernelMode mode, Precision precision) {
+        return load(directory, () -> BertModel.load(directory, pool, mode, precision));
     }
 
     /**

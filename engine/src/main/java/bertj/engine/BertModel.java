@@ -1,8 +1,10 @@
 package bertj.engine;
 
+import bertj.kernels.Precision;
 import bertj.kernels.ThreadPool;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.BertConfig;
+import bertj.loader.DType;
 import bertj.loader.ModelDirectory;
 import bertj.loader.hub.Hub;
 
@@ -49,11 +51,14 @@ public final class BertModel implements AutoCloseable {
     private final Kernels twinKernels;
     /** Multiply-adds of the Linear layers per token. */
     private final long macsPerToken;
+    /** How the Linear weights are stored for the kernels. */
+    private final Precision precision;
     private final AtomicInteger twinForwardsLeft = new AtomicInteger(TWIN_FORWARDS);
     private final ConcurrentLinkedDeque<Workspace> idleWorkspaces = new ConcurrentLinkedDeque<>();
     private final CallGuard guard = new CallGuard("BertModel");
 
-    private BertModel(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, long maxWorkspaceBytes) {
+    private BertModel(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, Precision precision,
+            long maxWorkspaceBytes) {
         this.directory = directory;
         this.config = directory.config();
         this.pool = pool;
@@ -61,10 +66,12 @@ public final class BertModel implements AutoCloseable {
         this.maxWorkspaceBytes = maxWorkspaceBytes;
         try {
             BertCheckpoint checkpoint = directory.bertCheckpoint();
+            this.precision = precision != null ? precision : storedPrecision(checkpoint);
             Kernels kernels = Kernels.of(mode, pool);
             PackedCache packedCache = mode == KernelMode.VECTOR && !"false".equals(System.getProperty(PACKED_CACHE_PROPERTY))
-                    ? PackedCache.open(CacheDirectory.root(), directory.path(), checkpoint.checkpoint().files(), weightsArena)
-                    : PackedCache.none();
+                    ? PackedCache.open(CacheDirectory.root(), directory.path(), checkpoint.checkpoint().files(), weightsArena,
+                            this.precision)
+                    : PackedCache.none(this.precision);
             weights = new Weights(checkpoint, weightsArena, kernels, packedCache);
             embeddings = new BertEmbeddings(config, weights);
             // Layer by layer: a num_hidden_layers beyond the checkpoint fails at its first missing tensor instead
@@ -93,7 +100,17 @@ public final class BertModel implements AutoCloseable {
 
     /** Loads a Hugging Face model directory with a thread pool of its own, one thread per core. */
     public static BertModel load(Path directory) {
-        return load(ModelDirectory.open(directory), ThreadPool.ofAvailableCores(), true, KernelMode.VECTOR, DEFAULT_MAX_WORKSPACE_BYTES);
+        return load(directory, (Precision) null);
+    }
+
+    /**
+     * {@link #load(Path)}, its Linear weights in {@code precision}: rounded to it when the checkpoint's are more
+     * precise; null for the precision the checkpoint stores them in (bf16 for a BF16 checkpoint, whose weights
+     * then give the same results as in fp32; fp32 otherwise).
+     */
+    public static BertModel load(Path directory, Precision precision) {
+        return load(ModelDirectory.open(directory), ThreadPool.ofAvailableCores(), true, KernelMode.VECTOR, precision,
+                DEFAULT_MAX_WORKSPACE_BYTES);
     }
 
     /** Loads a model that runs its kernels on {@code pool} (not closed with the model). */
@@ -103,12 +120,25 @@ public final class BertModel implements AutoCloseable {
 
     /** Loads a model that runs the given kernel implementation on {@code pool} (not closed with the model). */
     public static BertModel load(Path directory, ThreadPool pool, KernelMode mode) {
-        return load(ModelDirectory.open(directory), pool, false, mode, DEFAULT_MAX_WORKSPACE_BYTES);
+        return load(directory, pool, mode, null);
+    }
+
+    /**
+     * Loads a model that runs the given kernel implementation on {@code pool} (not closed with the model), its
+     * Linear weights in {@code precision} (null: as the checkpoint stores them, see {@link #load(Path, Precision)}).
+     */
+    public static BertModel load(Path directory, ThreadPool pool, KernelMode mode, Precision precision) {
+        return load(ModelDirectory.open(directory), pool, false, mode, precision, DEFAULT_MAX_WORKSPACE_BYTES);
     }
 
     static BertModel load(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, long maxWorkspaceBytes) {
+        return load(directory, pool, ownsPool, mode, null, maxWorkspaceBytes);
+    }
+
+    static BertModel load(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, Precision precision,
+            long maxWorkspaceBytes) {
         try {
-            return new BertModel(directory, pool, ownsPool, mode, maxWorkspaceBytes);
+            return new BertModel(directory, pool, ownsPool, mode, precision, maxWorkspaceBytes);
         } catch (RuntimeException e) {
             directory.close();
             if (ownsPool) pool.close();
@@ -118,6 +148,19 @@ public final class BertModel implements AutoCloseable {
 
     public BertConfig config() {
         return config;
+    }
+
+    /** How the Linear weights are stored for the kernels. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** bf16 when the checkpoint stores its first query weight in BF16, else fp32 (F32, or F16 widened exactly). */
+    private static Precision storedPrecision(BertCheckpoint checkpoint) {
+        return checkpoint.optional("encoder.layer.0.attention.self.query.weight")
+                .filter(t -> t.dtype() == DType.BF16)
+                .map(t -> Precision.BF16)
+                .orElse(Precision.FP32);
     }
 
     public ModelDirectory directory() {

@@ -4,12 +4,15 @@ import bertj.kernels.Activation;
 import bertj.kernels.Attention;
 import bertj.kernels.Linear;
 import bertj.kernels.Norms;
+import bertj.kernels.Precision;
 import bertj.kernels.SimdTwins;
 import bertj.kernels.ThreadPool;
 import bertj.kernels.reference.ReferenceKernels;
+import bertj.kernels.reference.WeightRounding;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The kernels a model runs: every kernel call of the engine goes through one of these, picked at load from the
@@ -152,9 +155,19 @@ interface Kernels {
         private Reference() {
         }
 
+        /**
+         * The weights as in the file, stacked into one matrix when there are several; in a reduced precision,
+         * rounded as the packed weights are ({@link WeightRounding}), so that this stays the reference of the
+         * SIMD kernels at that precision.
+         */
         @Override
         public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, int in,
                                            int out, Arena arena, PackedCache cache) {
+            if (cache != null && cache.precision() != Precision.FP32) {
+                MemorySegment[] rounded = new MemorySegment[weights.length];
+                for (int i = 0; i < weights.length; i++) rounded[i] = rounded(weights[i], in, cache.precision(), arena);
+                weights = rounded;
+            }
             if (weights.length == 1) return new LinearWeights(null, weights[0], biases[0], in, out);
             // The reference kernel takes one [out, in] matrix: stack the parts (the fused Q, K, V) once here.
             MemorySegment weight = arena.allocate((long) out * in * Float.BYTES, 64);
@@ -167,6 +180,20 @@ interface Kernels {
                 b += biases[i].byteSize();
             }
             return new LinearWeights(null, weight, bias, in, out);
+        }
+
+        /** {@code [rows, in]} F32 after a round trip through {@code precision}, int8 with one scale per row. */
+        private static MemorySegment rounded(MemorySegment weight, int in, Precision precision, Arena arena) {
+            float[] values = weight.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
+            for (int r = 0; r < values.length / in; r++) {
+                float maxAbs = 0;
+                for (int c = r * in; c < (r + 1) * in; c++) maxAbs = Math.max(maxAbs, Math.abs(values[c]));
+                float scale = WeightRounding.int8Scale(maxAbs);
+                for (int c = r * in; c < (r + 1) * in; c++) values[c] = WeightRounding.roundTrip(precision, values[c], scale);
+            }
+            MemorySegment copy = arena.allocate((long) values.length * Float.BYTES, 64);
+            MemorySegment.copy(values, 0, copy, ValueLayout.JAVA_FLOAT, 0, values.length);
+            return copy;
         }
 
         @Override

@@ -1,6 +1,7 @@
 package bertj.engine;
 
 import bertj.kernels.PackedLinear;
+import bertj.kernels.Precision;
 import bertj.kernels.ThreadPool;
 
 import java.io.ByteArrayInputStream;
@@ -65,6 +66,7 @@ final class PackedCache {
     }
 
     private final Path file;
+    private final Precision precision;
     private final byte[] identity;
     private final Map<String, Entry> mappedEntries;
     private final MemorySegment mapped;
@@ -72,37 +74,43 @@ final class PackedCache {
     private MemorySegment ownRegion;
     private boolean ownRegionFailed;
 
-    private PackedCache(Path file, byte[] identity, Map<String, Entry> mappedEntries, MemorySegment mapped) {
+    private PackedCache(Path file, Precision precision, byte[] identity, Map<String, Entry> mappedEntries,
+            MemorySegment mapped) {
         this.file = file;
+        this.precision = precision;
         this.identity = identity;
         this.mappedEntries = mappedEntries;
         this.mapped = mapped;
     }
 
-    /** No cache: every Linear is packed in memory. */
-    static PackedCache none() {
-        return new PackedCache(null, null, Map.of(), null);
+    /** No cache: every Linear is packed in memory, in {@code precision}. */
+    static PackedCache none(Precision precision) {
+        return new PackedCache(null, precision, null, Map.of(), null);
     }
 
     /**
-     * The cache of the model whose weights are {@code weightFiles}, under {@code cacheRoot}: mapped into
-     * {@code arena} when a valid file exists, else empty and written by {@link #finish()}.
+     * The cache of the model whose weights are {@code weightFiles}, packed in {@code precision}, under {@code
+     * cacheRoot}: mapped into {@code arena} when a valid file exists, else empty and written by {@link #finish()}.
+     * Each precision has a file of its own ({@code <hash>.bin} for fp32, {@code <hash>-bf16.bin}, ...).
      */
-    static PackedCache open(Path cacheRoot, Path modelDirectory, List<Path> weightFiles, Arena arena) {
+    static PackedCache open(Path cacheRoot, Path modelDirectory, List<Path> weightFiles, Arena arena,
+            Precision precision) {
         try {
-            byte[] identity = identity(weightFiles);
-            Path file = cacheRoot.resolve("packed").resolve(hash(modelDirectory.toAbsolutePath().normalize().toString()) + ".bin");
+            byte[] identity = identity(weightFiles, precision);
+            String suffix = precision == Precision.FP32 ? "" : "-" + precision.label();
+            Path file = cacheRoot.resolve("packed")
+                    .resolve(hash(modelDirectory.toAbsolutePath().normalize().toString()) + suffix + ".bin");
             if (Files.isRegularFile(file)) {
                 try {
-                    return read(file, identity, arena);
+                    return read(file, precision, identity, arena);
                 } catch (IOException | RuntimeException e) {
                     Log.LOGGER.log(System.Logger.Level.DEBUG, "ignoring packed cache " + file + ": " + e.getMessage());
                 }
             }
-            return new PackedCache(file, identity, Map.of(), null);
+            return new PackedCache(file, precision, identity, Map.of(), null);
         } catch (IOException | RuntimeException e) {
             Log.LOGGER.log(System.Logger.Level.DEBUG, "no packed cache for " + modelDirectory + ": " + e.getMessage());
-            return none();
+            return none(precision);
         }
     }
 
@@ -130,10 +138,11 @@ final class PackedCache {
         for (int i = 0; i < weights.length; i++) partRows[i] = (int) (weights[i].byteSize() / (4L * k));
         Entry entry = mappedEntries.get(key);
         if (entry != null && entry.k == k && Arrays.equals(entry.partRows, partRows)) {
-            PackedLinear inFile = PackedLinear.ofPacked(kernelView(mapped, entry.offset, entry.bytes, arena), k, partRows, biases);
+            PackedLinear inFile = PackedLinear.ofPacked(kernelView(mapped, entry.offset, entry.bytes, arena), k, partRows,
+                    biases, precision);
             return PackedWeights.ofMapped(inFile, partRows, biases, () -> ownCopy(arena, entry.offset, entry.bytes));
         }
-        PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool);
+        PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool, precision);
         if (file != null) {
             built.add(new Built(key, partRows, k, packed));
         }
@@ -150,6 +159,11 @@ final class PackedCache {
             ownRegionFailed = ownRegion == null;
         }
         return ownRegion == null ? null : ownRegion.asSlice(offset, bytes);
+    }
+
+    /** The precision the Linears are packed in. */
+    Precision precision() {
+        return precision;
     }
 
     /** Writes the file if some Linear had to be packed; failures are logged and otherwise ignored. */
@@ -223,7 +237,7 @@ final class PackedCache {
         return bytes.toByteArray();
     }
 
-    private static PackedCache read(Path file, byte[] identity, Arena arena) throws IOException {
+    private static PackedCache read(Path file, Precision precision, byte[] identity, Arena arena) throws IOException {
         MemorySegment mapped;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
@@ -256,7 +270,7 @@ final class PackedCache {
             entries.put(e.key, e);
         }
         if (in.readLong() != mapped.byteSize()) throw new IOException("size does not match");
-        return new PackedCache(file, identity, entries, mapped);
+        return new PackedCache(file, precision, identity, entries, mapped);
     }
 
     /**
@@ -265,10 +279,10 @@ final class PackedCache {
      * (`cp -p`, `rsync -a`, archives: another fine-tune of the same shape) still get a new change time, which no
      * user call can set back; a rename or chmod costs one repack.
      */
-    private static byte[] identity(List<Path> weightFiles) throws IOException {
+    private static byte[] identity(List<Path> weightFiles, Precision precision) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
-        out.writeUTF(PackedLinear.layout());
+        out.writeUTF(PackedLinear.layout(precision));
         out.writeInt(weightFiles.size());
         for (Path f : weightFiles) {
             BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);

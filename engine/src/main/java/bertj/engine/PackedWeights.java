@@ -73,7 +73,7 @@ final class PackedWeights {
             return linear;
         }
         own.copyFrom(file);
-        PackedLinear moved = PackedLinear.ofPacked(own, mapped.k(), partRows, biases);
+        PackedLinear moved = PackedLinear.ofPacked(own, mapped.k(), partRows, biases, mapped.precision());
         AnonymousMemory.release(file);
         linear = moved;
         mapped = null;

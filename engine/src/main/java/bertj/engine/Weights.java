@@ -38,16 +38,23 @@ final class Weights {
         return fusedLinear(in, out, prefix);
     }
 
-    /** Several Linears over the same input stacked along their outputs (the fused Q, K, V projection). */
+    /**
+     * Several Linears over the same input stacked along their outputs (the fused Q, K, V projection). Weights
+     * stored as F16 or BF16 are widened to F32 only for the packing, which keeps its own copy: the widened
+     * copy is freed at once rather than kept with the model.
+     */
     Kernels.LinearWeights fusedLinear(int in, int out, String... prefixes) {
-        MemorySegment[] weights = new MemorySegment[prefixes.length];
-        MemorySegment[] biases = new MemorySegment[prefixes.length];
-        for (int i = 0; i < prefixes.length; i++) {
-            weights[i] = mapped(prefixes[i] + ".weight", out, in);
-            biases[i] = mapped(prefixes[i] + ".bias", out);
+        boolean packs = kernels.unprofiled() instanceof Kernels.Simd;
+        try (Arena widened = packs ? Arena.ofShared() : null) {
+            MemorySegment[] weights = new MemorySegment[prefixes.length];
+            MemorySegment[] biases = new MemorySegment[prefixes.length];
+            for (int i = 0; i < prefixes.length; i++) {
+                weights[i] = checkpoint.require(prefixes[i] + ".weight", out, in).toF32(packs ? widened : arena);
+                biases[i] = mapped(prefixes[i] + ".bias", out);
+            }
+            return kernels.prepareLinear(String.join("+", prefixes), weights, biases, in, out * prefixes.length, arena,
+                    packedCache);
         }
-        return kernels.prepareLinear(String.join("+", prefixes), weights, biases, in, out * prefixes.length, arena,
-                packedCache);
     }
 
     boolean has(String name) {

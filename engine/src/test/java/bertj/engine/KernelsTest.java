@@ -1,8 +1,11 @@
 package bertj.engine;
 
 import bertj.kernels.Activation;
+import bertj.kernels.Precision;
 import bertj.kernels.ThreadPool;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The implementations of {@link Kernels}: the SIMD kernels and their twins give the same bits, the reference's
@@ -33,11 +37,15 @@ class KernelsTest {
 
     /** y of a fused linear of two parts, and of the LayerNorm of its first N1 columns' rows, by {@code kernels}. */
     private static float[] run(Kernels kernels, Arena arena, long seed) {
+        return run(kernels, arena, seed, Precision.FP32);
+    }
+
+    private static float[] run(Kernels kernels, Arena arena, long seed, Precision precision) {
         Random random = new Random(seed);
         MemorySegment x = random(arena, random, M * K);
         MemorySegment[] weights = {random(arena, random, N1 * K), random(arena, random, N2 * K)};
         MemorySegment[] biases = {random(arena, random, N1), random(arena, random, N2)};
-        Kernels.LinearWeights w = kernels.prepareLinear("test", weights, biases, K, N1 + N2, arena, PackedCache.none());
+        Kernels.LinearWeights w = kernels.prepareLinear("test", weights, biases, K, N1 + N2, arena, PackedCache.none(precision));
         MemorySegment y = arena.allocate(4L * M * (N1 + N2), 64);
         kernels.linear(x, M, w, y, Activation.GELU_ERF);
         MemorySegment gamma = random(arena, random, N1 + N2), beta = random(arena, random, N1 + N2);
@@ -57,6 +65,27 @@ class KernelsTest {
             Kernels twins = simd.simdTwins();
             assertInstanceOf(Kernels.Twins.class, twins);
             assertArrayEquals(run(simd, arena, 1), run(twins, arena, 1));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"BF16", "INT8"})
+    void inAReducedPrecisionTheTwinsGiveTheSameBitsAndTheReferenceRoundsAsThePacking(Precision precision) {
+        try (ThreadPool pool = new ThreadPool(2); Arena arena = Arena.ofShared()) {
+            Kernels simd = Kernels.of(KernelMode.VECTOR, pool).unprofiled();
+            float[] fast = run(simd, arena, 4, precision);
+            assertArrayEquals(fast, run(simd.simdTwins(), arena, 4, precision));
+            // The reference accumulates in double on the same rounded weights: within float accumulation's error,
+            // and far from the float32 weights' results (which the rounding moves by about 1e-3 here).
+            float[] reference = run(Kernels.REFERENCE, arena, 4, precision);
+            float[] full = run(simd, arena, 4, Precision.FP32);
+            double nearest = 0, fromFull = 0;
+            for (int i = 0; i < fast.length; i++) {
+                nearest = Math.max(nearest, Math.abs(fast[i] - reference[i]));
+                fromFull = Math.max(fromFull, Math.abs(fast[i] - full[i]));
+            }
+            assertTrue(nearest < 2e-5, "reduced SIMD vs reduced reference: " + nearest);
+            assertTrue(fromFull > 10 * nearest, "reduced vs float32 weights: " + fromFull + ", reference " + nearest);
         }
     }
 

@@ -27,7 +27,9 @@ import jdk.incubator.vector.VectorSpecies;
  * task walks k in blocks of {@link Tuning#K_BLOCK}; for each panel's k-slice (K_BLOCK x PANEL_WIDTH floats, one
  * contiguous range of the packed weights) it runs the {@link GemmKernel} tile over its rows, which read the
  * slice in place: the first tile streams it from memory, the others find it in L2. Later k blocks
- * accumulate into y; tiles short of rows or columns go through a whole scratch tile.
+ * accumulate into y; tiles short of rows or columns go through a whole scratch tile. Weights stored in bfloat16
+ * or int8 are widened slice by slice into a float32 buffer of the thread ({@link WeightWidening}), which the
+ * tiles then read the same way.
  *
  * <p>Bias is written into y before the first k block; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to {@link Tuning#STREAMING_ROWS}) the layer is bound by reading the weights,
@@ -55,6 +57,15 @@ public final class Linear {
         private float[] row = new float[0];
         /** A whole tile for the partial ones, native like y so that the kernel sees one kind of segment. */
         final MemorySegment edge = Arena.ofAuto().allocate(4L * TILE_ROWS * PANEL_WIDTH, 64);
+        /** One slice of reduced-precision weights widened to float32 (see {@link WeightWidening}). */
+        private MemorySegment wide;
+
+        MemorySegment wide() {
+            if (wide == null) {
+                wide = Arena.ofAuto().allocate(4L * K_BLOCK * PANEL_WIDTH, 64);
+            }
+            return wide;
+        }
 
         /** Whether {@link #x} already holds that row block (this thread ran a task of it before). */
         boolean holds(long pass, int firstRow) {
@@ -164,14 +175,27 @@ public final class Linear {
         int k = w.k();
         long yStride = 4L * n;
         float[] bias = w.bias();
-        MemorySegment packed = w.packed();
         MemorySegment edge = SCRATCH.get().edge;
+        // Reduced-precision weights: widened in the tiles' loop for one or two tiles of rows, where the weights'
+        // stream from memory is what the tiles wait for; else widened once per slice into a buffer of this
+        // thread, which the float32 tiles then read like packed float32 weights (see ReducedGemmKernel).
+        Precision precision = w.precision();
+        boolean inTiles = precision != Precision.FP32 && r1 - r0 <= Tuning.WIDEN_IN_TILES_MAX_ROWS
+                && (precision != Precision.INT8 || k % 2 == 0 && Math.min(K_BLOCK, k) % 2 == 0);
+        boolean widen = precision != Precision.FP32 && !inTiles;
+        MemorySegment weights = widen ? SCRATCH.get().wide() : w.packed();
         for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
             int kLen = Math.min(K_BLOCK, k - k0);
             boolean firstBlock = k0 == 0;
             // The task's panel slices of this k block are consecutive in memory: one sequential stream.
             for (int p = p0; p < p1; p++) {
-                long slice = w.sliceOffset(k0, p);
+                long slice = 0;
+                if (widen) {
+                    WeightWidening.widen(w, k0, p, weights);
+                } else {
+                    slice = w.sliceOffset(k0, p);
+                }
+                Precision tileWeights = inTiles ? precision : Precision.FP32;
                 int c0 = p * PANEL_WIDTH;
                 int cols = Math.min(PANEL_WIDTH, n - c0);
                 for (int r = r0; r < r1; r += tileRows) {
@@ -182,7 +206,7 @@ public final class Linear {
                         if (firstBlock) {
                             fillWithBias(y, yOff, yStride, tileRows, bias, c0);
                         }
-                        GemmKernel.tile(tileRows, x, xBase, packed, slice, kLen, y, yOff, yStride);
+                        tile(tileWeights, tileRows, x, xBase, weights, slice, kLen, w, p, y, yOff, yStride);
                     } else {
                         // A partial tile (last rows, last columns) goes through a whole one in scratch.
                         if (firstBlock) {
@@ -192,7 +216,7 @@ public final class Linear {
                                 MemorySegment.copy(y, yOff + i * yStride, edge, i * EDGE_STRIDE, 4L * cols);
                             }
                         }
-                        GemmKernel.tile(tileRows, x, xBase, packed, slice, kLen, edge, 0, EDGE_STRIDE);
+                        tile(tileWeights, tileRows, x, xBase, weights, slice, kLen, w, p, edge, 0, EDGE_STRIDE);
                         for (int i = 0; i < rows; i++) {
                             MemorySegment.copy(edge, i * EDGE_STRIDE, y, yOff + i * yStride, 4L * cols);
                         }
@@ -206,6 +230,17 @@ public final class Linear {
             for (int r = r0; r < r1; r++) {
                 Activations.apply(act, y, r * yStride + 4L * c0, c1 - c0);
             }
+        }
+    }
+
+    /** The micro-kernel for weights stored as {@code precision} (FP32: packed or already widened floats). */
+    private static void tile(Precision precision, int rows, float[] x, int xBase, MemorySegment weights, long slice,
+            int kLen, PackedLinear w, int p, MemorySegment c, long cOff, long cStride) {
+        switch (precision) {
+            case FP32 -> GemmKernel.tile(rows, x, xBase, weights, slice, kLen, c, cOff, cStride);
+            case BF16 -> ReducedGemmKernel.tileBf16(rows, x, xBase, weights, slice, kLen, c, cOff, cStride);
+            case INT8 -> ReducedGemmKernel.tileInt8(rows, x, xBase, weights, slice, kLen, w.scales(), p * PANEL_WIDTH, c,
+                    cOff, cStride);
         }
     }
 

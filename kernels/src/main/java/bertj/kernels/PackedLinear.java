@@ -2,6 +2,7 @@ package bertj.kernels;
 
 import static bertj.kernels.Tuning.K_BLOCK;
 
+import bertj.kernels.reference.WeightRounding;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,6 +21,20 @@ import java.util.function.IntConsumer;
  * weights sharing k (query, key, value) can be packed as one, concatenated along N, and one
  * {@link Linear#forward} then computes the fused projection.
  *
+ * <p>The weights are stored in one {@link Precision}: float32, or rounded to bfloat16 or int8 as {@link
+ * WeightRounding} defines. The Linear widens a reduced-precision slice back to float32 before its tiles read it
+ * ({@link WeightWidening}), and the layout is chosen so that the widening needs only 32-bit lanes: shifts, a
+ * mask and a conversion, no lane-changing instruction. With L = PANEL_WIDTH / 2 (one vector of floats):
+ * <pre>
+ * bf16, one k:        int i (i &lt; L) = column i (low 16 bits) | column i + L (high 16 bits)
+ * int8, two k, k + 1: int i (i &lt; L) = bytes [k, col i] [k, col i + L] [k + 1, col i] [k + 1, col i + L]
+ * </pre>
+ * so one vector of ints widens to the two vectors of a k row (bf16: {@code v << 16} and {@code v & 0xffff0000})
+ * or to the four of two rows (int8: each byte shifted to the top and arithmetically back). An int8 slice with
+ * an odd number of k has a row of zeros after its last. int8 packed data ends with the float32 scale of each
+ * column, {@code [panels * PANEL_WIDTH]}, zero in the padding. {@link #sliceAsFloats} is the scalar twin of the
+ * widening.
+ *
  * <p>The packed weights live off-heap in the caller's arena, which must be usable from the pool's threads
  * ({@link Arena#ofShared()}, {@link Arena#global()} or {@link Arena#ofAuto()}). The bias is small and kept on
  * the heap, padded to whole panels.
@@ -29,19 +44,26 @@ public final class PackedLinear {
     public static final int PANEL_WIDTH = Tuning.PANEL_WIDTH;
 
     private static final ValueLayout.OfFloat FLOAT_ANY_ALIGNMENT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** bfloat16 bits, little-endian like the int lanes the widening reads them in, whatever the platform. */
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final int n;
     private final int k;
     private final int panels;
+    private final Precision precision;
     private final MemorySegment packed;
     private final float[] bias;
+    /** INT8: each column's scale, {@code [panels * PANEL_WIDTH]}; otherwise null. */
+    private final float[] scales;
 
-    private PackedLinear(int n, int k, MemorySegment packed, float[] bias) {
+    private PackedLinear(int n, int k, Precision precision, MemorySegment packed, float[] bias, float[] scales) {
         this.n = n;
         this.k = k;
         this.panels = panelCount(n);
+        this.precision = precision;
         this.packed = packed;
         this.bias = bias;
+        this.scales = scales;
     }
 
     /**
@@ -86,7 +108,19 @@ public final class PackedLinear {
      */
     public static PackedLinear pack(MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena,
             ThreadPool pool) {
+        return pack(weights, biases, k, arena, pool, Precision.FP32);
+    }
+
+    /**
+     * {@link #pack(MemorySegment[], MemorySegment[], int, Arena, ThreadPool)}, the weights rounded to {@code
+     * precision} ({@link WeightRounding}). int8 needs finite weights.
+     */
+    public static PackedLinear pack(MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena,
+            ThreadPool pool, Precision precision) {
         requirePositive("k", k);
+        if (precision == null) {
+            throw new IllegalArgumentException("precision must not be null");
+        }
         if (weights == null || weights.length == 0) {
             throw new IllegalArgumentException("weights must hold at least one weight");
         }
@@ -122,7 +156,7 @@ public final class PackedLinear {
         }
         int n = (int) totalRows;
         int panels = panelCount(n);
-        MemorySegment packed = arena.allocate(4L * panels * PANEL_WIDTH * k, 64);
+        MemorySegment packed = arena.allocate(packedBytes(n, k, precision), 64);
         if (!packed.isAccessibleBy(OTHER_THREAD)) {
             throw new IllegalArgumentException("arena is confined to one thread; the pool's threads must read the "
                     + "packed weights: use Arena.ofShared(), Arena.global() or Arena.ofAuto()");
@@ -138,10 +172,12 @@ public final class PackedLinear {
             }
         }
         float[] bias = concatenatedBias(partRows, biases, panels);
+        float[] scales = precision == Precision.INT8 ? new float[panels * PANEL_WIDTH] : null;
 
         int chunks = (panels + Tuning.PACK_PANELS_PER_TASK - 1) / Tuning.PACK_PANELS_PER_TASK;
-        IntConsumer packChunk = chunk -> transposePanels(rowSource, rowOffset, n, k, panels, packed,
-                chunk * Tuning.PACK_PANELS_PER_TASK, Math.min(panels, (chunk + 1) * Tuning.PACK_PANELS_PER_TASK));
+        IntConsumer packChunk = chunk -> transposePanels(rowSource, rowOffset, n, k, panels, packed, precision,
+                scales, chunk * Tuning.PACK_PANELS_PER_TASK,
+                Math.min(panels, (chunk + 1) * Tuning.PACK_PANELS_PER_TASK));
         if (pool == null) {
             for (int chunk = 0; chunk < chunks; chunk++) {
                 packChunk.accept(chunk);
@@ -149,7 +185,10 @@ public final class PackedLinear {
         } else {
             pool.parallelFor(chunks, packChunk);
         }
-        return new PackedLinear(n, k, packed, bias);
+        if (scales != null) {
+            MemorySegment.copy(scales, 0, packed, FLOAT_ANY_ALIGNMENT, scalesOffset(n, k), scales.length);
+        }
+        return new PackedLinear(n, k, precision, packed, bias, scales);
     }
 
     /**
@@ -162,7 +201,16 @@ public final class PackedLinear {
      * @param biases   null, or one entry per part: {@code [partRows[i]]} F32 or null
      */
     public static PackedLinear ofPacked(MemorySegment packed, int k, int[] partRows, MemorySegment[] biases) {
+        return ofPacked(packed, k, partRows, biases, Precision.FP32);
+    }
+
+    /** {@link #ofPacked(MemorySegment, int, int[], MemorySegment[])} of weights packed in {@code precision}. */
+    public static PackedLinear ofPacked(MemorySegment packed, int k, int[] partRows, MemorySegment[] biases,
+            Precision precision) {
         requirePositive("k", k);
+        if (precision == null) {
+            throw new IllegalArgumentException("precision must not be null");
+        }
         if (partRows == null || partRows.length == 0 || (biases != null && biases.length != partRows.length)) {
             throw new IllegalArgumentException("give one part row count per part, and null biases or one per part");
         }
@@ -179,29 +227,55 @@ public final class PackedLinear {
         if (n * k > Integer.MAX_VALUE - (long) PANEL_WIDTH * k) {
             throw new IllegalArgumentException("weights of " + n + " x " + k + " are too large");
         }
-        if (packed == null || packed.byteSize() != packedBytes((int) n, k)) {
+        if (packed == null || packed.byteSize() != packedBytes((int) n, k, precision)) {
             throw new IllegalArgumentException("packed weights have " + (packed == null ? 0 : packed.byteSize())
-                    + " bytes, expected " + packedBytes((int) n, k) + " for n = " + n + ", k = " + k);
+                    + " bytes, expected " + packedBytes((int) n, k, precision) + " for n = " + n + ", k = " + k
+                    + " in " + precision.label());
         }
         if (!packed.isAccessibleBy(OTHER_THREAD)) {
             throw new IllegalArgumentException("packed weights are confined to one thread; the pool's threads must "
                     + "read them");
         }
         float[] bias = concatenatedBias(partRows, biases, panelCount((int) n));
-        return new PackedLinear((int) n, k, packed, bias);
+        float[] scales = null;
+        if (precision == Precision.INT8) {
+            scales = new float[panelCount((int) n) * PANEL_WIDTH];
+            MemorySegment.copy(packed, FLOAT_ANY_ALIGNMENT, scalesOffset((int) n, k), scales, 0, scales.length);
+        }
+        return new PackedLinear((int) n, k, precision, packed, bias, scales);
     }
 
-    /** Bytes of the packed form of an {@code n x k} weight. */
+    /** Bytes of the float32 packed form of an {@code n x k} weight. */
     public static long packedBytes(int n, int k) {
-        return 4L * panelCount(n) * PANEL_WIDTH * k;
+        return packedBytes(n, k, Precision.FP32);
+    }
+
+    /** Bytes of the packed form of an {@code n x k} weight in {@code precision}, int8's scales included. */
+    public static long packedBytes(int n, int k, Precision precision) {
+        long weights = (long) precision.bytesPerWeight() * panelCount(n) * PANEL_WIDTH * storedRows(k, precision);
+        return precision == Precision.INT8 ? weights + 4L * panelCount(n) * PANEL_WIDTH : weights;
+    }
+
+    /** Rows of k stored for {@code k} (int8 pairs them, so an odd count gets a row of zeros). */
+    private static int storedRows(int k, Precision precision) {
+        return precision == Precision.INT8 ? (k + 1) & ~1 : k;
+    }
+
+    private static long scalesOffset(int n, int k) {
+        return (long) panelCount(n) * PANEL_WIDTH * storedRows(k, Precision.INT8);
     }
 
     /**
-     * Names the packed layout: packed data is only valid for a build whose layout string is the same (it
-     * depends on the vector width).
+     * Names the float32 packed layout: packed data is only valid for a build whose layout string is the same
+     * (it depends on the vector width).
      */
     public static String layout() {
         return "bertj-panels-1 width=" + PANEL_WIDTH + " kblock=" + K_BLOCK;
+    }
+
+    /** {@link #layout()} of weights packed in {@code precision}. */
+    public static String layout(Precision precision) {
+        return precision == Precision.FP32 ? layout() : layout() + " " + precision.label();
     }
 
     /** The packed weights ({@link #packedBytes} bytes in the {@link #layout()}), read-only. */
@@ -223,10 +297,10 @@ public final class PackedLinear {
 
     /**
      * Writes panels {@code [p0, p1)}: each one's rows are bulk-copied to a heap buffer, transposed there
-     * (cache-resident) and bulk-copied out.
+     * (cache-resident), rounded to the precision and bulk-copied out. int8 also writes the columns' scales.
      */
     private static void transposePanels(MemorySegment[] rowSource, long[] rowOffset, int n, int k, int panels,
-            MemorySegment packed, int p0, int p1) {
+            MemorySegment packed, Precision precision, float[] scales, int p0, int p1) {
         float[] rows = new float[PANEL_WIDTH * k];
         float[] panel = new float[PANEL_WIDTH * k];
         for (int p = p0; p < p1; p++) {
@@ -234,6 +308,9 @@ public final class PackedLinear {
             int width = Math.min(PANEL_WIDTH, n - first);
             for (int c = 0; c < width; c++) {
                 MemorySegment.copy(rowSource[first + c], FLOAT_ANY_ALIGNMENT, rowOffset[first + c], rows, c * k, k);
+                if (scales != null) {
+                    scales[first + c] = int8Scale(rows, c * k, k, first + c);
+                }
             }
             if (width < PANEL_WIDTH) {
                 Arrays.fill(panel, 0f);
@@ -246,10 +323,41 @@ public final class PackedLinear {
             }
             for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
                 int kLen = Math.min(K_BLOCK, k - k0);
-                MemorySegment.copy(panel, k0 * PANEL_WIDTH, packed, ValueLayout.JAVA_FLOAT, sliceOffset(k0, kLen, panels, p),
-                        kLen * PANEL_WIDTH);
+                long offset = sliceOffset(k0, kLen, panels, p, precision);
+                int from = k0 * PANEL_WIDTH, count = kLen * PANEL_WIDTH;
+                switch (precision) {
+                    case FP32 -> MemorySegment.copy(panel, from, packed, ValueLayout.JAVA_FLOAT, offset, count);
+                    case BF16 -> {
+                        short[] bits = new short[count];
+                        for (int i = 0; i < count; i++) {
+                            bits[bf16Index(i)] = WeightRounding.toBf16(panel[from + i]);
+                        }
+                        MemorySegment.copy(bits, 0, packed, SHORT_LE, offset, count);
+                    }
+                    case INT8 -> {
+                        byte[] q = new byte[storedRows(kLen, precision) * PANEL_WIDTH];
+                        for (int i = 0; i < count; i++) {
+                            q[int8Index(i)] = WeightRounding.toInt8(panel[from + i], scales[first + i % PANEL_WIDTH]);
+                        }
+                        MemorySegment.copy(q, 0, packed, ValueLayout.JAVA_BYTE, offset, q.length);
+                    }
+                }
             }
         }
+    }
+
+    /** The int8 scale of weight row {@code row}, {@code rows[from .. from + k)}, which must be finite. */
+    private static float int8Scale(float[] rows, int from, int k, int row) {
+        float maxAbs = 0f;
+        for (int i = from; i < from + k; i++) {
+            float a = Math.abs(rows[i]);
+            if (!(a <= Float.MAX_VALUE)) {
+                throw new IllegalArgumentException("weight row " + row + " holds " + rows[i] + " at column "
+                        + (i - from) + ": int8 needs finite weights");
+            }
+            maxAbs = Math.max(maxAbs, a);
+        }
+        return WeightRounding.int8Scale(maxAbs);
     }
 
     /** A thread that never runs: segments accessible by it are accessible by any thread. */
@@ -279,18 +387,63 @@ public final class PackedLinear {
         return panels;
     }
 
-    /** {@code [kBlock][panel][k in block][PANEL_WIDTH]} F32. */
+    /** How the weights are stored. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** {@code [kBlock][panel][k in block][PANEL_WIDTH]} in the {@link #precision()}, then int8's scales. */
     MemorySegment packed() {
         return packed;
     }
 
-    /** Byte offset in {@link #packed()} of panel p's slice of the k block starting at k0. */
-    long sliceOffset(int k0, int p) {
-        return sliceOffset(k0, Math.min(K_BLOCK, k - k0), panels, p);
+    /** INT8: the scale of each column, {@code [panels * PANEL_WIDTH]}; otherwise null. */
+    float[] scales() {
+        return scales;
     }
 
-    private static long sliceOffset(int k0, int kLen, int panels, int p) {
-        return 4L * PANEL_WIDTH * ((long) k0 * panels + (long) p * kLen);
+    /** Byte offset in {@link #packed()} of panel p's slice of the k block starting at k0. */
+    long sliceOffset(int k0, int p) {
+        return sliceOffset(k0, Math.min(K_BLOCK, k - k0), panels, p, precision);
+    }
+
+    private static long sliceOffset(int k0, int kLen, int panels, int p, Precision precision) {
+        return (long) precision.bytesPerWeight() * PANEL_WIDTH * ((long) k0 * panels + (long) p * storedRows(kLen, precision));
+    }
+
+    /** Where weight i of a slice ({@code i = k * PANEL_WIDTH + column}) is stored in the bf16 layout, in shorts. */
+    static int bf16Index(int i) {
+        int row = i / PANEL_WIDTH, column = i % PANEL_WIDTH, half = PANEL_WIDTH / 2;
+        return row * PANEL_WIDTH + 2 * (column % half) + column / half;
+    }
+
+    /** Where weight i of a slice is stored in the int8 layout, in bytes. */
+    static int int8Index(int i) {
+        int row = i / PANEL_WIDTH, column = i % PANEL_WIDTH, half = PANEL_WIDTH / 2;
+        return (row & ~1) * PANEL_WIDTH + 4 * (column % half) + 2 * (row & 1) + column / half;
+    }
+
+    /**
+     * Panel p's slice of the k block from k0 as float32, {@code [kLen][PANEL_WIDTH]} into {@code out}: one value
+     * at a time, the scalar twin of the Linear's widening ({@link WeightWidening}).
+     */
+    void sliceAsFloats(int k0, int p, float[] out) {
+        int count = Math.min(K_BLOCK, k - k0) * PANEL_WIDTH;
+        long offset = sliceOffset(k0, p);
+        switch (precision) {
+            case FP32 -> MemorySegment.copy(packed, FLOAT_ANY_ALIGNMENT, offset, out, 0, count);
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = WeightRounding.fromBf16(packed.get(SHORT_LE, offset + 2L * bf16Index(i)));
+                }
+            }
+            case INT8 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = WeightRounding.fromInt8(packed.get(ValueLayout.JAVA_BYTE, offset + int8Index(i)),
+                            scales[p * PANEL_WIDTH + i % PANEL_WIDTH]);
+                }
+            }
+        }
     }
 
     /** {@code [panels * PANEL_WIDTH]}, zero where a part has no bias and in the padding. */
@@ -300,6 +453,7 @@ public final class PackedLinear {
 
     @Override
     public String toString() {
-        return "PackedLinear[n=" + n + ", k=" + k + ", panels=" + panels + " x " + PANEL_WIDTH + "]";
+        return "PackedLinear[n=" + n + ", k=" + k + ", panels=" + panels + " x " + PANEL_WIDTH + ", "
+                + precision.label() + "]";
     }
 }

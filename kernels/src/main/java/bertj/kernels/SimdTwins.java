@@ -60,7 +60,7 @@ public final class SimdTwins {
         float[] slice = new float[Math.min(k, Tuning.K_BLOCK) * WIDTH];
         for (int k0 = 0; k0 < k; k0 += Tuning.K_BLOCK) {
             int kLen = Math.min(Tuning.K_BLOCK, k - k0);
-            MemorySegment.copy(w.packed(), FLOAT, w.sliceOffset(k0, p), slice, 0, kLen * WIDTH); // [kLen][WIDTH]
+            w.sliceAsFloats(k0, p, slice); // [kLen][WIDTH], widened to float32 as the SIMD Linear does
             for (int r = 0; r < m; r++) {
                 MemorySegment.copy(x, FLOAT, 4L * ((long) r * k + k0), xRow, 0, kLen);
                 for (int j = r * WIDTH; j < (r + 1) * WIDTH; j += 8) {

@@ -70,6 +70,12 @@ public final class Tuning {
      */
     static final int STREAMING_ROWS = 16;
 
+    /**
+     * Most rows of a Linear task whose bf16 or int8 weights are widened inside the tiles' loop; above, each slice
+     * is widened once into a buffer and the float32 tiles read that. [Reduced precision / Widening]
+     */
+    static final int WIDEN_IN_TILES_MAX_ROWS = 16;
+
     /** Tasks per thread up to {@link #STREAMING_ROWS} rows (see there); above, one long run of panels each. */
     static final int STREAMING_TASKS_PER_THREAD = 4;
 

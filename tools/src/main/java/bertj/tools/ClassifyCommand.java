@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -19,6 +20,9 @@ final class ClassifyCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Parameters(index = "1", paramLabel = "TEXT", description = "The text to classify (the premise for NLI).")
     String text;
 
@@ -31,7 +35,7 @@ final class ClassifyCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         Classification c;
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
             c = bert.classify(text, pair, truncate);
         }
         JsonGenerator json = JsonLines.generator(out());

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -33,6 +34,9 @@ public final class EmbedCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "TEXT", description = "Texts to embed (else JSON Lines on stdin).")
     List<String> texts = List.of();
 
@@ -46,7 +50,7 @@ public final class EmbedCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
             PoolingConfig own = bert.defaultPooling();
             Pooling mode = pooling != null ? pooling : Pooling.valueOf(own.mode().name());
             boolean unit = normalize != null ? normalize : own.normalize();

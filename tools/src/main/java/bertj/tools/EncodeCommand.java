@@ -11,6 +11,7 @@ import bertj.tools.JsonLines.Line;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
@@ -33,6 +34,9 @@ final class EncodeCommand extends CliCommand {
     @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = "--all-layers", description = "Also write hidden_states: the embedding output and every layer's output.")
     boolean allLayers;
 
@@ -47,7 +51,7 @@ final class EncodeCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         if (maxLength != null && maxLength <= 0) throw new ParameterException(spec.commandLine(), "--max-length must be positive, got " + maxLength);
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
             int positions = bert.model().config().maxPositionEmbeddings();
             EncodeOptions options = options(bert, positions);
             JsonLines.Input input = new JsonLines.Input(in());

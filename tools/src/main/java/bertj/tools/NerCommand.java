@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,6 +21,9 @@ final class NerCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Parameters(index = "1", paramLabel = "TEXT", description = "The text to find entities in.")
     String text;
 
@@ -29,7 +33,7 @@ final class NerCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         List<Entity> entities;
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
             entities = bert.entities(text, truncate);
         }
         JsonGenerator json = JsonLines.generator(out());

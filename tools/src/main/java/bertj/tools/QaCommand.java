@@ -5,6 +5,7 @@ import bertj.engine.Results.Answer;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -18,6 +19,9 @@ final class QaCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = "--question", required = true, paramLabel = "Q", description = "The question.")
     String question;
 
@@ -28,7 +32,7 @@ final class QaCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         Answer a;
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
             a = bert.answer(question, context);
         }
         JsonGenerator json = JsonLines.generator(out());

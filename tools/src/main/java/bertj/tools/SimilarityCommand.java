@@ -2,6 +2,7 @@ package bertj.tools;
 
 import bertj.engine.Bert;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -13,6 +14,9 @@ final class SimilarityCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Parameters(index = "1", paramLabel = "TEXT_A", description = "The first text.")
     String a;
 
@@ -21,7 +25,7 @@ final class SimilarityCommand extends CliCommand {
 
     @Override
     public Integer call() {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model))) {
+        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
             out().println(bert.similarity(a, b));
         }
         return Main.OK;

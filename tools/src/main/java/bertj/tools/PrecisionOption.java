@@ -1,0 +1,25 @@
+package bertj.tools;
+
+import bertj.kernels.Precision;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/** {@code --precision fp32|bf16|int8}, for every command that runs the model ({@code @Mixin}). */
+final class PrecisionOption {
+    @Option(names = "--precision", paramLabel = "P", converter = Parse.class,
+            description = "How the Linear weights are stored: fp32, bf16 or int8 (rounded from the checkpoint's, "
+                    + "accuracy in the README's Precision section). Default: as the checkpoint stores them.")
+    Precision precision;
+
+    /** The chosen precision, or null for the checkpoint's own. */
+    Precision value() {
+        return precision;
+    }
+
+    static final class Parse implements ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            return Precision.parse(value);
+        }
+    }
+}
