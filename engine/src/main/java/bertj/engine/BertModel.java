@@ -155,11 +155,17 @@ public final class BertModel implements AutoCloseable {
         return precision;
     }
 
-    /** bf16 when the checkpoint stores its first query weight in BF16, else fp32 (F32, or F16 widened exactly). */
+    /**
+     * The precision the checkpoint stores its first query weight in: bf16 for BF16, int8 for I8 ({@code bertj
+     * quantize}), else fp32 (F32, or F16 widened exactly). Run in it, the weights are used exactly as stored.
+     */
     private static Precision storedPrecision(BertCheckpoint checkpoint) {
         return checkpoint.optional("encoder.layer.0.attention.self.query.weight")
-                .filter(t -> t.dtype() == DType.BF16)
-                .map(t -> Precision.BF16)
+                .map(t -> switch (t.dtype()) {
+                    case BF16 -> Precision.BF16;
+                    case I8 -> Precision.INT8;
+                    default -> Precision.FP32;
+                })
                 .orElse(Precision.FP32);
     }
 

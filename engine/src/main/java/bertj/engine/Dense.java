@@ -21,7 +21,7 @@ final class Dense {
         MemorySegment weight = weights.mapped(prefix + ".weight", out, in);
         MemorySegment bias = weights.mapped(prefix + ".bias", out);
         this.linear = Kernels.REFERENCE.prepareLinear(prefix, new MemorySegment[] {weight}, new MemorySegment[] {bias},
-                in, out, null, null);
+                null, in, out, null, null);
         this.in = in;
         this.out = out;
     }

@@ -39,10 +39,12 @@ interface Kernels {
      * Prepares {@code nn.Linear(in, out)} (or several stacked along their outputs, as the fused Q, K, V) for
      * {@link #linear}; {@code key} names the layer in {@code cache} (its weights' prefixes).
      *
-     * @param weights each {@code [out_i, in]}, as in the file
-     * @param biases  each {@code [out_i]}
+     * @param weights    each {@code [out_i, in]}, as in the file (int8 ones already times their scales)
+     * @param biases     each {@code [out_i]}
+     * @param int8Scales null, or per weight the scales it was stored with in int8 (or null), which int8 packing
+     *                   then keeps instead of computing its own
      */
-    LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, int in, int out,
+    LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, float[][] int8Scales, int in, int out,
                                 Arena arena, PackedCache cache);
 
     /** y[m, out] = act(x[m, in] . W^T + b). */
@@ -88,9 +90,9 @@ interface Kernels {
         }
 
         @Override
-        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, int in,
+        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, float[][] int8Scales, int in,
                                            int out, Arena arena, PackedCache cache) {
-            return new LinearWeights(cache.linear(key, weights, biases, in, arena, pool), null, null, in, out);
+            return new LinearWeights(cache.linear(key, weights, biases, int8Scales, in, arena, pool), null, null, in, out);
         }
 
         @Override
@@ -126,9 +128,9 @@ interface Kernels {
         }
 
         @Override
-        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, int in,
+        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, float[][] int8Scales, int in,
                                            int out, Arena arena, PackedCache cache) {
-            return simd.prepareLinear(key, weights, biases, in, out, arena, cache);
+            return simd.prepareLinear(key, weights, biases, int8Scales, in, out, arena, cache);
         }
 
         @Override
@@ -161,7 +163,7 @@ interface Kernels {
          * SIMD kernels at that precision.
          */
         @Override
-        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, int in,
+        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, float[][] int8Scales, int in,
                                            int out, Arena arena, PackedCache cache) {
             if (cache != null && cache.precision() != Precision.FP32) {
                 MemorySegment[] rounded = new MemorySegment[weights.length];
@@ -223,9 +225,9 @@ interface Kernels {
         }
 
         @Override
-        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, int in,
+        public LinearWeights prepareLinear(String key, MemorySegment[] weights, MemorySegment[] biases, float[][] int8Scales, int in,
                                            int out, Arena arena, PackedCache cache) {
-            return kernels.prepareLinear(key, weights, biases, in, out, arena, cache);
+            return kernels.prepareLinear(key, weights, biases, int8Scales, in, out, arena, cache);
         }
 
         @Override

@@ -133,7 +133,8 @@ final class PackedCache {
      * The Linear {@code key}: from the mapped file when it has it (moved into memory at its first use, see
      * {@link PackedWeights}), else packed now (and kept for {@link #finish}).
      */
-    PackedWeights linear(String key, MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena, ThreadPool pool) {
+    PackedWeights linear(String key, MemorySegment[] weights, MemorySegment[] biases, float[][] int8Scales, int k,
+            Arena arena, ThreadPool pool) {
         int[] partRows = new int[weights.length];
         for (int i = 0; i < weights.length; i++) partRows[i] = (int) (weights[i].byteSize() / (4L * k));
         Entry entry = mappedEntries.get(key);
@@ -142,7 +143,7 @@ final class PackedCache {
                     biases, precision);
             return PackedWeights.ofMapped(inFile, partRows, biases, () -> ownCopy(arena, entry.offset, entry.bytes));
         }
-        PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool, precision);
+        PackedLinear packed = PackedLinear.pack(weights, biases, k, arena, pool, precision, int8Scales);
         if (file != null) {
             built.add(new Built(key, partRows, k, packed));
         }

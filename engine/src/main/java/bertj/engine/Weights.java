@@ -1,6 +1,8 @@
 package bertj.engine;
 
 import bertj.loader.BertCheckpoint;
+import bertj.loader.DType;
+import bertj.loader.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,19 +43,28 @@ final class Weights {
     /**
      * Several Linears over the same input stacked along their outputs (the fused Q, K, V projection). Weights
      * stored as F16 or BF16 are widened to F32 only for the packing, which keeps its own copy: the widened
-     * copy is freed at once rather than kept with the model.
+     * copy is freed at once rather than kept with the model. I8 weights ({@code bertj quantize}) are given as
+     * {@code q * scale} with their scales, which int8 packing keeps, so that it stores the same q again.
      */
     Kernels.LinearWeights fusedLinear(int in, int out, String... prefixes) {
         boolean packs = kernels.unprofiled() instanceof Kernels.Simd;
         try (Arena widened = packs ? Arena.ofShared() : null) {
             MemorySegment[] weights = new MemorySegment[prefixes.length];
             MemorySegment[] biases = new MemorySegment[prefixes.length];
+            float[][] int8Scales = new float[prefixes.length][];
             for (int i = 0; i < prefixes.length; i++) {
-                weights[i] = checkpoint.require(prefixes[i] + ".weight", out, in).toF32(packs ? widened : arena);
+                String name = prefixes[i] + ".weight";
+                Tensor weight = checkpoint.require(name, out, in);
+                if (weight.dtype() == DType.I8) {
+                    int8Scales[i] = checkpoint.int8Scale(name, out);
+                    weights[i] = weight.dequantizeInt8(int8Scales[i], packs ? widened : arena);
+                } else {
+                    weights[i] = weight.toF32(packs ? widened : arena);
+                }
                 biases[i] = mapped(prefixes[i] + ".bias", out);
             }
-            return kernels.prepareLinear(String.join("+", prefixes), weights, biases, in, out * prefixes.length, arena,
-                    packedCache);
+            return kernels.prepareLinear(String.join("+", prefixes), weights, biases, int8Scales, in,
+                    out * prefixes.length, arena, packedCache);
         }
     }
 

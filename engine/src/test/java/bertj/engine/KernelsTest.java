@@ -45,7 +45,7 @@ class KernelsTest {
         MemorySegment x = random(arena, random, M * K);
         MemorySegment[] weights = {random(arena, random, N1 * K), random(arena, random, N2 * K)};
         MemorySegment[] biases = {random(arena, random, N1), random(arena, random, N2)};
-        Kernels.LinearWeights w = kernels.prepareLinear("test", weights, biases, K, N1 + N2, arena, PackedCache.none(precision));
+        Kernels.LinearWeights w = kernels.prepareLinear("test", weights, biases, null, K, N1 + N2, arena, PackedCache.none(precision));
         MemorySegment y = arena.allocate(4L * M * (N1 + N2), 64);
         kernels.linear(x, M, w, y, Activation.GELU_ERF);
         MemorySegment gamma = random(arena, random, N1 + N2), beta = random(arena, random, N1 + N2);
@@ -114,12 +114,12 @@ class KernelsTest {
             Kernels ref = Kernels.REFERENCE;
             assertSame(ref, Kernels.of(KernelMode.SCALAR, null).unprofiled());
             MemorySegment fused = arena.allocate(4L * M * (N1 + N2));
-            ref.linear(x, M, ref.prepareLinear("qk", weights, biases, K, N1 + N2, arena, null), fused, Activation.NONE);
+            ref.linear(x, M, ref.prepareLinear("qk", weights, biases, null, K, N1 + N2, arena, null), fused, Activation.NONE);
             int[] parts = {N1, N2};
             for (int p = 0, column = 0; p < 2; column += parts[p], p++) {
                 MemorySegment alone = arena.allocate(4L * M * parts[p]);
                 ref.linear(x, M, ref.prepareLinear("part", new MemorySegment[] {weights[p]}, new MemorySegment[] {biases[p]},
-                        K, parts[p], arena, null), alone, Activation.NONE);
+                        null, K, parts[p], arena, null), alone, Activation.NONE);
                 for (int r = 0; r < M; r++) {
                     for (int c = 0; c < parts[p]; c++) {
                         assertEquals(alone.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * parts[p] + c),

@@ -117,6 +117,17 @@ public final class PackedLinear {
      */
     public static PackedLinear pack(MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena,
             ThreadPool pool, Precision precision) {
+        return pack(weights, biases, k, arena, pool, precision, null);
+    }
+
+    /**
+     * {@link #pack(MemorySegment[], MemorySegment[], int, Arena, ThreadPool, Precision)} with int8 scales given for
+     * some parts ({@code int8Scales[i]}, one per row of weights[i], or null to compute them): for weights that
+     * were quantized already and are given as {@code q * scale}, so that packing them gives back q and scale
+     * exactly. Ignored in other precisions.
+     */
+    public static PackedLinear pack(MemorySegment[] weights, MemorySegment[] biases, int k, Arena arena,
+            ThreadPool pool, Precision precision, float[][] int8Scales) {
         requirePositive("k", k);
         if (precision == null) {
             throw new IllegalArgumentException("precision must not be null");
@@ -173,10 +184,26 @@ public final class PackedLinear {
         }
         float[] bias = concatenatedBias(partRows, biases, panels);
         float[] scales = precision == Precision.INT8 ? new float[panels * PANEL_WIDTH] : null;
+        boolean[] scaleGiven = new boolean[n];
+        if (scales != null && int8Scales != null) {
+            if (int8Scales.length != weights.length) {
+                throw new IllegalArgumentException("int8Scales has " + int8Scales.length + " entries for "
+                        + weights.length + " weights");
+            }
+            for (int i = 0, r = 0; i < weights.length; r += partRows[i], i++) {
+                if (int8Scales[i] == null) continue;
+                if (int8Scales[i].length != partRows[i]) {
+                    throw new IllegalArgumentException("int8Scales[" + i + "] has " + int8Scales[i].length
+                            + " scales for " + partRows[i] + " rows");
+                }
+                System.arraycopy(int8Scales[i], 0, scales, r, partRows[i]);
+                Arrays.fill(scaleGiven, r, r + partRows[i], true);
+            }
+        }
 
         int chunks = (panels + Tuning.PACK_PANELS_PER_TASK - 1) / Tuning.PACK_PANELS_PER_TASK;
         IntConsumer packChunk = chunk -> transposePanels(rowSource, rowOffset, n, k, panels, packed, precision,
-                scales, chunk * Tuning.PACK_PANELS_PER_TASK,
+                scales, scaleGiven, chunk * Tuning.PACK_PANELS_PER_TASK,
                 Math.min(panels, (chunk + 1) * Tuning.PACK_PANELS_PER_TASK));
         if (pool == null) {
             for (int chunk = 0; chunk < chunks; chunk++) {
@@ -275,7 +302,11 @@ public final class PackedLinear {
 
     /** {@link #layout()} of weights packed in {@code precision}. */
     public static String layout(Precision precision) {
-        return precision == Precision.FP32 ? layout() : layout() + " " + precision.label();
+        return switch (precision) {
+            case FP32 -> layout();
+            case BF16 -> layout() + " bf16-pairs-1";
+            case INT8 -> layout() + " int8-quads-1";
+        };
     }
 
     /** The packed weights ({@link #packedBytes} bytes in the {@link #layout()}), read-only. */
@@ -300,7 +331,7 @@ public final class PackedLinear {
      * (cache-resident), rounded to the precision and bulk-copied out. int8 also writes the columns' scales.
      */
     private static void transposePanels(MemorySegment[] rowSource, long[] rowOffset, int n, int k, int panels,
-            MemorySegment packed, Precision precision, float[] scales, int p0, int p1) {
+            MemorySegment packed, Precision precision, float[] scales, boolean[] scaleGiven, int p0, int p1) {
         float[] rows = new float[PANEL_WIDTH * k];
         float[] panel = new float[PANEL_WIDTH * k];
         for (int p = p0; p < p1; p++) {
@@ -308,7 +339,7 @@ public final class PackedLinear {
             int width = Math.min(PANEL_WIDTH, n - first);
             for (int c = 0; c < width; c++) {
                 MemorySegment.copy(rowSource[first + c], FLOAT_ANY_ALIGNMENT, rowOffset[first + c], rows, c * k, k);
-                if (scales != null) {
+                if (scales != null && !scaleGiven[first + c]) {
                     scales[first + c] = int8Scale(rows, c * k, k, first + c);
                 }
             }

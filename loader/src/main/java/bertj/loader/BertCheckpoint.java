@@ -180,14 +180,57 @@ public final class BertCheckpoint {
         if (stored.isEmpty()) return Optional.empty();
         Tensor t = checkpoint.tensor(stored.get());
         String where = "tensor \"" + t.name() + "\" in " + checkpoint.fileOf(t.name()).orElseThrow();
-        if (!t.dtype().isFloatingPoint()) {
-            throw new ModelFormatException(where + " has dtype " + t.dtype() + ", expected F32, F16 or BF16");
+        if (t.dtype() == DType.I8 && isLinearWeight(canonicalName)) {
+            int8Scale(canonicalName, expectedShape[0]); // an int8 weight comes with its scales
+        } else if (!t.dtype().isFloatingPoint()) {
+            throw new ModelFormatException(where + " has dtype " + t.dtype() + ", expected F32, F16 or BF16"
+                    + (isLinearWeight(canonicalName) ? " (or I8 with a \"" + INT8_SCALE_SUFFIX + "\" tensor)" : ""));
         }
         if (!Arrays.equals(t.shape(), expectedShape)) {
             throw new ModelFormatException(where + " has shape " + Arrays.toString(t.shape()) + ", expected "
                     + Arrays.toString(expectedShape) + explainShape(canonicalName, expectedShape));
         }
         return Optional.of(t);
+    }
+
+    /**
+     * Suffix of the tensor that holds an int8 Linear weight's scales ({@code <prefix>.weight_scale}, F32 {@code
+     * [out]}): row r of the weight stands for {@code q[r, :] * scale[r]}. {@code bertj quantize} writes them.
+     */
+    public static final String INT8_SCALE_SUFFIX = "_scale";
+
+    /**
+     * The scales of the int8 Linear weight {@code canonicalWeightName} ({@code [rows]} F32, finite).
+     *
+     * @throws ModelFormatException if the checkpoint lacks them or they are not F32 {@code [rows]}
+     */
+    public float[] int8Scale(String canonicalWeightName, long rows) {
+        String name = canonicalWeightName + INT8_SCALE_SUFFIX;
+        Optional<String> stored = resolve(name);
+        if (stored.isEmpty()) {
+            throw new ModelFormatException(checkpoint.source() + ": tensor \"" + canonicalWeightName
+                    + "\" is I8 but has no scales (tried " + String.join(", ", candidates(name)) + ")");
+        }
+        Tensor t = checkpoint.tensor(stored.get());
+        if (t.dtype() != DType.F32 || !Arrays.equals(t.shape(), new long[] {rows})) {
+            throw new ModelFormatException("tensor \"" + t.name() + "\" in " + checkpoint.fileOf(t.name()).orElseThrow()
+                    + " has dtype " + t.dtype() + " and shape " + Arrays.toString(t.shape()) + ", expected F32 [" + rows + "]");
+        }
+        float[] scales = t.toFloatArray();
+        for (int i = 0; i < scales.length; i++) {
+            if (!Float.isFinite(scales[i])) {
+                throw new ModelFormatException("tensor \"" + t.name() + "\" holds " + scales[i] + " at " + i
+                        + ": int8 scales must be finite");
+            }
+        }
+        return scales;
+    }
+
+    /** Whether {@code canonicalName} is the weight of one of the encoder's Linears (never an embedding or a head). */
+    public static boolean isLinearWeight(String canonicalName) {
+        return canonicalName.equals("pooler.dense.weight")
+                || canonicalName.startsWith("encoder.layer.") && canonicalName.endsWith("dense.weight")
+                || canonicalName.matches("encoder\\.layer\\.\\d+\\.attention\\.self\\.(query|key|value)\\.weight");
     }
 
     public boolean hasPooler() {

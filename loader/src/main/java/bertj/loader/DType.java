@@ -10,7 +10,9 @@ public enum DType {
     F16(2),
     BF16(2),
     I64(8),
-    I32(4);
+    I32(4),
+    /** int8: the Linear weights of a model quantized by {@code bertj quantize}, each with its scales. */
+    I8(1);
 
     private final int byteSize;
 

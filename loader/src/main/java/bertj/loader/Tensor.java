@@ -177,6 +177,23 @@ public final class Tensor {
         return out;
     }
 
+    /**
+     * An I8 tensor of shape {@code [rows, cols]} as F32, row r times {@code scales[r]} (one float multiply per
+     * value), in a new segment allocated in {@code arena}.
+     */
+    public MemorySegment dequantizeInt8(float[] scales, Arena arena) {
+        if (dtype != DType.I8 || shape.length != 2 || shape[0] != scales.length) {
+            throw new IllegalStateException("tensor \"" + name + "\" is " + dtype + " " + Arrays.toString(shape)
+                    + "; dequantizeInt8 reads an I8 [rows, cols] tensor with one scale per row (" + scales.length + ")");
+        }
+        long cols = shape[1];
+        MemorySegment out = arena.allocate(elementCount * Float.BYTES, WIDENED_ALIGNMENT);
+        for (long i = 0; i < elementCount; i++) {
+            out.setAtIndex(ValueLayout.JAVA_FLOAT, i, data.get(ValueLayout.JAVA_BYTE, i) * scales[(int) (i / cols)]);
+        }
+        return out;
+    }
+
     /** The values of an I64 or I32 tensor as a {@code long[]}; meant for small tensors and tests. */
     public long[] toLongArray() {
         long[] out = new long[arrayLength()];
