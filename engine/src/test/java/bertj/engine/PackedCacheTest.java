@@ -1,5 +1,6 @@
 package bertj.engine;
 
+import bertj.kernels.Precision;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -121,21 +123,44 @@ class PackedCacheTest {
     }
 
     @Test
+    void eachPrecisionHasAFileOfItsOwn() throws IOException {
+        float[][][] fp32 = lastHiddenState(Precision.FP32);
+        Path fp32File = onlyCacheFile();
+        for (Precision precision : List.of(Precision.BF16, Precision.INT8)) {
+            float[][][] inMemory = withoutCache(precision);
+            assertArrayEquals(inMemory, lastHiddenState(precision), precision + ": packed now");
+            assertArrayEquals(inMemory, lastHiddenState(precision), precision + ": from its file");
+            assertTrue(Files.isRegularFile(fp32File.resolveSibling(fp32File.getFileName().toString()
+                    .replace(".bin", "-" + precision.label() + ".bin"))), precision.label());
+            assertNotEquals(Arrays.deepToString(fp32), Arrays.deepToString(inMemory), precision + " rounds the weights");
+        }
+        assertArrayEquals(fp32, lastHiddenState(Precision.FP32), "fp32 still reads its own file");
+    }
+
+    @Test
     void anUnwritableCacheDirectoryOnlyCostsTime() throws IOException {
         Files.writeString(cacheRoot, "a file where the cache directory should be");
         assertArrayEquals(withoutCache(), lastHiddenState());
     }
 
     private float[][][] lastHiddenState() {
-        try (BertModel m = BertModel.load(model, BertModelParityTest.POOL)) {
+        return lastHiddenState(null);
+    }
+
+    private float[][][] lastHiddenState(Precision precision) {
+        try (BertModel m = BertModel.load(model, BertModelParityTest.POOL, KernelMode.VECTOR, precision)) {
             return m.forward(BertInput.of(new int[] {2, 10, 11, 12, 3}, new int[5])).lastHiddenState();
         }
     }
 
     private float[][][] withoutCache() {
+        return withoutCache(null);
+    }
+
+    private float[][][] withoutCache(Precision precision) {
         System.setProperty(BertModel.PACKED_CACHE_PROPERTY, "false");
         try {
-            return lastHiddenState();
+            return lastHiddenState(precision);
         } finally {
             System.clearProperty(BertModel.PACKED_CACHE_PROPERTY);
         }

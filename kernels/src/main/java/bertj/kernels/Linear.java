@@ -176,12 +176,12 @@ public final class Linear {
         long yStride = 4L * n;
         float[] bias = w.bias();
         MemorySegment edge = SCRATCH.get().edge;
-        // Reduced-precision weights: widened in the tiles' loop for one or two tiles of rows, where the weights'
-        // stream from memory is what the tiles wait for; else widened once per slice into a buffer of this
-        // thread, which the float32 tiles then read like packed float32 weights (see ReducedGemmKernel).
+        // Reduced-precision weights: widened in the tiles' loop (bf16 always, int8 for few rows), or else widened
+        // once per slice into a buffer of this thread, which the float32 tiles then read like packed float32
+        // weights (see ReducedGemmKernel). The int8 tiles take k in pairs: an odd k takes the buffer.
         Precision precision = w.precision();
-        boolean inTiles = precision != Precision.FP32 && r1 - r0 <= Tuning.WIDEN_IN_TILES_MAX_ROWS
-                && (precision != Precision.INT8 || k % 2 == 0 && Math.min(K_BLOCK, k) % 2 == 0);
+        boolean inTiles = precision == Precision.BF16
+                || precision == Precision.INT8 && r1 - r0 <= Tuning.INT8_IN_TILES_MAX_ROWS && k % 2 == 0;
         boolean widen = precision != Precision.FP32 && !inTiles;
         MemorySegment weights = widen ? SCRATCH.get().wide() : w.packed();
         for (int k0 = 0; k0 < k; k0 += K_BLOCK) {

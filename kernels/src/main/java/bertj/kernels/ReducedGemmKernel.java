@@ -14,11 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link GemmKernel}'s tiles on weights stored in bfloat16 or int8 ({@link PackedLinear}'s layouts), widened
  * to float32 in registers, k by k, right before their FMAs: the same floats as {@link WeightWidening} gives, so
- * the same bits as the float32 tile on widened weights. For few rows of x, where a Linear streams its weights
- * from memory and the tiles wait on that stream, widening in the loop keeps the loads spread over the FMAs: a
- * separate widening pass per slice read the slice in a burst, then computed with the memory idle, and the bf16
- * Linear at 8 rows ran slower than the float32 one. For many rows the Linear widens each slice once instead
- * ({@link WeightWidening}) and runs the float32 tiles, which then do no widening work per tile.
+ * the same bits as the float32 tile on widened weights. Widening in the loop keeps the weights' loads spread
+ * over the FMAs: a separate widening pass per slice read the slice in a burst, then computed with the memory
+ * idle, and the bf16 Linear at 8 rows ran slower than the float32 one. bf16 takes these tiles at every size;
+ * int8, whose widening costs more per k, for up to {@link Tuning#INT8_IN_TILES_MAX_ROWS} rows (beyond, the
+ * Linear widens each slice once, {@link WeightWidening}, and runs the float32 tiles).
  *
  * <p>Per k, bfloat16 costs one load, a shift and a mask for 2 x rows FMAs; int8 per two k one load and, per
  * vector of weights, two shifts, a conversion and the scale's multiply.

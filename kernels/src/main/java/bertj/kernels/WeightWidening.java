@@ -12,49 +12,35 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Widens one packed slice of reduced-precision weights ({@code [kLen][PANEL_WIDTH]} bfloat16 or int8, in the
- * layouts {@link PackedLinear} describes) to float32, into a small native buffer that the Linear's float32
- * tiles then read as they read float32 weights.
+ * Widens one packed slice of int8 weights ({@code [kLen][PANEL_WIDTH]}, in the layout {@link PackedLinear}
+ * describes) to float32, into a small native buffer that the Linear's float32 tiles then read as they read
+ * float32 weights.
  *
- * <p>For many rows of x: the widening is paid once per slice and shared by all the task's tiles, which run the
- * unchanged float32 kernel at its full speed on a buffer that stays in L1/L2 (at most {@link Tuning#K_BLOCK} x
- * PANEL_WIDTH floats), a native segment like the packed weights (see {@link GemmKernel}). For few rows the
- * tiles widen in their own loop instead ({@link ReducedGemmKernel}).
+ * <p>For int8 weights and many rows of x (and an odd k): the widening is paid once per slice and shared by all
+ * the task's tiles, which run the unchanged float32 kernel at its full speed on a buffer that stays in L1/L2 (at
+ * most {@link Tuning#K_BLOCK} x PANEL_WIDTH floats), a native segment like the packed weights (see {@link
+ * GemmKernel}). Otherwise the tiles widen in their own loop ({@link ReducedGemmKernel}).
  *
- * <p>Every step works on 32-bit lanes: bfloat16 is a shift or a mask (the float32 is the 16 bits on top of 16
- * zeros), int8 a shift left and an arithmetic shift right (the byte sign-extended), a conversion to float32
- * and a multiply by the column's scale. A first version read the values with 16- and 8-bit vectors and widened
- * them with {@code convertShape}: on C2 it made the bf16 Linear slower than the float32 one at 8 rows. The
- * results are exactly the floats of {@link bertj.kernels.reference.WeightRounding}, whose loop in {@link
- * PackedLinear#sliceAsFloats} is the scalar twin.
+ * <p>Every step works on 32-bit lanes: a shift left and an arithmetic shift right (the byte sign-extended), a
+ * conversion to float32 and a multiply by the column's scale. A first version read the values with 8- and
+ * 16-bit vectors and widened them with {@code convertShape}, much slower on C2. The results are exactly the
+ * floats of {@link bertj.kernels.reference.WeightRounding}, whose loop in {@link PackedLinear#sliceAsFloats} is
+ * the scalar twin.
  */
 final class WeightWidening {
-    /** The packed layouts are little-endian (the low half of an int is the lower column). */
+    /** The packed layout is little-endian (the lowest byte of an int is the first weight). */
     private static final ByteOrder LAYOUT_ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final VectorSpecies<Integer> INTS = FLOATS.withLanes(int.class);
 
     private WeightWidening() {}
 
-    /** Panel p's slice of the k block from k0 as float32 into {@code out} at byte 0, {@code [kLen][PANEL_WIDTH]}. */
+    /** Panel p's slice of the k block from k0 of int8 weights as float32 into {@code out} at byte 0, {@code [kLen][PANEL_WIDTH]}. */
     static void widen(PackedLinear w, int k0, int p, MemorySegment out) {
-        int kLen = Math.min(Tuning.K_BLOCK, w.k() - k0);
-        long offset = w.sliceOffset(k0, p);
-        switch (w.precision()) {
-            case BF16 -> bf16(w.packed(), offset, kLen, out);
-            case INT8 -> int8(w.packed(), offset, kLen, w.scales(), p * PANEL_WIDTH, out);
-            case FP32 -> MemorySegment.copy(w.packed(), offset, out, 0, 4L * kLen * PANEL_WIDTH);
+        if (w.precision() != Precision.INT8) {
+            throw new IllegalArgumentException("widens int8 weights, not " + w.precision().label());
         }
-    }
-
-    /** {@code kLen} rows of bfloat16 from byte {@code from} of src: one int vector per row. */
-    static void bf16(MemorySegment src, long from, int kLen, MemorySegment out) {
-        for (int k = 0; k < kLen; k++) {
-            IntVector bits = IntVector.fromMemorySegment(INTS, src, from + 4L * LANES * k, LAYOUT_ORDER);
-            long row = 4L * PANEL_WIDTH * k;
-            bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoMemorySegment(out, row, ORDER);
-            bits.and(0xFFFF0000).reinterpretAsFloats().intoMemorySegment(out, row + 4L * LANES, ORDER);
-        }
+        int8(w.packed(), w.sliceOffset(k0, p), Math.min(Tuning.K_BLOCK, w.k() - k0), w.scales(), p * PANEL_WIDTH, out);
     }
 
     /**

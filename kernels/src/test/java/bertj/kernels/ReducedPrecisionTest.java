@@ -87,9 +87,9 @@ class ReducedPrecisionTest {
         assertEquals(0, WeightRounding.toInt8(0.3f, 0f)); // a channel of zeros
     }
 
-    @ParameterizedTest
-    @EnumSource(Precision.class)
-    void theVectorWideningIsItsScalarTwin(Precision precision) {
+    @Test
+    void theInt8WideningIsItsScalarTwin() {
+        Precision precision = Precision.INT8;
         int[][] shapes = {{1, 1}, {17, 3}, {33, 31}, {65, 257}, {40, 3073}, {31, 6145}};
         try (Arena arena = Arena.ofShared()) {
             for (int[] shape : shapes) {
@@ -117,7 +117,8 @@ class ReducedPrecisionTest {
     @ParameterizedTest
     @EnumSource(value = Precision.class, names = {"BF16", "INT8"})
     void theLinearOnReducedWeightsIsTheFloatLinearOnTheRoundedWeights(Precision precision) {
-        int[][] shapes = {{1, 37, 19}, {3, 64, 33}, {8, 385, 97}, {9, 384, 1152}, {20, 1536, 384}, {130, 3073, 40}};
+        int[][] shapes = {{1, 37, 19}, {3, 64, 33}, {8, 385, 97}, {9, 384, 1152}, {20, 1536, 384}, {48, 384, 70},
+                {130, 3073, 40}};
         try (Arena arena = Arena.ofShared()) {
             for (int[] shape : shapes) {
                 int m = shape[0], k = shape[1], n = shape[2];
