@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SideBySideTest {
     private static final Set<String> TIMING_KEYS = Set.of("engine", "seq", "batch", "threads", "median_ms", "p90_ms");
-    private static final Set<String> RATIO_KEYS = Set.of("seq", "batch", "threads", "ratio");
+    private static final Set<String> BERTJ_TIMING_KEYS = Set.of("engine", "seq", "batch", "threads", "median_ms", "p90_ms", "precision");
+    private static final Set<String> RATIO_KEYS = Set.of("seq", "batch", "threads", "precision", "ratio");
 
     @TempDir
     static Path tmp;
@@ -45,8 +46,9 @@ class SideBySideTest {
                         && l.get("seq").asInt() == seq && l.get("threads").asInt() == threads);
                 JsonNode theirs = only(lines, l -> l.path("engine").asText().equals("onnxruntime") && l.has("median_ms")
                         && l.get("seq").asInt() == seq && l.get("threads").asInt() == threads);
+                assertEquals("fp32", ours.get("precision").asText());
                 for (JsonNode timing : List.of(ours, theirs)) {
-                    assertEquals(TIMING_KEYS, keys(timing));
+                    assertEquals(timing == ours ? BERTJ_TIMING_KEYS : TIMING_KEYS, keys(timing));
                     assertEquals(2, timing.get("batch").asInt());
                     assertTrue(timing.get("median_ms").asDouble() > 0, timing.toString());
                     assertTrue(timing.get("p90_ms").asDouble() >= timing.get("median_ms").asDouble(), timing.toString());
@@ -77,10 +79,24 @@ class SideBySideTest {
     }
 
     @Test
+    void aReducedPrecisionIsCheckedByCosineAndTimedAgainstBothPeers() throws Exception {
+        // The float32 export stands in for a quantized one: the second peer only needs to be the same model.
+        List<JsonNode> lines = run(new SideBySide.Options(model, onnx, List.of(8), 1, List.of(1), 2, 0, 7,
+                bertj.kernels.Precision.BF16, onnx));
+        JsonNode check = only(lines, l -> l.path("engine").asText().equals("bertj bf16") && l.has("min_token_cosine"));
+        assertTrue(check.get("min_token_cosine").asDouble() >= SideBySide.MIN_TOKEN_COSINE_REDUCED, check.toString());
+        assertEquals("bf16", only(lines, l -> l.has("median_ms") && l.path("engine").asText().equals("bertj"))
+                .get("precision").asText());
+        only(lines, l -> l.has("median_ms") && l.path("engine").asText().equals("onnxruntime_reduced"));
+        JsonNode ratio = only(lines, l -> l.has("ratio_vs_onnxruntime_reduced"));
+        assertTrue(ratio.get("ratio_vs_onnxruntime_reduced").asDouble() > 0, ratio.toString());
+    }
+
+    @Test
     void withoutAnOnnxFileOnlyBertjIsTimed() throws Exception {
         List<JsonNode> lines = run(new SideBySide.Options(model, null, List.of(8), 1, List.of(1), 2, 0, 7));
         assertEquals(1, lines.stream().filter(l -> l.has("median_ms")).count());
-        assertEquals(TIMING_KEYS, keys(only(lines, l -> l.has("median_ms"))));
+        assertEquals(BERTJ_TIMING_KEYS, keys(only(lines, l -> l.has("median_ms"))));
         assertTrue(lines.stream().noneMatch(l -> l.has("ratio") || l.path("engine").asText().equals("onnxruntime")));
     }
 
@@ -90,7 +106,7 @@ class SideBySideTest {
         StringWriter text = new StringWriter();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> SideBySide.run(
                 new SideBySide.Options(model, other, List.of(8), 1, List.of(1), 2, 0, 7), new PrintWriter(text)));
-        assertTrue(e.getMessage().contains("differs from bertj's") && e.getMessage().contains(other.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("differs from bertj fp32's") && e.getMessage().contains(other.toString()), e.getMessage());
         assertTrue(!text.toString().contains("median_ms"), text.toString());
     }
 
