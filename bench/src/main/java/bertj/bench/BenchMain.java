@@ -226,6 +226,10 @@ public final class BenchMain {
         @Option(names = "--pooling", paramLabel = "MODE", description = "cls, mean or max for both engines (default: the model's own).")
         Pooling pooling;
 
+        @Option(names = "--precision", paramLabel = "P", converter = PrecisionConverter.class,
+                description = "bertj's Linear weights: fp32, bf16 or int8 (default: as the checkpoint stores them).")
+        Precision precision;
+
         @Option(names = "--vs-onnxruntime", paramLabel = "FILE.onnx",
                 description = "The same model as ONNX, or 'default' for the one in the default model's jar; without it only bertj is timed.")
         String onnx;
@@ -245,7 +249,7 @@ public final class BenchMain {
             }
             Path modelDir = DefaultModel.resolveModel(model);
             var options = new CorpusBench.Options(modelDir, corpus, onnx == null ? null : OneShot.onnxFile(onnx), threads, runs,
-                    warmup, window, pooling);
+                    warmup, window, pooling, precision);
             CorpusBench.run(options, spec.commandLine().getOut());
             return OK;
         }

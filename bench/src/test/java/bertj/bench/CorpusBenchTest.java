@@ -149,6 +149,19 @@ class CorpusBenchTest {
     }
 
     @Test
+    void inAReducedPrecisionTheCheckIsByCosineAndTheLinesSayThePrecision() throws Exception {
+        StringWriter text = new StringWriter();
+        CorpusBench.run(new CorpusBench.Options(model, corpus, onnx, List.of(1), 1, 0, 32, null,
+                bertj.kernels.Precision.INT8), new PrintWriter(text));
+        List<JsonNode> lines = SideBySideTest.parse(text.toString());
+        assertEquals("int8", only(lines, l -> l.has("load_ms")).get("precision").asText());
+        JsonNode check = only(lines, l -> l.has("min_cosine"));
+        assertEquals(CorpusBench.MIN_COSINE_REDUCED, check.get("min_cosine_limit").asDouble());
+        assertTrue(check.get("min_cosine").asDouble() >= CorpusBench.MIN_COSINE_REDUCED, check.toString());
+        only(lines, l -> l.has("ratio"));
+    }
+
+    @Test
     void theCheckGivesTheWorstCosineAndDifference() {
         float[][] ours = {{1, 0}, {0.6f, 0.8f}};
         StringWriter text = new StringWriter();
