@@ -28,8 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * contiguous range of the packed weights) it runs the {@link GemmKernel} tile over its rows, which read the
  * slice in place: the first tile streams it from memory, the others find it in L2. Later k blocks
  * accumulate into y; tiles short of rows or columns go through a whole scratch tile. Weights stored in bfloat16
- * or int8 are widened slice by slice into a float32 buffer of the thread ({@link WeightWidening}), which the
- * tiles then read the same way.
+ * or int8 are widened to float32 in the tiles' loop ({@link ReducedGemmKernel}), or, int8 for many rows, once
+ * per slice into a buffer of the thread ({@link WeightWidening}) that the float32 tiles read.
  *
  * <p>Bias is written into y before the first k block; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to {@link Tuning#STREAMING_ROWS}) the layer is bound by reading the weights,
