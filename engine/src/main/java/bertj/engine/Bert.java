@@ -398,8 +398,7 @@ public final class Bert implements AutoCloseable {
         if (truncate) return tokenizer.encode(text, pair, truncated(maxLength));
         Encoding encoding = tokenizer.encode(text, pair, EncodeOptions.DEFAULT);
         if (encoding.length() > maxLength) {
-            throw new IllegalArgumentException("input is " + encoding.length() + " tokens, longer than this model's maximum of "
-                    + maxLength + "; shorten it or ask for truncation");
+            throw new InputTooLongException(encoding.length(), maxLength);
         }
         return encoding;
     }

@@ -1,6 +1,7 @@
 package bertj.tools;
 
 import bertj.engine.Bert;
+import bertj.engine.InputTooLongException;
 import bertj.engine.Results.Classification;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
@@ -36,7 +37,12 @@ final class ClassifyCommand extends CliCommand {
     public Integer call() throws IOException {
         Classification c;
         try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
-            c = bert.classify(text, pair, truncate);
+            try {
+                c = bert.classify(text, pair, truncate);
+            } catch (InputTooLongException e) {
+                throw new IllegalArgumentException("input is " + e.tokens() + " tokens, longer than this model's maximum of "
+                        + e.maxLength() + "; shorten it or give --truncate", e);
+            }
         }
         JsonGenerator json = JsonLines.generator(out());
         json.writeStartObject();

@@ -7,10 +7,8 @@ import bertj.tools.onnx.OnnxToHuggingFace.SentenceTransformers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -62,23 +60,7 @@ final class ImportOnnxCommand extends CliCommand {
     static BertConfig importOnnx(Path onnx, Path tokenizer, Path output, SentenceTransformers pipeline) throws IOException {
         requireFile(onnx, "FILE.onnx");
         if (tokenizer != null) requireFile(tokenizer, "--tokenizer");
-        if (Files.exists(output)) {
-            if (!Files.isDirectory(output)) throw new IllegalArgumentException(output + ": exists and is not a directory");
-            try (Stream<Path> entries = Files.list(output)) {
-                if (entries.findAny().isPresent()) throw new IllegalArgumentException(output + ": exists and is not empty");
-            }
-        }
-        Path parent = output.toAbsolutePath().normalize().getParent();
-        Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + output.getFileName() + ".tmp-");
-        try {
-            BertConfig config = OnnxToHuggingFace.convert(onnx, tokenizer, staging, pipeline);
-            Files.deleteIfExists(output); // an empty directory
-            Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
-            return config;
-        } finally {
-            DefaultModel.deleteQuietly(staging);
-        }
+        return OutputDirectory.write(output, staging -> OnnxToHuggingFace.convert(onnx, tokenizer, staging, pipeline));
     }
 
     private static void requireFile(Path file, String what) {

@@ -1,6 +1,7 @@
 package bertj.tools;
 
 import bertj.engine.Bert;
+import bertj.engine.InputTooLongException;
 import bertj.engine.Results.Entity;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
@@ -34,7 +35,12 @@ final class NerCommand extends CliCommand {
     public Integer call() throws IOException {
         List<Entity> entities;
         try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
-            entities = bert.entities(text, truncate);
+            try {
+                entities = bert.entities(text, truncate);
+            } catch (InputTooLongException e) {
+                throw new IllegalArgumentException("input is " + e.tokens() + " tokens, longer than this model's maximum of "
+                        + e.maxLength() + "; shorten it or give --truncate", e);
+            }
         }
         JsonGenerator json = JsonLines.generator(out());
         json.writeStartObject();

@@ -9,7 +9,6 @@ import bertj.loader.ModelDirectory;
 import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -59,9 +58,7 @@ final class QuantizeCommand extends CliCommand {
             throw new IllegalArgumentException("--precision: quantize writes bf16 or int8; fp32 is the model as it is");
         }
         Path source = DefaultModel.resolveModel(model);
-        if (Files.exists(out) && (!Files.isDirectory(out) || !isEmpty(out))) {
-            throw new IllegalArgumentException(out + " exists and is not an empty directory: give a new OUT_DIR");
-        }
+        OutputDirectory.requireAbsentOrEmpty(out);
         long start = System.nanoTime();
         try (ModelDirectory dir = ModelDirectory.open(source); Arena arena = Arena.ofConfined()) {
             BertCheckpoint bert = dir.bertCheckpoint();
@@ -88,10 +85,12 @@ final class QuantizeCommand extends CliCommand {
                 tensors.putAll(rounded(name, t.shape(), values, precision, arena));
                 rounded++;
             }
-            Files.createDirectories(out);
-            copyOtherFiles(source, out);
-            SafetensorsWriter.write(out.resolve(Checkpoint.SINGLE_FILE), tensors.values(),
-                    Map.of("format", "pt", "bertj_precision", precision.label()));
+            OutputDirectory.write(out, staging -> {
+                copyOtherFiles(source, staging);
+                SafetensorsWriter.write(staging.resolve(Checkpoint.SINGLE_FILE), tensors.values(),
+                        Map.of("format", "pt", "bertj_precision", precision.label()));
+                return null;
+            });
             out().printf(Locale.ROOT, "wrote %s: %d Linear weights in %s, in %d ms%n", out, rounded, precision.label(),
                     (System.nanoTime() - start) / 1_000_000);
         }
@@ -148,14 +147,6 @@ final class QuantizeCommand extends CliCommand {
             Path to = target.resolve(source.relativize(file).toString());
             Files.createDirectories(to.getParent());
             Files.copy(file, to);
-        }
-    }
-
-    private static boolean isEmpty(Path dir) {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.findAny().isEmpty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + dir + ": " + e.getMessage(), e);
         }
     }
 }

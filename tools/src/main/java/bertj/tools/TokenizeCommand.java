@@ -41,11 +41,11 @@ final class TokenizeCommand extends CliCommand {
     Integer maxLength;
 
     @Option(names = "--truncation", paramLabel = "STRATEGY", converter = TruncationConverter.class,
-            description = "longest_first, only_first or only_second.")
+            description = "longest_first, only_first, only_second, or none (turns off the tokenizer's saved truncation).")
     Truncation truncation;
 
     @Option(names = "--padding", paramLabel = "STRATEGY", converter = PaddingConverter.class,
-            description = "longest (the whole input is one batch) or max_length.")
+            description = "longest (the whole input is one batch), max_length, or none (turns off the tokenizer's saved padding).")
     Padding padding;
 
     @Option(names = "--stride", paramLabel = "N",
@@ -81,7 +81,9 @@ final class TokenizeCommand extends CliCommand {
         if (stride != null && stride < 0) throw usage("--stride must be >= 0, got " + stride);
         Truncation t = truncation;
         // transformers: a max_length without truncation or padding means longest_first truncation
-        if (t == null) t = maxLength != null && padding == null ? Truncation.LONGEST_FIRST : Truncation.NONE;
+        if (t == null) {
+            t = maxLength != null && (padding == null || padding == Padding.NONE) ? Truncation.LONGEST_FIRST : Truncation.NONE;
+        }
         if (stride != null && t == Truncation.NONE) throw usage("--stride needs truncation: give --max-length or --truncation");
         EncodeOptions o = EncodeOptions.DEFAULT.withTruncation(t, maxLength).withPadding(padding == null ? Padding.NONE : padding);
         return stride == null ? o : o.withStride(stride).withReturnOverflowing(true);
@@ -174,14 +176,14 @@ final class TokenizeCommand extends CliCommand {
 
     static final class TruncationConverter extends NameConverter<Truncation> {
         TruncationConverter() {
-            super(List.of("longest_first", "only_first", "only_second"),
-                    List.of(Truncation.LONGEST_FIRST, Truncation.ONLY_FIRST, Truncation.ONLY_SECOND));
+            super(List.of("longest_first", "only_first", "only_second", "none"),
+                    List.of(Truncation.LONGEST_FIRST, Truncation.ONLY_FIRST, Truncation.ONLY_SECOND, Truncation.NONE));
         }
     }
 
     static final class PaddingConverter extends NameConverter<Padding> {
         PaddingConverter() {
-            super(List.of("longest", "max_length"), List.of(Padding.LONGEST, Padding.MAX_LENGTH));
+            super(List.of("longest", "max_length", "none"), List.of(Padding.LONGEST, Padding.MAX_LENGTH, Padding.NONE));
         }
     }
 }

@@ -76,7 +76,7 @@ class QuantizeCommandTest {
         Files.writeString(tmp.resolve("keep.txt"), "mine");
         Run existing = run("", "quantize", original.toString(), tmp.toString(), "--precision", "int8");
         assertEquals(1, existing.exitCode());
-        assertTrue(existing.err().contains("not an empty directory"), existing.err());
+        assertEquals("bertj: " + tmp + ": exists and is not empty; give a new directory\n", existing.err());
         assertEquals("mine", Files.readString(tmp.resolve("keep.txt")));
         Run fp32 = run("", "quantize", original.toString(), tmp.resolve("new").toString(), "--precision", "fp32");
         assertEquals(1, fp32.exitCode());

@@ -154,7 +154,7 @@ class TokenizeCommandTest {
 
     @Test
     void badOptionsAreUsageErrors() {
-        for (String[] args : new String[][] {{"--stride", "2"}, {"--padding", "bogus"}, {"--truncation", "none"},
+        for (String[] args : new String[][] {{"--stride", "2"}, {"--padding", "bogus"}, {"--truncation", "bogus"},
                 {"--max-length", "0"}, {"--max-length", "x"}, {"--max-length", "8", "--stride", "-1"}}) {
             List<String> all = new ArrayList<>(List.of("tokenize", TINY));
             all.addAll(List.of(args));

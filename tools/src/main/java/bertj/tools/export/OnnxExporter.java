@@ -48,7 +48,7 @@ public final class OnnxExporter {
 
     /**
      * Exports the model in {@code modelDir} (a Hugging Face directory bertj can load) to {@code outOnnx},
-     * creating its parent directories and replacing the file if it exists.
+     * replacing the file if it exists; its directory must exist.
      *
      * @throws bertj.loader.ModelFormatException if the model directory is missing, incomplete or inconsistent
      * @throws IllegalArgumentException if the graph would exceed protobuf's 2 GiB limit
@@ -58,10 +58,8 @@ public final class OnnxExporter {
         try (ModelDirectory dir = ModelDirectory.open(modelDir)) {
             OnnxModelWriter graph = build(dir.bertCheckpoint()); // finds every tensor (or fails) before touching the disk
             Path parent = outOnnx.toAbsolutePath().getParent();
-            try {
-                Files.createDirectories(parent);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot create " + parent + " for " + outOnnx + ": " + e.getMessage(), e);
+            if (parent == null || !Files.isDirectory(parent)) {
+                throw new IllegalArgumentException("cannot write " + outOnnx + ": the directory " + parent + " does not exist");
             }
             graph.write(outOnnx);
         }

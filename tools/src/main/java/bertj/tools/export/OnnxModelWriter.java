@@ -151,6 +151,18 @@ final class OnnxModelWriter {
      * Writes the model to {@code file} (replacing it) through a temporary file in the same directory, so a
      * failed export never leaves a truncated model behind.
      */
+    /**
+     * What went wrong, in words: a file system exception's message is often only the path it failed on (here
+     * the temporary file's), which says nothing of why.
+     */
+    static String cause(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.NoSuchFileException) return "no such file or directory";
+        if (e instanceof java.nio.file.FileSystemException) return e.getClass().getSimpleName();
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
     void write(Path file) {
         long graphBytes = graphBytes();
         byte[] modelHeader = modelHeader(graphBytes);
@@ -179,7 +191,7 @@ final class OnnxModelWriter {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + file + ": " + cause(e), e);
         } finally {
             try {
                 Files.deleteIfExists(tmp);

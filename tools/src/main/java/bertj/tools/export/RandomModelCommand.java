@@ -2,6 +2,7 @@ package bertj.tools.export;
 
 import bertj.loader.BertConfig;
 import bertj.tools.CliCommand;
+import bertj.tools.OutputDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -15,7 +16,7 @@ import java.util.Locale;
         description = "Write a Hugging Face BERT directory with seeded random weights (normal(0, 0.02), as "
                 + "BertModel(BertConfig()) initializes them) and the bert-base-uncased vocabulary, for benchmarks.")
 public final class RandomModelCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "OUT_DIR", description = "The directory to write (created if missing).")
+    @Parameters(index = "0", paramLabel = "OUT_DIR", description = "The directory to write; must not exist, or be empty.")
     Path outDir;
 
     @Option(names = "--config", paramLabel = "NAME", defaultValue = "bert-base",
@@ -27,7 +28,7 @@ public final class RandomModelCommand extends CliCommand {
     long seed;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         BertConfig shape;
         try {
             shape = RandomModel.Shape.of(config).config();
@@ -35,7 +36,10 @@ public final class RandomModelCommand extends CliCommand {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         long start = System.nanoTime();
-        RandomModel.write(outDir, shape, seed);
+        OutputDirectory.write(outDir, staging -> {
+            RandomModel.write(staging, shape, seed);
+            return null;
+        });
         out().printf(Locale.ROOT, "wrote %s: %s, %s, seed %d, in %d ms%n", outDir, config, RandomModel.describe(shape),
                 seed, (System.nanoTime() - start) / 1_000_000);
         return 0;
