@@ -138,6 +138,10 @@ public final class BertModel implements AutoCloseable {
     static BertModel load(ModelDirectory directory, ThreadPool pool, boolean ownsPool, KernelMode mode, Precision precision,
             long maxWorkspaceBytes) {
         try {
+            if (mode == KernelMode.VECTOR) {
+                JvmFlags.requireVectorModule();
+                JvmFlags.warnOnceWithoutNativeAccess();
+            }
             return new BertModel(directory, pool, ownsPool, mode, precision, maxWorkspaceBytes);
         } catch (RuntimeException e) {
             directory.close();
