@@ -15,6 +15,7 @@ import bertj.tokenizer.EncodeOptions;
 import bertj.tokenizer.Encoding;
 import bertj.tokenizer.TokenizerException;
 
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -238,21 +239,29 @@ public final class Bert implements AutoCloseable {
         List<Encoding> encodings = tokenizer.encodeBatch(texts, null, truncated(maxLength));
         float[][] out = new float[texts.size()][];
         int hidden = model.config().hiddenSize();
-        // Packed without padding, up to EMBED_BATCH_TOKENS tokens per forward.
+        forwardPacked(encodings, (s, rows, pooled) -> {
+            float[] vector = mode.pool(rows, encodings.get(s).length(), hidden);
+            out[s] = normalize ? Pooling.normalize(vector) : vector;
+        });
+        return out;
+    }
+
+    /**
+     * Runs the encoder on the encodings packed without padding, up to {@link #EMBED_BATCH_TOKENS} tokens per forward,
+     * handing each one's outputs to {@code output} with its index in {@code encodings}.
+     */
+    private void forwardPacked(List<Encoding> encodings, BertModel.SequenceOutput output) {
         for (int from = 0, to; from < encodings.size(); from = to) {
-            List<int[]> ids = new ArrayList<>();
+            List<int[]> ids = new ArrayList<>(), types = new ArrayList<>();
             int tokens = 0;
             for (to = from; to < encodings.size() && (to == from || tokens + encodings.get(to).length() <= EMBED_BATCH_TOKENS); to++) {
                 ids.add(encodings.get(to).ids());
+                types.add(encodings.get(to).typeIds());
                 tokens += encodings.get(to).length();
             }
             int first = from;
-            model.forward(PackedInput.of(ids, null), (s, rows, pooled) -> {
-                float[] vector = mode.pool(rows, ids.get(s).length, hidden);
-                out[first + s] = normalize ? Pooling.normalize(vector) : vector;
-            });
+            model.forward(PackedInput.of(ids, types), (s, rows, pooled) -> output.accept(first + s, rows, pooled));
         }
-        return out;
     }
 
     /** Cosine similarity of two texts' embeddings. */
@@ -293,6 +302,29 @@ public final class Bert implements AutoCloseable {
      */
     public Classification classify(String text, String pair, boolean truncate) {
         return call(() -> classifyOne(text, pair, truncate));
+    }
+
+    /**
+     * {@link #classify(String, String, boolean)} of many texts ({@code pairs} null, or one entry per text, null for
+     * none), packed into forwards as {@link #embed} does: the same results as one at a time, faster.
+     *
+     * @throws InputTooLongException for the first text too long for the model when not {@code truncate}
+     */
+    public List<Classification> classify(List<String> texts, List<String> pairs, boolean truncate) {
+        if (pairs != null && pairs.size() != texts.size()) {
+            throw new IllegalArgumentException("pairs has " + pairs.size() + " entries for " + texts.size() + " texts");
+        }
+        return call(() -> {
+            requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+            List<Encoding> encodings = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) encodings.add(encodeWithin(texts.get(i), pairs == null ? null : pairs.get(i), truncate));
+            float[][] pooled = new float[texts.size()][];
+            forwardPacked(encodings, (s, rows, pooler) -> pooled[s] = pooler.toArray(ValueLayout.JAVA_FLOAT));
+            float[][] logits = sequenceClassification.logits(pooled);
+            List<Classification> out = new ArrayList<>();
+            for (float[] l : logits) out.add(sequenceClassification.classify(l));
+            return out;
+        });
     }
 
     private Classification classifyOne(String text, String pair, boolean truncate) {

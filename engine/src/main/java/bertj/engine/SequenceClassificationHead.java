@@ -24,7 +24,12 @@ final class SequenceClassificationHead {
 
     /** Logits [batch][labels] from the pooler output. */
     float[][] logits(BaseModelOutputWithPooling output) {
-        return classifier.apply(output.poolerOutput());
+        return logits(output.poolerOutput());
+    }
+
+    /** Logits [batch][labels] from pooler outputs [batch][hidden]. */
+    float[][] logits(float[][] pooled) {
+        return classifier.apply(pooled);
     }
 
     /** One sequence's classification from its logits. */

@@ -3,20 +3,30 @@ package bertj.tools;
 import bertj.engine.Bert;
 import bertj.engine.InputTooLongException;
 import bertj.engine.Results.Classification;
+import bertj.tools.JsonLines.Line;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
 
 /**
  * {@code bertj classify MODEL TEXT [--pair TEXT]}: a {@code BertForSequenceClassification} checkpoint's answer,
  * {@code {"label": ..., "score": ..., "probabilities": {label: p, ...}}}, labels from the config's id2label. The
  * scores are {@link bertj.engine.Bert#classify}'s: softmax, sigmoid (multi-label, one label) or raw (regression).
+ *
+ * <p>Without TEXT it reads JSON Lines from stdin ({@code {"text": ..., "text_pair": ...}}) and answers each line
+ * with the same object plus the line's {@code text} (and {@code text_pair}), in order, classifying a window of
+ * lines per batch as {@code embed} does. A line that cannot be used, or is too long without {@code --truncate},
+ * gets an error line.
  */
-@Command(name = "classify", description = "Classify a text, or a text pair (NLI), with a sequence classification model.")
+@Command(name = "classify", description = {"Classify a text, or a text pair (NLI), with a sequence classification model.",
+        "Without TEXT: JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}), one answer per line."})
 final class ClassifyCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
     String model;
@@ -24,7 +34,8 @@ final class ClassifyCommand extends CliCommand {
     @Mixin
     PrecisionOption precision;
 
-    @Parameters(index = "1", paramLabel = "TEXT", description = "The text to classify (the premise for NLI).")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "TEXT",
+            description = "The text to classify (the premise for NLI); else JSON Lines on stdin.")
     String text;
 
     @Option(names = "--pair", paramLabel = "TEXT", description = "The second text of a pair (e.g. the hypothesis for NLI).")
@@ -35,17 +46,78 @@ final class ClassifyCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        Classification c;
+        if (text == null && pair != null) throw new ParameterException(spec.commandLine(), "--pair needs TEXT");
         try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
-            try {
-                c = bert.classify(text, pair, truncate);
-            } catch (InputTooLongException e) {
-                throw new IllegalArgumentException("input is " + e.tokens() + " tokens, longer than this model's maximum of "
-                        + e.maxLength() + "; shorten it or give --truncate", e);
+            JsonGenerator json = JsonLines.generator(out());
+            if (text != null) {
+                Classification c;
+                try {
+                    c = bert.classify(text, pair, truncate);
+                } catch (InputTooLongException e) {
+                    throw new IllegalArgumentException(tooLong(e), e);
+                }
+                write(json, null, c);
+                json.flush();
+                return Main.OK;
+            }
+            boolean failed = false;
+            JsonLines.Input input = new JsonLines.Input(in());
+            for (List<Line> lines; !(lines = input.next(EmbedCommand.WINDOW)).isEmpty(); ) {
+                failed |= classify(bert, lines, json);
+            }
+            json.flush();
+            return failed ? Main.ERROR : Main.OK;
+        }
+    }
+
+    /** Classifies the usable lines as one batch and writes every line's answer in order; true when one failed. */
+    private boolean classify(Bert bert, List<Line> lines, JsonGenerator json) throws IOException {
+        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
+        String[] errors = new String[lines.size()];
+        for (int i = 0; i < lines.size(); i++) {
+            Line line = lines.get(i);
+            errors[i] = line.error() != null ? line.error() : lengthError(bert, line);
+            if (errors[i] != null) continue;
+            texts.add(line.text());
+            pairs.add(line.pair());
+        }
+        List<Classification> answers = bert.classify(texts, pairs, truncate);
+        boolean failed = false;
+        for (int i = 0, a = 0; i < lines.size(); i++) {
+            if (errors[i] != null) {
+                JsonLines.writeError(json, err(), lines.get(i).number(), errors[i]);
+                failed = true;
+            } else {
+                write(json, lines.get(i), answers.get(a++));
             }
         }
-        JsonGenerator json = JsonLines.generator(out());
+        json.flush();
+        return failed;
+    }
+
+    /** The error of a line too long for the model (when not truncating), or null. */
+    private String lengthError(Bert bert, Line line) {
+        if (truncate) return null;
+        int tokens = bert.tokenizer().encode(line.text(), line.pair(), bertj.tokenizer.EncodeOptions.DEFAULT).length();
+        return tokens <= bert.maxLength() ? null : tooLong(tokens, bert.maxLength());
+    }
+
+    private static String tooLong(InputTooLongException e) {
+        return tooLong(e.tokens(), e.maxLength());
+    }
+
+    private static String tooLong(int tokens, int maxLength) {
+        return "input is " + tokens + " tokens, longer than this model's maximum of " + maxLength
+                + "; shorten it or give --truncate";
+    }
+
+    /** One answer; with the input line's text (and pair) when it came from stdin. */
+    private static void write(JsonGenerator json, Line line, Classification c) throws IOException {
         json.writeStartObject();
+        if (line != null) {
+            json.writeStringField("text", line.text());
+            if (line.pair() != null) json.writeStringField("text_pair", line.pair());
+        }
         json.writeStringField("label", c.label());
         json.writeNumberField("score", c.score());
         json.writeObjectFieldStart("probabilities");
@@ -53,7 +125,5 @@ final class ClassifyCommand extends CliCommand {
         json.writeEndObject();
         json.writeEndObject();
         JsonLines.endLine(json);
-        json.flush();
-        return Main.OK;
     }
 }

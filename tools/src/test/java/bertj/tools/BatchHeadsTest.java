@@ -1,0 +1,67 @@
+package bertj.tools;
+
+import static bertj.tools.MainTest.model;
+import static bertj.tools.MainTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import bertj.tools.MainTest.Run;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code classify} on JSON Lines from stdin: one answer per line, in order, each the same as the one-text command's
+ * (the batch changes no bit), with the line's text and pair; bad and over-long lines get error lines.
+ */
+class BatchHeadsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void classifyFromStdinAnswersEachLineAsTheOneTextCommandDoes() throws Exception {
+        String dir = model("tiny-bert-seqcls").toString();
+        List<String[]> inputs = new ArrayList<>();
+        for (int i = 0; i < 300; i++) { // more than one window of lines
+            String text = "sentence number " + i + " says " + "something ".repeat(i % 9);
+            inputs.add(i % 3 == 0 ? new String[] {text, "and its pair " + i} : new String[] {text, null});
+        }
+        StringBuilder stdin = new StringBuilder();
+        for (String[] in : inputs) {
+            ObjectNode line = JSON.createObjectNode().put("text", in[0]);
+            if (in[1] != null) line.put("text_pair", in[1]);
+            stdin.append(line).append('\n');
+        }
+        stdin.insert(0, "not json\n");
+        stdin.append("{\"text\": \"").append("word ".repeat(200)).append("\"}\n");
+        Run r = run(stdin.toString(), "classify", dir);
+        assertEquals(1, r.exitCode(), "two lines failed");
+        String[] lines = r.out().split("\n");
+        assertEquals(inputs.size() + 2, lines.length);
+        String notJson = JSON.readTree(lines[0]).get("error").asText();
+        assertTrue(notJson.startsWith("line 1: ") && notJson.contains("JSON"), notJson);
+        JsonNode last = JSON.readTree(lines[lines.length - 1]);
+        assertTrue(last.get("error").asText().endsWith("shorten it or give --truncate"), last.toString());
+        for (int i = 0; i < inputs.size(); i += 37) {
+            JsonNode batched = JSON.readTree(lines[i + 1]);
+            assertEquals(inputs.get(i)[0], batched.get("text").asText());
+            List<String> args = new ArrayList<>(List.of("classify", dir, inputs.get(i)[0]));
+            if (inputs.get(i)[1] != null) {
+                assertEquals(inputs.get(i)[1], batched.get("text_pair").asText());
+                args.addAll(List.of("--pair", inputs.get(i)[1]));
+            }
+            JsonNode alone = JSON.readTree(run("", args.toArray(String[]::new)).out());
+            assertEquals(alone.get("label"), batched.get("label"), "line " + (i + 2));
+            assertEquals(alone.get("probabilities"), batched.get("probabilities"), "line " + (i + 2) + ": the same bits");
+        }
+    }
+
+    @Test
+    void aPairWithoutTextIsAUsageError() {
+        Run r = run("", "classify", model("tiny-bert-seqcls").toString(), "--pair", "b");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--pair needs TEXT"), r.err());
+    }
+}
