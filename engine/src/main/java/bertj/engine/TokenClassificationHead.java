@@ -26,6 +26,11 @@ final class TokenClassificationHead {
         return classifier.applyPerToken(output.lastHiddenState());
     }
 
+    /** Logits [seq][labels] of one sequence's hidden states [seq][hidden]. */
+    float[][] logits(float[][] hiddenStates) {
+        return classifier.apply(hiddenStates);
+    }
+
     private record Word(String label, double score, int start, int end) {
     }
 

@@ -54,7 +54,7 @@ final class ClassifyCommand extends CliCommand {
                 try {
                     c = bert.classify(text, pair, truncate);
                 } catch (InputTooLongException e) {
-                    throw new IllegalArgumentException(tooLong(e), e);
+                    throw new IllegalArgumentException(TooLong.message(e), e);
                 }
                 write(json, null, c);
                 json.flush();
@@ -76,7 +76,7 @@ final class ClassifyCommand extends CliCommand {
         String[] errors = new String[lines.size()];
         for (int i = 0; i < lines.size(); i++) {
             Line line = lines.get(i);
-            errors[i] = line.error() != null ? line.error() : lengthError(bert, line);
+            errors[i] = line.error() != null ? line.error() : TooLong.of(bert, line, truncate);
             if (errors[i] != null) continue;
             texts.add(line.text());
             pairs.add(line.pair());
@@ -93,22 +93,6 @@ final class ClassifyCommand extends CliCommand {
         }
         json.flush();
         return failed;
-    }
-
-    /** The error of a line too long for the model (when not truncating), or null. */
-    private String lengthError(Bert bert, Line line) {
-        if (truncate) return null;
-        int tokens = bert.tokenizer().encode(line.text(), line.pair(), bertj.tokenizer.EncodeOptions.DEFAULT).length();
-        return tokens <= bert.maxLength() ? null : tooLong(tokens, bert.maxLength());
-    }
-
-    private static String tooLong(InputTooLongException e) {
-        return tooLong(e.tokens(), e.maxLength());
-    }
-
-    private static String tooLong(int tokens, int maxLength) {
-        return "input is " + tokens + " tokens, longer than this model's maximum of " + maxLength
-                + "; shorten it or give --truncate";
     }
 
     /** One answer; with the input line's text (and pair) when it came from stdin. */

@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code classify} on JSON Lines from stdin: one answer per line, in order, each the same as the one-text command's
+ * {@code classify} and {@code ner} on JSON Lines from stdin: one answer per line, in order, each the same as the one-text command's
  * (the batch changes no bit), with the line's text and pair; bad and over-long lines get error lines.
  */
 class BatchHeadsTest {
@@ -55,6 +55,27 @@ class BatchHeadsTest {
             JsonNode alone = JSON.readTree(run("", args.toArray(String[]::new)).out());
             assertEquals(alone.get("label"), batched.get("label"), "line " + (i + 2));
             assertEquals(alone.get("probabilities"), batched.get("probabilities"), "line " + (i + 2) + ": the same bits");
+        }
+    }
+
+    @Test
+    void nerFromStdinAnswersEachLineAsTheOneTextCommandDoes() throws Exception {
+        String dir = model("tiny-bert-tokcls").toString();
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 280; i++) texts.add("John Smith " + i + " lives in Berlin and works for Acme " + "x ".repeat(i % 7));
+        StringBuilder stdin = new StringBuilder();
+        for (String t : texts) stdin.append(JSON.createObjectNode().put("text", t)).append('\n');
+        stdin.append("{\"text\": \"a\", \"text_pair\": \"b\"}\n");
+        Run r = run(stdin.toString(), "ner", dir);
+        assertEquals(1, r.exitCode(), "the pair line failed");
+        String[] lines = r.out().split("\n");
+        assertEquals(texts.size() + 1, lines.length);
+        assertTrue(JSON.readTree(lines[texts.size()]).get("error").asText().contains("text_pair"), lines[texts.size()]);
+        for (int i = 0; i < texts.size(); i += 41) {
+            JsonNode batched = JSON.readTree(lines[i]);
+            assertEquals(texts.get(i), batched.get("text").asText());
+            JsonNode alone = JSON.readTree(run("", "ner", dir, texts.get(i)).out());
+            assertEquals(alone.get("entities"), batched.get("entities"), "line " + (i + 1) + ": the same bits");
         }
     }
 

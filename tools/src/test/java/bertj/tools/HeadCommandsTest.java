@@ -197,7 +197,7 @@ class HeadCommandsTest {
     void wrongFlagsAreUsageErrors() {
         String seqcls = model("tiny-bert-seqcls").toString(), qa = model("tiny-bert-qa").toString();
         for (String[] args : new String[][] {{"classify", seqcls, "a", "--pair"}, {"classify", seqcls, "a", "b"},
-                {"ner", seqcls}, {"ner", seqcls, "a", "--bogus"}, {"qa", qa, "--question", "q"}, {"qa", qa, "--context", "c"},
+                {"ner", seqcls, "a", "--bogus"}, {"qa", qa, "--question", "q"}, {"qa", qa, "--context", "c"},
                 {"qa", qa, "positional", "--question", "q", "--context", "c"}, {"encode"}, {"encode", seqcls, "--max-length", "x"}}) {
             Run r = run("", args);
             assertEquals(2, r.exitCode(), String.join(" ", args) + ": " + r.err());
