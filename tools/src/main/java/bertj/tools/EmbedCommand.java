@@ -37,6 +37,9 @@ public final class EmbedCommand extends CliCommand {
     @Mixin
     PrecisionOption precision;
 
+    @Option(names = "--quiet", description = "No progress line on stderr for a long stdin job.")
+    boolean quiet;
+
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "TEXT", description = "Texts to embed (else JSON Lines on stdin).")
     List<String> texts = List.of();
 
@@ -64,9 +67,13 @@ public final class EmbedCommand extends CliCommand {
                 }
             } else {
                 JsonLines.Input input = new JsonLines.Input(in());
+                Progress progress = Progress.forStdin(in(), err(), quiet);
+                long done = 0;
                 for (List<Line> lines; !(lines = input.next(WINDOW)).isEmpty(); ) {
                     failed |= embed(bert, lines, mode, unit, json);
+                    if (progress != null) progress.update(done += lines.size(), input.bytesRead());
                 }
+                if (progress != null) progress.finish();
             }
             json.flush();
             return failed ? Main.ERROR : Main.OK;

@@ -67,6 +67,7 @@ public final class JsonLines {
      */
     public static final class Input {
         private final InputStream in;
+        private long bytesRead;
         private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
         /** The last line ended at a \r: a \n right after it ends nothing (it is not awaited, which would block). */
         private boolean skipLf;
@@ -97,6 +98,7 @@ public final class JsonLines {
             line.reset();
             for (int c; ; ) {
                 c = in.read();
+                if (c != -1) bytesRead++;
                 if (skipLf) {
                     skipLf = false;
                     if (c == '\n') continue;
@@ -109,6 +111,11 @@ public final class JsonLines {
                 }
                 line.write(c);
             }
+        }
+
+        /** Bytes of the input read so far. */
+        long bytesRead() {
+            return bytesRead;
         }
 
         /** Whether more input is waiting now: interactive input is answered as it comes. */

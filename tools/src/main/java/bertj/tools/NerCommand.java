@@ -32,6 +32,9 @@ final class NerCommand extends CliCommand {
     @Mixin
     PrecisionOption precision;
 
+    @Option(names = "--quiet", description = "No progress line on stderr for a long stdin job.")
+    boolean quiet;
+
     @Parameters(index = "1", arity = "0..1", paramLabel = "TEXT", description = "The text to find entities in; else JSON Lines on stdin.")
     String text;
 
@@ -55,9 +58,13 @@ final class NerCommand extends CliCommand {
             }
             boolean failed = false;
             JsonLines.Input input = new JsonLines.Input(in());
+            Progress progress = Progress.forStdin(in(), err(), quiet);
+            long done = 0;
             for (List<Line> lines; !(lines = input.next(EmbedCommand.WINDOW)).isEmpty(); ) {
                 failed |= entities(bert, lines, json);
+                if (progress != null) progress.update(done += lines.size(), input.bytesRead());
             }
+            if (progress != null) progress.finish();
             json.flush();
             return failed ? Main.ERROR : Main.OK;
         }
