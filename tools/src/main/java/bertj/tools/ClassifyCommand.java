@@ -106,6 +106,7 @@ final class ClassifyCommand extends CliCommand {
     private static void write(JsonGenerator json, Line line, Classification c) throws IOException {
         json.writeStartObject();
         if (line != null) {
+            JsonLines.writeId(json, line);
             json.writeStringField("text", line.text());
             if (line.pair() != null) json.writeStringField("text_pair", line.pair());
         }

@@ -95,6 +95,7 @@ public final class EmbedCommand extends CliCommand {
                 continue;
             }
             json.writeStartObject();
+            JsonLines.writeId(json, line);
             json.writeStringField("text", line.text());
             json.writeFieldName("embedding");
             JsonLines.writeFloats(json, vectors[v++]);

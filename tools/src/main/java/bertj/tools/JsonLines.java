@@ -45,10 +45,26 @@ public final class JsonLines {
     private JsonLines() {
     }
 
-    /** One input line: its 1-based number, text and pair (null for none), or why it cannot be used. */
-    public record Line(int number, String text, String pair, String error) {
+    /**
+     * One input line: its 1-based number, text and pair (null for none; for {@code qa} the question and the
+     * context), or why it cannot be used; and its {@code "id"} field, any JSON value, which the answer repeats
+     * (null when the line has none).
+     */
+    public record Line(int number, String text, String pair, String error, JsonNode id) {
+        public Line(int number, String text, String pair, String error) {
+            this(number, text, pair, error, null);
+        }
+
         static Line failed(int number, String error) {
             return new Line(number, null, null, error);
+        }
+    }
+
+    /** Writes the line's {@code "id"} field, if it has one, into the object being written. */
+    static void writeId(JsonGenerator json, Line line) throws IOException {
+        if (line != null && line.id() != null) {
+            json.writeFieldName("id");
+            mapper().writeTree(json, line.id());
         }
     }
 
@@ -72,9 +88,18 @@ public final class JsonLines {
         /** The last line ended at a \r: a \n right after it ends nothing (it is not awaited, which would block). */
         private boolean skipLf;
         private int number;
+        private final String first, second;
 
+        /** Lines of {@code {"text": ..., "text_pair": ...}}. */
         public Input(InputStream in) {
+            this(in, "text", "text_pair");
+        }
+
+        /** Lines whose text is field {@code first} and pair field {@code second} (see {@link #fields}). */
+        Input(InputStream in, String first, String second) {
             this.in = new java.io.BufferedInputStream(in);
+            this.first = first;
+            this.second = second;
         }
 
         /** The next line that is not blank, or null at the end of the input. */
@@ -88,7 +113,7 @@ public final class JsonLines {
                     return Line.failed(number, "not valid UTF-8 at byte " + firstMalformed(bytes) + " of the line");
                 }
                 if (number == 1 && s.startsWith("\uFEFF")) s = s.substring(1);
-                if (!isBlank(s)) return parse(number, s);
+                if (!isBlank(s)) return parse(number, s, first, second);
             }
             return null;
         }
@@ -151,6 +176,10 @@ public final class JsonLines {
 
     /** One line's JSON object: {@code "text"} a string, {@code "text_pair"} a string, null or absent. */
     static Line parse(int number, String s) {
+        return parse(number, s, "text", "text_pair");
+    }
+
+    static Line parse(int number, String s, String first, String second) {
         JsonNode node;
         try (JsonParser parser = mapper().createParser(s)) {
             node = mapper().readTree(parser);
@@ -163,11 +192,22 @@ public final class JsonLines {
         } catch (IOException e) {
             return Line.failed(number, "not valid JSON: " + e.getMessage());
         }
-        if (node == null || !node.isObject()) return Line.failed(number, "expected a JSON object with a string \"text\"");
-        JsonNode text = node.get("text"), pair = node.get("text_pair");
-        if (text == null || !text.isTextual()) return Line.failed(number, "\"text\" must be a string");
-        if (pair != null && !pair.isNull() && !pair.isTextual()) return Line.failed(number, "\"text_pair\" must be a string or null");
-        return new Line(number, text.textValue(), pair == null || pair.isNull() ? null : pair.textValue(), null);
+        return fields(number, node, first, second);
+    }
+
+    /**
+     * The line's {@code first} field, a string, and its {@code second}: optional for "text_pair", required for
+     * {@code qa}'s "context".
+     */
+    static Line fields(int number, JsonNode node, String first, String second) {
+        if (node == null || !node.isObject()) return Line.failed(number, "expected a JSON object with a string \"" + first + "\"");
+        JsonNode a = node.get(first), b = node.get(second);
+        boolean secondRequired = !second.equals("text_pair");
+        if (a == null || !a.isTextual()) return Line.failed(number, "\"" + first + "\" must be a string");
+        if (secondRequired ? b == null || !b.isTextual() : b != null && !b.isNull() && !b.isTextual()) {
+            return Line.failed(number, "\"" + second + "\" must be a string" + (secondRequired ? "" : " or null"));
+        }
+        return new Line(number, a.textValue(), b == null || b.isNull() ? null : b.textValue(), null, node.get("id"));
     }
 
     /**

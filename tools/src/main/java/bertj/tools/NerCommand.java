@@ -52,7 +52,7 @@ final class NerCommand extends CliCommand {
                 } catch (InputTooLongException e) {
                     throw new IllegalArgumentException(TooLong.message(e), e);
                 }
-                write(json, text, false, entities);
+                write(json, text, null, entities);
                 json.flush();
                 return Main.OK;
             }
@@ -88,17 +88,20 @@ final class NerCommand extends CliCommand {
                 JsonLines.writeError(json, err(), lines.get(i).number(), errors[i]);
                 failed = true;
             } else {
-                write(json, lines.get(i).text(), true, answers.get(a++));
+                write(json, lines.get(i).text(), lines.get(i), answers.get(a++));
             }
         }
         json.flush();
         return failed;
     }
 
-    /** One answer, with the text when it came from stdin. */
-    private static void write(JsonGenerator json, String text, boolean withText, List<Entity> entities) throws IOException {
+    /** One answer, with the line's id and text when it came from stdin ({@code line} not null). */
+    private static void write(JsonGenerator json, String text, Line line, List<Entity> entities) throws IOException {
         json.writeStartObject();
-        if (withText) json.writeStringField("text", text);
+        if (line != null) {
+            JsonLines.writeId(json, line);
+            json.writeStringField("text", text);
+        }
         json.writeArrayFieldStart("entities");
         for (Entity e : entities) {
             json.writeStartObject();

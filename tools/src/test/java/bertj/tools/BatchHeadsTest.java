@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code classify} and {@code ner} on JSON Lines from stdin: one answer per line, in order, each the same as the one-text command's
+ * {@code classify}, {@code ner} and {@code qa} on JSON Lines from stdin: one answer per line, in order, each the same as the one-text command's
  * (the batch changes no bit), with the line's text and pair; bad and over-long lines get error lines.
  */
 class BatchHeadsTest {
@@ -76,6 +76,43 @@ class BatchHeadsTest {
             assertEquals(texts.get(i), batched.get("text").asText());
             JsonNode alone = JSON.readTree(run("", "ner", dir, texts.get(i)).out());
             assertEquals(alone.get("entities"), batched.get("entities"), "line " + (i + 1) + ": the same bits");
+        }
+    }
+
+    @Test
+    void qaFromStdinAnswersEachLineAsTheOneQuestionCommandDoes() throws Exception {
+        String dir = model("tiny-bert-qa").toString();
+        String[][] cases = {{"Where does John live?", "John lives in Berlin and works in Paris."},
+                {"Who works in Paris?", "John lives in Berlin and works in Paris. ".repeat(12)},
+                {"What is it?", "It is a test."}};
+        StringBuilder stdin = new StringBuilder();
+        for (int i = 0; i < cases.length; i++) {
+            stdin.append(JSON.createObjectNode().put("id", "q" + i).put("question", cases[i][0]).put("context", cases[i][1])).append('\n');
+        }
+        stdin.append("{\"question\": \"no context\"}\n");
+        Run r = run(stdin.toString(), "qa", dir);
+        assertEquals(1, r.exitCode());
+        String[] lines = r.out().split("\n");
+        assertEquals(cases.length + 1, lines.length);
+        for (int i = 0; i < cases.length; i++) {
+            JsonNode batched = JSON.readTree(lines[i]);
+            assertEquals("q" + i, batched.get("id").asText());
+            JsonNode alone = JSON.readTree(run("", "qa", dir, "--question", cases[i][0], "--context", cases[i][1]).out());
+            for (String field : List.of("answer", "start", "end", "score")) assertEquals(alone.get(field), batched.get(field), field);
+        }
+        assertEquals("line 4: \"context\" must be a string", JSON.readTree(lines[cases.length]).get("error").asText());
+    }
+
+    @Test
+    void everyStdinCommandRepeatsTheLinesId() throws Exception {
+        String line = "{\"id\": {\"doc\": 7, \"part\": [1, 2]}, \"text\": \"John lives in Berlin.\"}\n";
+        for (String[] args : new String[][] {{"embed", model("tiny-bert").toString()},
+                {"classify", model("tiny-bert-seqcls").toString()}, {"ner", model("tiny-bert-tokcls").toString()}}) {
+            Run r = run(line, args);
+            assertEquals(0, r.exitCode(), args[0] + ": " + r.err());
+            JsonNode out = JSON.readTree(r.out());
+            assertEquals(JSON.readTree("{\"doc\": 7, \"part\": [1, 2]}"), out.get("id"), args[0]);
+            assertEquals("id", out.fieldNames().next(), args[0] + ": the id comes first");
         }
     }
 
