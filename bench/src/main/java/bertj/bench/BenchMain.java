@@ -1,8 +1,10 @@
 package bertj.bench;
 
 import bertj.engine.Pooling;
+import bertj.kernels.Precision;
 import bertj.loader.BertConfig;
 import bertj.tools.DefaultModel;
+import bertj.tools.PrecisionOption;
 import bertj.tools.export.RandomModel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import bertj.kernels.Precision;
 import java.util.concurrent.Callable;
 
 /**
@@ -166,7 +167,7 @@ public final class BenchMain {
                         + "all-minilm-l6-v2-q), timed as a second peer.")
         String onnxReduced;
 
-        @Option(names = "--precision", paramLabel = "P", converter = PrecisionConverter.class,
+        @Option(names = "--precision", paramLabel = "P", converter = PrecisionOption.Parse.class,
                 description = "bertj's Linear weights: fp32, bf16 or int8 (default: as the checkpoint stores them).")
         Precision precision;
 
@@ -226,7 +227,7 @@ public final class BenchMain {
         @Option(names = "--pooling", paramLabel = "MODE", description = "cls, mean or max for both engines (default: the model's own).")
         Pooling pooling;
 
-        @Option(names = "--precision", paramLabel = "P", converter = PrecisionConverter.class,
+        @Option(names = "--precision", paramLabel = "P", converter = PrecisionOption.Parse.class,
                 description = "bertj's Linear weights: fp32, bf16 or int8 (default: as the checkpoint stores them).")
         Precision precision;
 
@@ -427,7 +428,7 @@ public final class BenchMain {
         Path corpus;
 
         @Option(names = "--precision", split = ",", paramLabel = "P", defaultValue = "bf16,int8",
-                converter = PrecisionConverter.class, description = "Precisions to compare with fp32 (default ${DEFAULT-VALUE}).")
+                converter = PrecisionOption.Parse.class, description = "Precisions to compare with fp32 (default ${DEFAULT-VALUE}).")
         List<Precision> precisions;
 
         @Option(names = "--threads", paramLabel = "T", defaultValue = "2", description = "Threads (default ${DEFAULT-VALUE}).")
@@ -452,14 +453,6 @@ public final class BenchMain {
                     threads);
             PrecisionAccuracy.run(options, spec.commandLine().getOut());
             return OK;
-        }
-    }
-
-    /** fp32, bf16 or int8, with the error {@link Precision#parse} gives. */
-    static final class PrecisionConverter implements CommandLine.ITypeConverter<Precision> {
-        @Override
-        public Precision convert(String value) {
-            return Precision.parse(value);
         }
     }
 
