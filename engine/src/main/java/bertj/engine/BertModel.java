@@ -164,6 +164,7 @@ public final class BertModel implements AutoCloseable {
      * quantize}), else fp32 (F32, or F16 widened exactly). Run in it, the weights are used exactly as stored.
      */
     private static Precision storedPrecision(BertCheckpoint checkpoint) {
+        if (checkpoint.config().numHiddenLayers() == 0) return Precision.FP32; // no Linear to look at, nor to run
         return checkpoint.optional("encoder.layer.0.attention.self.query.weight")
                 .map(t -> switch (t.dtype()) {
                     case BF16 -> Precision.BF16;

@@ -79,6 +79,20 @@ class ModelConfigFuzzTest {
         }, DOCUMENTED);
     }
 
+    /**
+     * num_hidden_layers = 0 (found by the fuzzer): the embeddings alone, no layer asked for. Looking up the stored
+     * precision in layer 0 once threw an IllegalArgumentException from the loader.
+     */
+    @Test
+    void noLayersLoadsTheEmbeddingsAlone() throws IOException {
+        String config = Files.readString(model.resolve("config.json")).replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 0");
+        Files.writeString(model.resolve("config.json"), config);
+        try (Bert bert = Bert.load(model, pool)) {
+            assertEquals(bertj.kernels.Precision.FP32, bert.model().precision());
+            assertEquals(bert.model().config().hiddenSize(), bert.embed("hello world").length);
+        }
+    }
+
     /** num_hidden_layers = 2^31 - 1 over a two-layer checkpoint fails at layer 2, without sizing an array by it. */
     @Test
     void aHugeLayerCountFailsAtTheFirstMissingLayer() throws IOException {
