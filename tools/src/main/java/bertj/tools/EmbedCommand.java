@@ -66,14 +66,7 @@ public final class EmbedCommand extends CliCommand {
                     failed |= embed(bert, lines, mode, unit, json);
                 }
             } else {
-                JsonLines.Input input = new JsonLines.Input(in());
-                Progress progress = Progress.forStdin(in(), err(), quiet);
-                long done = 0;
-                for (List<Line> lines; !(lines = input.next(WINDOW)).isEmpty(); ) {
-                    failed |= embed(bert, lines, mode, unit, json);
-                    if (progress != null) progress.update(done += lines.size(), input.bytesRead());
-                }
-                if (progress != null) progress.finish();
+                failed = answerStdinWindows(quiet, lines -> embed(bert, lines, mode, unit, json));
             }
             json.flush();
             return failed ? Main.ERROR : Main.OK;

@@ -56,15 +56,7 @@ final class NerCommand extends CliCommand {
                 json.flush();
                 return Main.OK;
             }
-            boolean failed = false;
-            JsonLines.Input input = new JsonLines.Input(in());
-            Progress progress = Progress.forStdin(in(), err(), quiet);
-            long done = 0;
-            for (List<Line> lines; !(lines = input.next(EmbedCommand.WINDOW)).isEmpty(); ) {
-                failed |= entities(bert, lines, json);
-                if (progress != null) progress.update(done += lines.size(), input.bytesRead());
-            }
-            if (progress != null) progress.finish();
+            boolean failed = answerStdinWindows(quiet, lines -> entities(bert, lines, json));
             json.flush();
             return failed ? Main.ERROR : Main.OK;
         }
