@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link GemmKernel}'s tiles on weights stored in bfloat16 or int8 ({@link PackedLinear}'s layouts), widened
- * to float32 in registers, k by k, right before their FMAs: the same floats as {@link WeightWidening} gives, so
- * the same bits as the float32 tile on widened weights. Widening in the loop keeps the weights' loads spread
+ * to float32 in registers, k by k, right before their FMAs: the floats {@link bertj.kernels.reference.WeightRounding}
+ * defines (those {@link WeightWidening} gives int8 weights too), so the same bits as the float32 tile on widened
+ * weights. Widening in the loop keeps the weights' loads spread
  * over the FMAs: a separate widening pass per slice read the slice in a burst, then computed with the memory
  * idle, and the bf16 Linear at 8 rows ran slower than the float32 one. bf16 takes these tiles at every size;
  * int8, whose widening costs more per k, for up to {@link Tuning#INT8_IN_TILES_MAX_ROWS} rows (beyond, the
