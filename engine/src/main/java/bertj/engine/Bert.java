@@ -338,6 +338,19 @@ public final class Bert implements AutoCloseable {
         return call(() -> sequenceLogitsOf(input));
     }
 
+    /**
+     * Sequence classification logits [sequence][labels] of sequences packed without padding: the same bits as
+     * {@link #sequenceLogits(BertInput)} gives each of them, for no padding's work.
+     */
+    public float[][] sequenceLogits(PackedInput input) {
+        return call(() -> {
+            requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+            float[][] pooled = new float[input.sequences()][];
+            model.forward(input, (s, rows, pooler) -> pooled[s] = pooler.toArray(ValueLayout.JAVA_FLOAT));
+            return sequenceClassification.logits(pooled);
+        });
+    }
+
     private float[][] sequenceLogitsOf(BertInput input) {
         requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
         return sequenceClassification.logits(model.forward(input));

@@ -49,6 +49,19 @@ class PackedInputTest {
     }
 
     @Test
+    void packedClassificationLogitsAreThoseOfEachSequenceAlone() {
+        try (Reference ref = new Reference("tiny-bert-seqcls"); Bert bert = Bert.load(ref.modelDir, BertModelParityTest.POOL)) {
+            List<int[]> ids = new ArrayList<>();
+            for (int s = 0; s < LENGTHS.length; s++) ids.add(tokens(LENGTHS[s], s + 3));
+            float[][] packed = bert.sequenceLogits(PackedInput.of(ids, null));
+            assertEquals(LENGTHS.length, packed.length);
+            for (int s = 0; s < LENGTHS.length; s++) {
+                assertArrayEquals(bert.sequenceLogits(BertInput.of(ids.get(s), new int[LENGTHS[s]]))[0], packed[s], "sequence " + s);
+            }
+        }
+    }
+
+    @Test
     void theSimdTwinsGiveTheSimdBitsOnAPaddedBatchWithProbabilities() {
         try (Reference ref = new Reference("tiny-bert"); BertModel model = BertModel.load(ref.modelDir, BertModelParityTest.POOL)) {
             for (String batch : ref.batches()) {

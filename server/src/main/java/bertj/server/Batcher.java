@@ -1,7 +1,6 @@
 package bertj.server;
 
 import bertj.engine.Bert;
-import bertj.engine.BertInput;
 import bertj.engine.PackedInput;
 import bertj.engine.Pooling;
 
@@ -21,12 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * arrival into batches of at most {@code maxBatchTokens} tokens and runs each batch as one forward.
  *
  * <p>Embeddings run packed without padding ({@link bertj.engine.BertModel#forward(PackedInput, bertj.engine.BertModel.SequenceOutput)}),
- * classifications as a padded batch through the head ({@link Bert#sequenceLogits}), whose cost counts the padding.
+ * classifications too, through the head ({@link Bert#sequenceLogits(PackedInput)}).
  * Either way the engine computes every sequence as it would alone, so an answer has the same bits whatever it was
  * batched with. The queue holds at most one entry per admitted input: the server admits a bounded number.
  */
 final class Batcher implements AutoCloseable {
-    /** The forward a job needs: packed (embeddings) or padded through the classification head. */
+    /** The forward a job needs: the encoder's rows (embeddings) or the classification head's logits. */
     enum Kind { EMBED, CLASSIFY }
 
     /** One sequence's work. {@link #abandon()} drops it if its batch has not started. */
@@ -125,7 +124,6 @@ final class Batcher implements AutoCloseable {
     /** The oldest job and those after it of the same kind, while they fit; drops abandoned jobs. */
     private List<Job> nextBatch(List<Job> pending) {
         List<Job> batch = new ArrayList<>();
-        int longest = 0;
         long tokens = 0;
         for (Iterator<Job> it = pending.iterator(); it.hasNext(); ) {
             Job job = it.next();
@@ -138,12 +136,10 @@ final class Batcher implements AutoCloseable {
             }
             if (!batch.isEmpty() && job.kind != batch.getFirst().kind) continue;
             int length = job.ids.length;
-            // a packed batch costs its tokens; a padded one, every sequence at the longest's length
-            long cost = job.kind == Kind.EMBED ? tokens + length : (long) (batch.size() + 1) * Math.max(longest, length);
-            if (!batch.isEmpty() && cost > maxBatchTokens) break;
+            // a packed batch costs its tokens, with no padding
+            if (!batch.isEmpty() && tokens + length > maxBatchTokens) break;
             batch.add(job);
             it.remove();
-            longest = Math.max(longest, length);
             tokens += length;
         }
         return batch;
@@ -170,7 +166,7 @@ final class Batcher implements AutoCloseable {
                     else pooled[s] = pooling.pool(rows, length, hidden);
                 });
             } else {
-                logits = bert.sequenceLogits(BertInput.padded(ids, types, bert.tokenizer().padTokenId()));
+                logits = bert.sequenceLogits(PackedInput.of(ids, types));
             }
         } catch (RuntimeException | Error e) {
             waiting.addAndGet(-batch.size());
@@ -184,7 +180,7 @@ final class Batcher implements AutoCloseable {
             job.result.complete(new Result(pooled[i], all[i], logits == null ? null : logits[i], start - job.enqueuedNanos, end - start));
         }
         metrics.observe("te_batch_next_size", "Sequences per batch", Metrics.SIZE_BUCKETS, batch.size());
-        metrics.observe("te_batch_next_tokens", "Tokens per batch (before padding)", Metrics.TOKEN_BUCKETS, tokens);
+        metrics.observe("te_batch_next_tokens", "Tokens per batch", Metrics.TOKEN_BUCKETS, tokens);
         metrics.observe("te_batch_inference_duration", "Seconds per batch's forward", Metrics.DURATION_BUCKETS, (end - start) / 1e9);
     }
 

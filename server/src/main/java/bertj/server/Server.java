@@ -50,7 +50,7 @@ public final class Server implements AutoCloseable {
      * How the server runs; {@link #defaults()} are TEI's defaults.
      *
      * @param port                  0 takes any free port ({@link #port()} tells which)
-     * @param maxBatchTokens        most tokens per batch (a padded batch counts its padding)
+     * @param maxBatchTokens        most tokens per batch (batches are packed: no padding)
      * @param maxClientBatchSize    most inputs in one request
      * @param maxConcurrentRequests most inputs admitted at once: beyond them a request gets 429 at once
      * @param payloadLimit          most bytes in a request body (413 beyond)
@@ -452,7 +452,7 @@ public final class Server implements AutoCloseable {
                 ids.add(row);
             }
             if (api.modelType() == Api.ModelType.EMBEDDING) bert.model().forward(PackedInput.of(ids, null), (s, rows, pooled) -> { });
-            else bert.sequenceLogits(BertInput.padded(ids, null, bert.tokenizer().padTokenId()));
+            else bert.sequenceLogits(PackedInput.of(ids, null));
         }
     }
 
