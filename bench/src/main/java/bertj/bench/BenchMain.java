@@ -29,6 +29,8 @@ import java.util.concurrent.Callable;
  *       the {@link SideBySide} latency comparison, JSON lines on stdout;</li>
  *   <li>{@code bench corpus MODEL FILE.jsonl [--threads 1,2] [--runs N] [--vs-onnxruntime FILE.onnx]}: a JSON Lines
  *       corpus end to end, side by side ({@link CorpusBench});</li>
+ *   <li>{@code bench serve MODEL [--clients 1,16,64] [--requests N] [--threads T] [--corpus FILE.jsonl]}: the HTTP
+ *       server in-process under concurrent clients, against the in-process batched path ({@link ServeBench});</li>
  *   <li>{@code bench oneshot [--runs N] [--vs-onnxruntime FILE.onnx] [-- COMMAND...]}: cold one-shot commands, wall
  *       time and peak memory, against ONNX Runtime's cold one-shot ({@link OneShot}, {@link OrtOneShot});</li>
  *   <li>{@code bench rss [--stdin FILE] [--repeat N] -- COMMAND...}: one command's wall time and peak memory;</li>
@@ -75,7 +77,7 @@ public final class BenchMain {
     }
 
     /**
-     * The picocli commands: {@code corpus}, {@code oneshot}, {@code rss} and {@code classifier-model} by their first argument, else the
+     * The picocli commands: {@code corpus}, {@code serve}, {@code oneshot}, {@code rss} and {@code classifier-model} by their first argument, else the
      * side-by-side latency comparison. Returns the exit code, never exits the JVM.
      */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
@@ -87,6 +89,7 @@ public final class BenchMain {
             case "rss" -> new RssCommand();
             case "classifier-model" -> new ClassifierModelCommand();
             case "roofline" -> new RooflineCommand();
+            case "serve" -> new ServeCommand();
             default -> new SideBySideCommand();
         };
         if (!(command instanceof SideBySideCommand)) args = Arrays.copyOfRange(args, 1, args.length);
@@ -129,7 +132,8 @@ public final class BenchMain {
                     "Prints one JSON object per line: per (seq, batch, threads) the median and p90 in ms of each engine "
                             + "and their ratio; also load time, session creation time, resident memory and the "
                             + "max abs difference of the outputs (checked <= 1e-3 before timing)."},
-            footer = {"", "Also: 'bertj bench corpus' (a JSON Lines corpus end to end), 'bertj bench oneshot' (cold one-shot "
+            footer = {"", "Also: 'bertj bench corpus' (a JSON Lines corpus end to end), 'bertj bench serve' (the HTTP server under "
+                    + "concurrent clients), 'bertj bench oneshot' (cold one-shot "
                     + "commands), 'bertj bench rss' (peak memory of a command), 'bertj bench classifier-model' (a random "
                     + "sequence classifier), 'bertj bench roofline' (FMA peak and read bandwidth), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
                     + "each with --help."})
@@ -252,6 +256,57 @@ public final class BenchMain {
             var options = new CorpusBench.Options(modelDir, corpus, onnx == null ? null : OneShot.onnxFile(onnx), threads, runs,
                     warmup, window, pooling, precision);
             CorpusBench.run(options, spec.commandLine().getOut());
+            return OK;
+        }
+    }
+
+    @Command(name = "bertj bench serve", sortOptions = false,
+            description = {"The HTTP server ('bertj serve') in this JVM on 127.0.0.1, under concurrent clients sending "
+                    + "single-text POST /embed requests drawn from a corpus, against the in-process batched path on the same texts.",
+                    "Per client count: a warm-up, then --requests requests in all (virtual threads, HTTP/1.1); the in-process "
+                            + "path (Bert.embed on windows of " + CorpusBench.WINDOW + " texts, as 'bertj embed') is timed just "
+                            + "before and just after. Every answer must be the in-process vector of its text, bit for bit, and "
+                            + "every request must succeed, or the run fails.",
+                    "Prints JSON lines: per client count requests/s, tokens/s, latency p50/p90/p99 in ms, in-process texts/s "
+                            + "and the ratio server / in-process; at 1 client also the in-process forward of a 16-token text "
+                            + "(median of " + ServeBench.SEQ16_RUNS + " calls) and the p50's difference from it."})
+    static final class ServeCommand implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+        String model;
+
+        @Option(names = "--clients", split = ",", paramLabel = "N", defaultValue = "1,16,64",
+                description = "Concurrent client counts, one after another (default ${DEFAULT-VALUE}).")
+        List<Integer> clients;
+
+        @Option(names = "--requests", paramLabel = "N", defaultValue = "2000", description = "Timed requests per client count, in all (default ${DEFAULT-VALUE}).")
+        int requests;
+
+        @Option(names = "--warmup", paramLabel = "N", defaultValue = "200",
+                description = "Untimed requests per client count before the timed ones, checked too (default ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--threads", paramLabel = "T", defaultValue = "2", description = "The engine's threads (default ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--corpus", paramLabel = "FILE.jsonl", defaultValue = ServeBench.DEFAULT_CORPUS,
+                description = "The texts, {\"text\": ...} per line; longer ones are truncated as the server does (default ${DEFAULT-VALUE}).")
+        Path corpus;
+
+        @CommandLine.Mixin
+        StandardOptions standard;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            try {
+                ServeBench.Options.checkFlags(clients, requests, warmup, threads);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            var options = new ServeBench.Options(DefaultModel.resolveModel(model), corpus, clients, requests, warmup, threads);
+            ServeBench.run(options, spec.commandLine().getOut());
             return OK;
         }
     }
