@@ -71,6 +71,16 @@ final class PaddedBatches {
         return paddedTokens;
     }
 
+    /** Sequence {@code sequence}'s {@code seq} rows of {@code width} floats in a row-major [batch, seq, width] array. */
+    static float[][] rows(float[] hidden, int sequence, int seq, int width) {
+        float[][] rows = new float[seq][];
+        for (int t = 0; t < seq; t++) {
+            int at = (sequence * seq + t) * width;
+            rows[t] = Arrays.copyOfRange(hidden, at, at + width);
+        }
+        return rows;
+    }
+
     /** One vector per text, in input order: each batch run, then pooled with its attention mask. */
     float[][] embed(Forward forward, Pooling mode, boolean normalize) throws Exception {
         float[][] out = new float[texts][];
@@ -84,12 +94,7 @@ final class PaddedBatches {
             }
             int width = hidden.length / input.tokens();
             for (int b = 0; b < input.batch(); b++) {
-                float[][] tokens = new float[seq][];
-                for (int t = 0; t < seq; t++) {
-                    int at = (b * seq + t) * width;
-                    tokens[t] = Arrays.copyOfRange(hidden, at, at + width);
-                }
-                float[] vector = mode.pool(tokens, Arrays.copyOfRange(input.attentionMask(), b * seq, (b + 1) * seq));
+                float[] vector = mode.pool(rows(hidden, b, seq, width), Arrays.copyOfRange(input.attentionMask(), b * seq, (b + 1) * seq));
                 out[batch.indices()[b]] = normalize ? Pooling.normalize(vector) : vector;
             }
         }

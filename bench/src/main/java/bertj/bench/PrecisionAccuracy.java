@@ -13,7 +13,6 @@ import bertj.tokenizer.Encoding;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -90,10 +89,10 @@ public final class PrecisionAccuracy {
             SideBySide.print(out, SideBySide.line().put("corpus", options.corpus().toString()).put("texts", texts.size())
                     .put("tokens", encodings.stream().mapToLong(Encoding::length).sum()).put("pooling", mode.name())
                     .put("normalize", pooling.normalize()));
-            Forward fp32 = input -> flatten(reference.model().forward(input).lastHiddenState());
+            Forward fp32 = input -> SideBySide.flatten(reference.model().forward(input).lastHiddenState());
             for (Precision precision : options.precisions()) {
                 try (Bert reduced = Bert.load(options.model(), pool, KernelMode.VECTOR, precision)) {
-                    Distance d = compare(batches, fp32, input -> flatten(reduced.model().forward(input).lastHiddenState()),
+                    Distance d = compare(batches, fp32, input -> SideBySide.flatten(reduced.model().forward(input).lastHiddenState()),
                             mode, pooling.normalize());
                     print(out, "bertj", precision.label(), d);
                 }
@@ -136,7 +135,8 @@ public final class PrecisionAccuracy {
                     }
                 }
                 int[] rowMask = Arrays.copyOfRange(mask, s * seq, (s + 1) * seq);
-                float[] va = mode.pool(rows(a, s, seq, width), rowMask), vb = mode.pool(rows(b, s, seq, width), rowMask);
+                float[] va = mode.pool(PaddedBatches.rows(a, s, seq, width), rowMask);
+                float[] vb = mode.pool(PaddedBatches.rows(b, s, seq, width), rowMask);
                 if (normalize) {
                     va = Pooling.normalize(va);
                     vb = Pooling.normalize(vb);
@@ -145,23 +145,5 @@ public final class PrecisionAccuracy {
             }
         }
         return d;
-    }
-
-    private static float[][] rows(float[] hidden, int sequence, int seq, int width) {
-        float[][] rows = new float[seq][];
-        for (int t = 0; t < seq; t++) {
-            int at = (sequence * seq + t) * width;
-            rows[t] = Arrays.copyOfRange(hidden, at, at + width);
-        }
-        return rows;
-    }
-
-    private static float[] flatten(float[][][] x) {
-        List<float[]> rows = new ArrayList<>();
-        for (float[][] sequence : x) rows.addAll(Arrays.asList(sequence));
-        int width = rows.isEmpty() ? 0 : rows.getFirst().length;
-        float[] flat = new float[rows.size() * width];
-        for (int i = 0; i < rows.size(); i++) System.arraycopy(rows.get(i), 0, flat, i * width, width);
-        return flat;
     }
 }
