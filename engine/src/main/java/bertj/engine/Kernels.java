@@ -188,9 +188,7 @@ interface Kernels {
         private static MemorySegment rounded(MemorySegment weight, int in, Precision precision, Arena arena) {
             float[] values = weight.toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
             for (int r = 0; r < values.length / in; r++) {
-                float maxAbs = 0;
-                for (int c = r * in; c < (r + 1) * in; c++) maxAbs = Math.max(maxAbs, Math.abs(values[c]));
-                float scale = WeightRounding.int8Scale(maxAbs);
+                float scale = WeightRounding.int8Scale(values, r * in, (r + 1) * in);
                 for (int c = r * in; c < (r + 1) * in; c++) values[c] = WeightRounding.roundTrip(precision, values[c], scale);
             }
             MemorySegment copy = arena.allocate((long) values.length * Float.BYTES, 64);

@@ -340,7 +340,11 @@ public final class PackedLinear {
             for (int c = 0; c < width; c++) {
                 MemorySegment.copy(rowSource[first + c], FLOAT_ANY_ALIGNMENT, rowOffset[first + c], rows, c * k, k);
                 if (scales != null && !scaleGiven[first + c]) {
-                    scales[first + c] = int8Scale(rows, c * k, k, first + c);
+                    scales[first + c] = WeightRounding.int8Scale(rows, c * k, (c + 1) * k);
+                    if (!Float.isFinite(scales[first + c])) {
+                        throw new IllegalArgumentException("weight row " + (first + c)
+                                + " holds a weight that is not finite: int8 needs finite weights");
+                    }
                 }
             }
             if (width < PANEL_WIDTH) {
@@ -375,20 +379,6 @@ public final class PackedLinear {
                 }
             }
         }
-    }
-
-    /** The int8 scale of weight row {@code row}, {@code rows[from .. from + k)}, which must be finite. */
-    private static float int8Scale(float[] rows, int from, int k, int row) {
-        float maxAbs = 0f;
-        for (int i = from; i < from + k; i++) {
-            float a = Math.abs(rows[i]);
-            if (!(a <= Float.MAX_VALUE)) {
-                throw new IllegalArgumentException("weight row " + row + " holds " + rows[i] + " at column "
-                        + (i - from) + ": int8 needs finite weights");
-            }
-            maxAbs = Math.max(maxAbs, a);
-        }
-        return WeightRounding.int8Scale(maxAbs);
     }
 
     /** A thread that never runs: segments accessible by it are accessible by any thread. */

@@ -115,15 +115,11 @@ final class QuantizeCommand extends CliCommand {
         float[] scales = new float[rows];
         MemorySegment q = arena.allocate(values.length);
         for (int r = 0; r < rows; r++) {
-            float maxAbs = 0;
-            for (int c = r * cols; c < (r + 1) * cols; c++) {
-                if (!Float.isFinite(values[c])) {
-                    throw new IllegalArgumentException("tensor \"" + name + "\" holds " + values[c] + " in row " + r
-                            + ": int8 needs finite weights");
-                }
-                maxAbs = Math.max(maxAbs, Math.abs(values[c]));
+            scales[r] = WeightRounding.int8Scale(values, r * cols, (r + 1) * cols);
+            if (!Float.isFinite(scales[r])) {
+                throw new IllegalArgumentException("tensor \"" + name + "\" holds a weight that is not finite in row " + r
+                        + ": int8 needs finite weights");
             }
-            scales[r] = WeightRounding.int8Scale(maxAbs);
             for (int c = r * cols; c < (r + 1) * cols; c++) q.set(ValueLayout.JAVA_BYTE, c, WeightRounding.toInt8(values[c], scales[r]));
         }
         out.put(name, Tensor.of(name, DType.I8, shape, q));

@@ -38,6 +38,16 @@ public final class WeightRounding {
         return maxAbs / 127f;
     }
 
+    /**
+     * The int8 scale of the channel {@code values[from .. to)}; not finite when one of its weights is not (NaN and
+     * infinity carry through the maximum), which callers report: such a channel cannot be quantized.
+     */
+    public static float int8Scale(float[] values, int from, int to) {
+        float maxAbs = 0;
+        for (int i = from; i < to; i++) maxAbs = Math.max(maxAbs, Math.abs(values[i]));
+        return int8Scale(maxAbs);
+    }
+
     /** {@code round(value / scale)} in [-127, 127]; 0 for a channel of zeros (scale 0). */
     public static byte toInt8(float value, float scale) {
         if (scale == 0f) {
