@@ -315,7 +315,7 @@ public final class Bert implements AutoCloseable {
             throw new IllegalArgumentException("pairs has " + pairs.size() + " entries for " + texts.size() + " texts");
         }
         return call(() -> {
-            requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+            requireSequenceClassification();
             List<Encoding> encodings = new ArrayList<>();
             for (int i = 0; i < texts.size(); i++) encodings.add(encodeWithin(texts.get(i), pairs == null ? null : pairs.get(i), truncate));
             float[][] pooled = new float[texts.size()][];
@@ -344,7 +344,7 @@ public final class Bert implements AutoCloseable {
      */
     public float[][] sequenceLogits(PackedInput input) {
         return call(() -> {
-            requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+            requireSequenceClassification();
             float[][] pooled = new float[input.sequences()][];
             model.forward(input, (s, rows, pooler) -> pooled[s] = pooler.toArray(ValueLayout.JAVA_FLOAT));
             return sequenceClassification.logits(pooled);
@@ -352,7 +352,7 @@ public final class Bert implements AutoCloseable {
     }
 
     private float[][] sequenceLogitsOf(BertInput input) {
-        requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+        requireSequenceClassification();
         return sequenceClassification.logits(model.forward(input));
     }
 
@@ -383,7 +383,7 @@ public final class Bert implements AutoCloseable {
      */
     public List<List<Entity>> entities(List<String> texts, boolean truncate) {
         return call(() -> {
-            requireHead(tokenClassification != null, "token classification", "classifier.weight and architectures BertForTokenClassification");
+            requireTokenClassification();
             List<Encoding> encodings = new ArrayList<>();
             for (String text : texts) encodings.add(encodeWithin(text, null, truncate));
             int hidden = model.config().hiddenSize();
@@ -406,7 +406,7 @@ public final class Bert implements AutoCloseable {
     }
 
     private float[][][] tokenLogitsOf(BertInput input) {
-        requireHead(tokenClassification != null, "token classification", "classifier.weight and architectures BertForTokenClassification");
+        requireTokenClassification();
         return tokenClassification.logits(model.forward(input));
     }
 
@@ -491,6 +491,14 @@ public final class Bert implements AutoCloseable {
         String[] names = new String[n];
         for (int i = 0; i < n; i++) names[i] = config.id2label().getOrDefault(i, "LABEL_" + i);
         return names;
+    }
+
+    private void requireSequenceClassification() {
+        requireHead(sequenceClassification != null && model.hasPooler(), "sequence classification", "classifier.weight and pooler.dense.weight");
+    }
+
+    private void requireTokenClassification() {
+        requireHead(tokenClassification != null, "token classification", "classifier.weight and architectures BertForTokenClassification");
     }
 
     private void requireHead(boolean present, String task, String tensors) {

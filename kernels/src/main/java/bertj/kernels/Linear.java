@@ -184,6 +184,7 @@ public final class Linear {
                 || precision == Precision.INT8 && r1 - r0 <= Tuning.INT8_IN_TILES_MAX_ROWS && k % 2 == 0;
         boolean widen = precision != Precision.FP32 && !inTiles;
         MemorySegment weights = widen ? SCRATCH.get().wide() : w.packed();
+        Precision tileWeights = inTiles ? precision : Precision.FP32; // what the tiles read: widened slices are float32
         for (int k0 = 0; k0 < k; k0 += K_BLOCK) {
             int kLen = Math.min(K_BLOCK, k - k0);
             boolean firstBlock = k0 == 0;
@@ -195,7 +196,6 @@ public final class Linear {
                 } else {
                     slice = w.sliceOffset(k0, p);
                 }
-                Precision tileWeights = inTiles ? precision : Precision.FP32;
                 int c0 = p * PANEL_WIDTH;
                 int cols = Math.min(PANEL_WIDTH, n - c0);
                 for (int r = r0; r < r1; r += tileRows) {
