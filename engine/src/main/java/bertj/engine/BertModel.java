@@ -161,12 +161,12 @@ public final class BertModel implements AutoCloseable {
 
     /**
      * The precision the checkpoint stores its first query weight in: bf16 for BF16, int8 for I8 ({@code bertj
-     * quantize}), else fp32 (F32, or F16 widened exactly). Run in it, the weights are used exactly as stored.
+     * quantize}), else fp32 (F32, or F16 widened exactly). Run in it, the weights are used exactly as stored. Only
+     * the stored dtype is read: the layers' own loading checks the tensor (and a config of no layers asks for none).
      */
     private static Precision storedPrecision(BertCheckpoint checkpoint) {
-        if (checkpoint.config().numHiddenLayers() == 0) return Precision.FP32; // no Linear to look at, nor to run
-        return checkpoint.optional("encoder.layer.0.attention.self.query.weight")
-                .map(t -> switch (t.dtype()) {
+        return checkpoint.resolve("encoder.layer.0.attention.self.query.weight")
+                .map(name -> switch (checkpoint.checkpoint().tensor(name).dtype()) {
                     case BF16 -> Precision.BF16;
                     case I8 -> Precision.INT8;
                     default -> Precision.FP32;
