@@ -49,6 +49,13 @@ final class SharedModels {
         }
     }
 
+    /** The threads of each model loaded so far, by model and precision ("model precision"): for tests. */
+    static synchronized Map<String, Integer> threadsByModel() {
+        Map<String, Integer> threads = new LinkedHashMap<>();
+        for (Key key : LOADED.keySet()) threads.put(key.model() + " " + key.precision(), key.threads());
+        return threads;
+    }
+
     private static synchronized void closeAll() {
         for (Loaded loaded : LOADED.values()) {
             loaded.bert.close(); // waits for calls in progress
