@@ -91,12 +91,14 @@ public final class SparkEmbedCommand extends CliCommand {
             if (pooling != null) embedder.setPooling(pooling);
             if (normalize != null) embedder.setNormalize(normalize);
             if (precision != null) embedder.setPrecision(precision.label());
-            embedder.transform(input).write().mode(SaveMode.ErrorIfExists).format(outputFormat).save(out);
+            Dataset<Row> embedded = embedder.transform(input);
+            embedded.write().mode(SaveMode.ErrorIfExists).format(outputFormat).save(out);
             double seconds = (System.nanoTime() - start) / 1e9;
 
-            Dataset<Row> written = spark.read().format(outputFormat).load(out);
-            long rows = written.count();
-            long failed = written.filter("error IS NOT NULL").count();
+            // read back with the schema written (JSON leaves out null fields: an all-null column would not be found)
+            Row counts = spark.read().schema(embedded.schema()).format(outputFormat).load(out)
+                    .selectExpr("count(*)", "count(error)").first();
+            long rows = counts.getLong(0), failed = counts.getLong(1);
             err().printf(Locale.ROOT, "bertj: %d rows, %d embedded, written to %s in %.1f s (%.1f rows/s, Spark's start included)%n",
                     rows, rows - failed, out, seconds, rows / seconds);
             if (failed > 0) {

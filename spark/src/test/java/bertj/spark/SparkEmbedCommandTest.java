@@ -98,6 +98,12 @@ class SparkEmbedCommandTest {
         try (Stream<Path> files = Files.list(out)) {
             assertTrue(files.anyMatch(f -> f.getFileName().toString().endsWith(".parquet")));
         }
+        // JSON output without a single error: the error column is nowhere in the files
+        Path json = dir.resolve("json");
+        Run jsonRun = run("spark-embed", Fixtures.model("tiny-bert").toString(), dir.resolve("in.json").toString(), json.toString(),
+                "--master", "local[2]", "--text-col", "sentence", "--format", "json");
+        assertEquals(0, jsonRun.code(), jsonRun.err());
+        assertTrue(jsonRun.err().contains("bertj: 2 rows, 2 embedded, written to " + json), jsonRun.err());
     }
 
     @Test
