@@ -4,12 +4,14 @@ import bertj.kernels.Precision;
 import bertj.tools.CliCommand;
 import bertj.tools.DefaultModel;
 import bertj.tools.PrecisionOption;
+import java.io.IOException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -71,21 +73,24 @@ public final class SparkEmbedCommand extends CliCommand {
             throw new ParameterException(spec.commandLine(), "--pooling: expected cls, mean or max, got '" + pooling + "'");
         }
         if (maxBatchTokens < 1) throw new ParameterException(spec.commandLine(), "--max-batch-tokens must be at least 1, got " + maxBatchTokens);
-        boolean localInput = !in.contains("://");
-        if (localInput && !Files.exists(Path.of(in))) throw new IllegalArgumentException(in + ": no such file or directory");
-        if (!out.contains("://") && Files.exists(Path.of(out))) {
-            throw new IllegalArgumentException(out + ": already exists (OUT must be a new directory)");
+        String chosenMaster = master != null ? master : System.getProperty("spark.master", "local[*]");
+        boolean local = chosenMaster.startsWith("local");
+        if (local) { // before Spark starts; on a cluster, paths are the cluster's file system's, which Spark checks
+            if (!in.contains("://") && !Files.exists(Path.of(in))) throw new IllegalArgumentException(in + ": no such file or directory");
+            if (!out.contains("://") && Files.exists(Path.of(out))) {
+                throw new IllegalArgumentException(out + ": already exists (OUT must be a new directory)");
+            }
         }
         String modelForExecutors = modelForExecutors();
 
         quietSparkLogs();
         long start = System.nanoTime();
-        SparkSession spark = session();
+        SparkSession spark = session(chosenMaster, local);
         try {
             // Small input files are split too: a few partitions per core, with the rows still in their order.
             spark.conf().set("spark.sql.files.openCostInBytes", "4096");
             spark.conf().set("spark.sql.files.minPartitionNum", String.valueOf(4 * spark.sparkContext().defaultParallelism()));
-            Dataset<Row> input = parquet(localInput) ? spark.read().parquet(in) : spark.read().json(in);
+            Dataset<Row> input = parquet(spark) ? spark.read().parquet(in) : spark.read().json(in);
             BertEmbedder embedder = new BertEmbedder().setModel(modelForExecutors).setInputCol(textCol)
                     .setErrorCol("error").setMaxBatchTokens(maxBatchTokens);
             if (pooling != null) embedder.setPooling(pooling);
@@ -121,19 +126,21 @@ public final class SparkEmbedCommand extends CliCommand {
         return model;
     }
 
-    private boolean parquet(boolean localInput) throws Exception {
+    /** Whether IN is Parquet: a .parquet file, or a directory with one, on Spark's file system. */
+    private boolean parquet(SparkSession spark) throws IOException {
         if (in.endsWith(".parquet")) return true;
-        if (!localInput || !Files.isDirectory(Path.of(in))) return false;
-        try (Stream<Path> files = Files.list(Path.of(in))) {
-            return files.anyMatch(f -> f.getFileName().toString().endsWith(".parquet"));
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(in);
+        FileSystem files = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        if (!files.exists(path) || !files.getFileStatus(path).isDirectory()) return false; // Spark reports a missing IN
+        for (FileStatus file : files.listStatus(path)) {
+            if (file.getPath().getName().endsWith(".parquet")) return true;
         }
+        return false;
     }
 
-    private SparkSession session() {
-        SparkSession.Builder builder = SparkSession.builder().appName("bertj spark-embed");
-        String chosen = master != null ? master : System.getProperty("spark.master", "local[*]");
-        builder.master(chosen);
-        if (chosen.startsWith("local")) {
+    private static SparkSession session(String master, boolean local) {
+        SparkSession.Builder builder = SparkSession.builder().appName("bertj spark-embed").master(master);
+        if (local) {
             // a job on this machine alone: Spark listens on the loopback address only, and shows no web UI
             builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
                     .config("spark.ui.enabled", "false");

@@ -98,6 +98,12 @@ class SparkEmbedCommandTest {
         try (Stream<Path> files = Files.list(out)) {
             assertTrue(files.anyMatch(f -> f.getFileName().toString().endsWith(".parquet")));
         }
+        // a directory of Parquet files is read as Parquet: its embedding column is in the way of the new one
+        Run again = run("spark-embed", Fixtures.model("tiny-bert").toString(), out.toString(), dir.resolve("again").toString(),
+                "--master", "local[2]", "--text-col", "sentence");
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("bertj: BertEmbedder: output column 'embedding' is already in the input (the columns are [sentence, embedding, error])"),
+                again.err());
         // JSON output without a single error: the error column is nowhere in the files
         Path json = dir.resolve("json");
         Run jsonRun = run("spark-embed", Fixtures.model("tiny-bert").toString(), dir.resolve("in.json").toString(), json.toString(),
