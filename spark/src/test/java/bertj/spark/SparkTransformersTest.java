@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.apache.spark.SparkContext;
 import org.apache.spark.SparkException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -247,6 +248,37 @@ class SparkTransformersTest {
         float[][] expected = reference.embed(texts, Pooling.CLS, false);
         Dataset<Row> embedded = new BertEmbedder().setModel(tinyBert.toString()).setMaxBatchTokens(256).transform(frame(texts, 2));
         List<Row> rows = embedded.mapPartitions(FAIL_FIRST_ATTEMPT, Encoders.row(embedded.schema())).collectAsList();
+        assertSameVectors(expected, rows, "embedding");
+    }
+
+    /**
+     * A test-only kill: the first attempt of partition 0 has Spark kill it (interrupting its thread, in the middle of
+     * the embedder's windows) after 700 of its rows. A killed task is run again.
+     */
+    static final MapPartitionsFunction<Row, Row> KILL_FIRST_ATTEMPT = rows -> new java.util.Iterator<>() {
+        int seen;
+
+        @Override
+        public boolean hasNext() {
+            return rows.hasNext();
+        }
+
+        @Override
+        public Row next() {
+            TaskContext task = TaskContext.get();
+            if (++seen == 700 && task.partitionId() == 0 && task.attemptNumber() == 0) {
+                SparkContext.getOrCreate().killTaskAttempt(task.taskAttemptId(), true, "test kill");
+            }
+            return rows.next();
+        }
+    };
+
+    @Test
+    void aKilledTaskRunsAgainAndGivesTheSameResult() {
+        List<String> texts = texts(4000);
+        float[][] expected = reference.embed(texts, Pooling.CLS, false);
+        Dataset<Row> embedded = new BertEmbedder().setModel(tinyBert.toString()).setMaxBatchTokens(256).transform(frame(texts, 2));
+        List<Row> rows = embedded.mapPartitions(KILL_FIRST_ATTEMPT, Encoders.row(embedded.schema())).collectAsList();
         assertSameVectors(expected, rows, "embedding");
     }
 
