@@ -28,7 +28,7 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "classify", description = {"Classify a text, or a text pair (NLI), with a sequence classification model.",
         "Without TEXT: JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}), one answer per line."})
 final class ClassifyCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -50,7 +50,7 @@ final class ClassifyCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         if (text == null && pair != null) throw new ParameterException(spec.commandLine(), "--pair needs TEXT");
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value())) {
             JsonGenerator json = JsonLines.generator(out());
             if (text != null) {
                 Classification c;

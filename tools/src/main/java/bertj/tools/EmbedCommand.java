@@ -31,7 +31,7 @@ public final class EmbedCommand extends CliCommand {
      */
     public static final int WINDOW = 256;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -53,7 +53,7 @@ public final class EmbedCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value())) {
             PoolingConfig own = bert.defaultPooling();
             Pooling mode = pooling != null ? pooling : Pooling.valueOf(own.mode().name());
             boolean unit = normalize != null ? normalize : own.normalize();

@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
         "Writes tokens, last_hidden_state, pooler_output (and hidden_states) per line, floats in full precision;",
         "an input longer than max_position_embeddings is an error unless truncation is asked."})
 final class EncodeCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -51,7 +51,7 @@ final class EncodeCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         if (maxLength != null && maxLength <= 0) throw new ParameterException(spec.commandLine(), "--max-length must be positive, got " + maxLength);
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value())) {
             int positions = bert.model().config().maxPositionEmbeddings();
             EncodeOptions options = options(bert, positions);
             JsonLines.Input input = new JsonLines.Input(in());

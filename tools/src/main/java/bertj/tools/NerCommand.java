@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ner", description = {"Named entities in a text, with a token classification model.",
         "Without TEXT: JSON Lines from stdin ({\"text\": ...}), one answer per line."})
 final class NerCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -43,7 +43,7 @@ final class NerCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value())) {
             JsonGenerator json = JsonLines.generator(out());
             if (text != null) {
                 List<Entity> entities;

@@ -1,5 +1,6 @@
 package bertj.tools;
 
+import bertj.loader.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ public final class OutputDirectory {
             Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
             return result;
         } finally {
-            DefaultModel.deleteQuietly(staging);
+            FileTrees.deleteQuietly(staging);
         }
     }
 

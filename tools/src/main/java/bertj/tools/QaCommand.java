@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "qa", description = {"Extract the answer to a question from a context, with a question answering model.",
         "Without --question and --context: JSON Lines from stdin ({\"question\": ..., \"context\": ...}), one answer per line."})
 final class QaCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -45,7 +45,7 @@ final class QaCommand extends CliCommand {
         if ((question == null) != (context == null)) {
             throw new ParameterException(spec.commandLine(), "give both --question and --context, or neither (JSON Lines on stdin)");
         }
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value())) {
             JsonGenerator json = JsonLines.generator(out());
             if (question != null) {
                 write(json, null, context, bert.answer(question, context));

@@ -1,6 +1,7 @@
 package bertj.tools;
 
 import bertj.engine.Bert;
+import bertj.loader.DefaultModel;
 import bertj.server.Server;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ import sun.misc.Signal;
         "Serve the model over HTTP: text-embeddings-inference's routes (/embed, /rerank, /predict, ...) and OpenAI's /v1/embeddings.",
         "Prints 'listening on http://HOST:PORT' when ready; SIGTERM or Ctrl-C finishes the requests in flight, then exits."})
 final class ServeCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -65,7 +66,7 @@ final class ServeCommand extends CliCommand {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         CountDownLatch stop = new CountDownLatch(1);
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value());
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value());
              Server server = Server.start(bert, options)) {
             onSignals(stop);
             // any other way out of the JVM (SIGHUP, System.exit) drains too

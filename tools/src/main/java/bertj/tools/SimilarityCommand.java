@@ -11,7 +11,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "similarity", description = "Print the cosine similarity of the embeddings of two texts.")
 final class SimilarityCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Mixin
@@ -25,7 +25,7 @@ final class SimilarityCommand extends CliCommand {
 
     @Override
     public Integer call() {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = Bert.load(ModelArgument.resolve(model), precision.value())) {
             out().println(bert.similarity(a, b));
         }
         return Main.OK;
