@@ -79,9 +79,10 @@ public final class Bert implements AutoCloseable {
     }
 
     /**
-     * Loads a model directory, or a Hugging Face Hub model by name ({@code org/name[@revision]}), fetched into the
-     * shared Hugging Face cache when not there yet (see {@link bertj.loader.hub.Hub#locate}); an existing local
-     * path always wins. Runs on one thread per core.
+     * Loads {@code "default"} (all-MiniLM-L6-v2, converted on first use from the Maven Central jar on the class
+     * path; see {@link bertj.loader.DefaultModel}), a model directory, or a Hugging Face Hub model by name
+     * ({@code org/name[@revision]}), fetched into the shared Hugging Face cache when not there yet (see
+     * {@link bertj.loader.hub.Hub#locate}); an existing local path wins over a name. Runs on one thread per core.
      */
     public static Bert load(String model) {
         return load(model, null);
