@@ -1,5 +1,7 @@
 package bertj.train;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -9,6 +11,6 @@ import java.util.Map;
  */
 public record EpochResult(int epoch, double loss, Map<String, Double> eval, double seconds) {
     public EpochResult {
-        eval = Map.copyOf(eval);
+        eval = Collections.unmodifiableMap(new LinkedHashMap<>(eval)); // in the order given
     }
 }

@@ -57,12 +57,55 @@ public final class SequenceClassifierTrainer {
 
         Rows trainRows = rows(train, Features.pooled(bert, train, trainName, listener), labels);
         Rows evalRows = eval == null ? null : rows(eval, Features.pooled(bert, eval, evalName, listener), labels);
-        Random random = new Random(options.seed());
-        LinearHead head = LinearHead.initialized(bert.model().config().hiddenSize(), labels.size(), random);
-        HeadFit.Result fit = HeadFit.fit(head, trainRows, problemType.loss(), options,
-                evalRows == null ? null : h -> evaluate(h, evalRows, problemType), random, listener);
+        HeadFit.Result fit = fit(trainRows, evalRows, labels.size(), problemType, options, listener);
         return new TrainedHead(bert.model().directory().path(), TrainedHead.Task.SEQUENCE_CLASSIFICATION, labels, problemType,
                 fit.head(), fit.epochs());
+    }
+
+    private static HeadFit.Result fit(Rows train, Rows eval, int labels, ProblemType problemType, TrainingOptions options,
+            TrainingListener listener) {
+        Random random = new Random(options.seed());
+        LinearHead head = LinearHead.initialized(train.features()[0].length, labels, random);
+        return HeadFit.fit(head, train, problemType.loss(), options, eval == null ? null : h -> evaluate(h, eval, problemType),
+                random, listener);
+    }
+
+    /**
+     * k-fold cross-validation for a small set: example i is in fold {@code i % folds} (interleaved, so a file sorted
+     * by label gives every fold its share of each); each fold is evaluated by a head trained on the others. The
+     * features are computed once. Returns each fold's eval metrics after its last epoch (its best with early
+     * stopping).
+     */
+    public static List<Map<String, Double>> crossValidate(Bert bert, List<TextExample> examples, int folds, TrainingOptions options,
+            TrainingListener listener) {
+        if (folds < 2 || folds > examples.size()) {
+            throw new IllegalArgumentException("folds must be between 2 and the " + examples.size() + " examples, got " + folds);
+        }
+        ProblemType problemType = examples.getFirst().problemType();
+        requireOneKind(examples, "the examples", problemType);
+        List<String> labels = labels(examples, "the examples", problemType);
+        Rows all = rows(examples, Features.pooled(bert, examples, "the examples", listener), labels);
+        List<Map<String, Double>> out = new ArrayList<>();
+        for (int fold = 0; fold < folds; fold++) {
+            List<Integer> train = new ArrayList<>(), eval = new ArrayList<>();
+            for (int i = 0; i < examples.size(); i++) (i % folds == fold ? eval : train).add(i);
+            HeadFit.Result fit = fit(select(all, train), select(all, eval), labels.size(), problemType, options, TrainingListener.NONE);
+            out.add(evaluate(fit.head(), select(all, eval), problemType).metrics());
+        }
+        return out;
+    }
+
+    /** The rows of the given examples (one row each), in that order. */
+    private static Rows select(Rows rows, List<Integer> examples) {
+        float[][] features = new float[examples.size()][];
+        double[][] targets = new double[examples.size()][];
+        int[] starts = new int[examples.size() + 1];
+        for (int i = 0; i < examples.size(); i++) {
+            features[i] = rows.features()[examples.get(i)];
+            targets[i] = rows.targets()[examples.get(i)];
+            starts[i + 1] = i + 1;
+        }
+        return new Rows(features, targets, starts);
     }
 
     /** The eval metrics of {@code head} on {@code rows}, with the one early stopping maximizes. */
