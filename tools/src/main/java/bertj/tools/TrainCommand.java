@@ -120,8 +120,10 @@ final class TrainCommand extends CliCommand {
                 head.save(staging);
                 return null;
             });
-            err().printf(Locale.ROOT, "bertj: wrote %s: %s, labels %s, %d epochs in %.1f s%n", out, head.task().architecture(),
-                    head.labels(), head.epochs().size(), (System.nanoTime() - start) / 1e9);
+            double epochSeconds = head.epochs().stream().mapToDouble(EpochResult::seconds).sum();
+            err().printf(Locale.ROOT, "bertj: wrote %s: %s, labels %s, %d epochs in %.1f s (loading and encoding %.1f s, "
+                    + "epochs %.2f s)%n", out, head.task().architecture(), head.labels(), head.epochs().size(),
+                    (System.nanoTime() - start) / 1e9, (listener.firstStep - start) / 1e9, epochSeconds);
             return Main.OK;
         }
 
@@ -142,6 +144,8 @@ final class TrainCommand extends CliCommand {
             private final int epochs;
             private Progress progress;
             private String task;
+            /** When the first epoch started: the model is loaded and the features computed. */
+            long firstStep;
 
             Listener(JsonGenerator json, int epochs) {
                 this.json = json;
@@ -161,6 +165,7 @@ final class TrainCommand extends CliCommand {
 
             @Override
             public void trained(int epoch, int done, int total) {
+                if (firstStep == 0) firstStep = System.nanoTime();
                 show("epoch " + epoch + "/" + epochs, "examples", done, total);
             }
 
