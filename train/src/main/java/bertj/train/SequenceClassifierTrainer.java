@@ -1,7 +1,6 @@
 package bertj.train;
 
 import bertj.engine.Bert;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,13 +27,9 @@ public final class SequenceClassifierTrainer {
     }
 
     /** Trains on a JSON Lines file (see {@link TrainingData#readTexts}), evaluating on another after each epoch (null: none). */
-    public static TrainedHead train(Path model, Path trainFile, Path evalFile, TrainingOptions options, TrainingListener listener)
-            throws IOException {
-        List<TextExample> train = TrainingData.readTexts(trainFile);
-        List<TextExample> eval = evalFile == null ? null : TrainingData.readTexts(evalFile);
-        try (Bert bert = Bert.load(model)) {
-            return train(bert, train, trainFile.toString(), eval, evalFile == null ? null : evalFile.toString(), options, listener);
-        }
+    public static TrainedHead train(Path model, Path trainFile, Path evalFile, TrainingOptions options, TrainingListener listener) {
+        return TrainingData.trainOnFiles(model, trainFile, evalFile, TrainingData::readTexts,
+                (bert, train, trainName, eval, evalName) -> train(bert, train, trainName, eval, evalName, options, listener));
     }
 
     /** Trains on {@code train}, evaluating on {@code eval} after each epoch (null: none). */

@@ -1,7 +1,6 @@
 package bertj.train;
 
 import bertj.engine.Bert;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,13 +21,9 @@ public final class TokenClassifierTrainer {
     }
 
     /** Trains on a JSON Lines file (see {@link TrainingData#readTagged}), evaluating on another after each epoch (null: none). */
-    public static TrainedHead train(Path model, Path trainFile, Path evalFile, TrainingOptions options, TrainingListener listener)
-            throws IOException {
-        List<TaggedSentence> train = TrainingData.readTagged(trainFile);
-        List<TaggedSentence> eval = evalFile == null ? null : TrainingData.readTagged(evalFile);
-        try (Bert bert = Bert.load(model)) {
-            return train(bert, train, trainFile.toString(), eval, evalFile == null ? null : evalFile.toString(), options, listener);
-        }
+    public static TrainedHead train(Path model, Path trainFile, Path evalFile, TrainingOptions options, TrainingListener listener) {
+        return TrainingData.trainOnFiles(model, trainFile, evalFile, TrainingData::readTagged,
+                (bert, train, trainName, eval, evalName) -> train(bert, train, trainName, eval, evalName, options, listener));
     }
 
     /** Trains on {@code train}, evaluating on {@code eval} after each epoch (null: none). */

@@ -1,5 +1,6 @@
 package bertj.train;
 
+import bertj.engine.Bert;
 import bertj.loader.ModelFormatException;
 import bertj.loader.TextFiles;
 import com.fasterxml.jackson.core.JacksonException;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Reads training and eval files, JSON Lines of one object per line (blank lines skipped):
@@ -85,6 +87,21 @@ public final class TrainingData {
             sentences.add(new TaggedSentence(tokens, tags, line.number));
         }
         return sentences;
+    }
+
+    /** A trainer of a head on examples of type {@code T}, named for messages. */
+    @FunctionalInterface
+    interface Trainer<T> {
+        TrainedHead train(Bert bert, List<T> train, String trainName, List<T> eval, String evalName);
+    }
+
+    /** Reads the training file and the eval file (null: none), loads the model and trains; the files name the sets. */
+    static <T> TrainedHead trainOnFiles(Path model, Path trainFile, Path evalFile, Function<Path, List<T>> read, Trainer<T> trainer) {
+        List<T> train = read.apply(trainFile);
+        List<T> eval = evalFile == null ? null : read.apply(evalFile);
+        try (Bert bert = Bert.load(model)) {
+            return trainer.train(bert, train, trainFile.toString(), eval, evalFile == null ? null : evalFile.toString());
+        }
     }
 
     static boolean isBio(String tag) {

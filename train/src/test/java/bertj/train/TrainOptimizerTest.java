@@ -75,57 +75,38 @@ class TrainOptimizerTest {
         return w;
     }
 
-    /** Multinomial logistic regression, mean cross-entropy per batch, AdamW on W (decayed) and b (not). */
+    /** Multinomial logistic regression: dL/dz = softmax(z) - onehot(y). */
     static double[][][] referenceSoftmax(float[][] x, int[] y, int classes, TrainingOptions o) {
-        int n = x.length, d = x[0].length;
-        Random random = new Random(o.seed());
-        double[][] w = initialWeights(random, classes, d);
-        double[] b = new double[classes];
-        Adam wAdam = new Adam(classes * d), bAdam = new Adam(classes);
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        for (int epoch = 0; epoch < o.epochs(); epoch++) {
-            for (int i = n - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1), t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
-            for (int from = 0; from < n; from += o.batchSize()) {
-                int to = Math.min(n, from + o.batchSize());
-                double[][] gw = new double[classes][d];
-                double[] gb = new double[classes];
-                for (int i = from; i < to; i++) {
-                    float[] xi = x[order[i]];
-                    double[] z = new double[classes];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int c = 0; c < classes; c++) {
-                        z[c] = b[c];
-                        for (int k = 0; k < d; k++) z[c] += w[c][k] * xi[k];
-                        max = Math.max(max, z[c]);
-                    }
-                    double sum = 0;
-                    for (int c = 0; c < classes; c++) sum += Math.exp(z[c] - max);
-                    for (int c = 0; c < classes; c++) {
-                        double p = Math.exp(z[c] - max) / sum;
-                        double g = (p - (c == y[order[i]] ? 1 : 0)) / (to - from);
-                        gb[c] += g;
-                        for (int k = 0; k < d; k++) gw[c][k] += g * xi[k];
-                    }
-                }
-                wAdam.step(w, gw, o.learningRate(), o.weightDecay());
-                bAdam.step(new double[][] {b}, new double[][] {gb}, o.learningRate(), 0);
-            }
-        }
-        return new double[][][] {w, {b}};
+        return reference(x, classes, o, (z, i) -> {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (double v : z) max = Math.max(max, v);
+            for (double v : z) sum += Math.exp(v - max);
+            double[] g = new double[classes];
+            for (int c = 0; c < classes; c++) g[c] = Math.exp(z[c] - max) / sum - (c == y[i] ? 1 : 0);
+            return g;
+        });
     }
 
-    /** Binary logistic regression, mean binary cross-entropy per batch, AdamW on w (decayed) and b (not). */
+    /** Binary logistic regression: dL/dz = sigmoid(z) - y. */
     static double[][][] referenceLogistic(float[][] x, int[] y, TrainingOptions o) {
+        return reference(x, 1, o, (z, i) -> new double[] {1 / (1 + Math.exp(-z[0])) - y[i]});
+    }
+
+    /** The gradient of example i's loss with respect to its logits z. */
+    interface LogitGradient {
+        double[] of(double[] z, int i);
+    }
+
+    /**
+     * A linear model z = W x + b fitted by mini-batches of the mean loss, AdamW on W (decayed) and b (not); the
+     * initial W and each epoch's order drawn from the seed as transformers' init and a Fisher-Yates shuffle do.
+     */
+    static double[][][] reference(float[][] x, int out, TrainingOptions o, LogitGradient gradient) {
         int n = x.length, d = x[0].length;
         Random random = new Random(o.seed());
-        double[][] w = initialWeights(random, 1, d);
-        double[] b = new double[1];
-        Adam wAdam = new Adam(d), bAdam = new Adam(1);
+        double[][] w = initialWeights(random, out, d);
+        double[] b = new double[out];
+        Adam wAdam = new Adam(out * d), bAdam = new Adam(out);
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         for (int epoch = 0; epoch < o.epochs(); epoch++) {
@@ -136,15 +117,20 @@ class TrainOptimizerTest {
             }
             for (int from = 0; from < n; from += o.batchSize()) {
                 int to = Math.min(n, from + o.batchSize());
-                double[][] gw = new double[1][d];
-                double[] gb = new double[1];
+                double[][] gw = new double[out][d];
+                double[] gb = new double[out];
                 for (int i = from; i < to; i++) {
                     float[] xi = x[order[i]];
-                    double z = b[0];
-                    for (int k = 0; k < d; k++) z += w[0][k] * xi[k];
-                    double g = (1 / (1 + Math.exp(-z)) - y[order[i]]) / (to - from);
-                    gb[0] += g;
-                    for (int k = 0; k < d; k++) gw[0][k] += g * xi[k];
+                    double[] z = new double[out];
+                    for (int c = 0; c < out; c++) {
+                        z[c] = b[c];
+                        for (int k = 0; k < d; k++) z[c] += w[c][k] * xi[k];
+                    }
+                    double[] g = gradient.of(z, order[i]);
+                    for (int c = 0; c < out; c++) {
+                        gb[c] += g[c] / (to - from);
+                        for (int k = 0; k < d; k++) gw[c][k] += g[c] / (to - from) * xi[k];
+                    }
                 }
                 wAdam.step(w, gw, o.learningRate(), o.weightDecay());
                 bAdam.step(new double[][] {b}, new double[][] {gb}, o.learningRate(), 0);
