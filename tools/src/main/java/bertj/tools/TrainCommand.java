@@ -68,19 +68,19 @@ final class TrainCommand extends CliCommand {
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "The checkpoint to write; must not exist, or be empty.")
         Path out;
 
-        @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default 20).")
+        @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default " + TrainingOptions.DEFAULT_EPOCHS + ").")
         Integer epochs;
 
-        @Option(names = "--lr", paramLabel = "X", description = "AdamW's learning rate (default 1e-2).")
+        @Option(names = "--lr", paramLabel = "X", description = "AdamW's learning rate (default " + TrainingOptions.DEFAULT_LEARNING_RATE + ").")
         Double learningRate;
 
-        @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default 16).")
+        @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default " + TrainingOptions.DEFAULT_BATCH_SIZE + ").")
         Integer batchSize;
 
-        @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights and the shuffles (default 42).")
+        @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights and the shuffles (default " + TrainingOptions.DEFAULT_SEED + ").")
         Long seed;
 
-        @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW's weight decay on the weight (default 0.01).")
+        @Option(names = "--weight-decay", paramLabel = "X", description = "AdamW's weight decay on the weight (default " + TrainingOptions.DEFAULT_WEIGHT_DECAY + ").")
         Double weightDecay;
 
         @Option(names = "--early-stopping", paramLabel = "N", description = "Stop once the eval metric has not improved "

@@ -30,6 +30,9 @@ final class HeadFit {
      */
     static Result fit(LinearHead head, Rows train, Loss loss, TrainingOptions options, Function<LinearHead, Evaluation> evaluate,
             Random random, TrainingListener listener) {
+        if (options.earlyStoppingPatience() > 0 && evaluate == null) {
+            throw new IllegalArgumentException("early stopping needs an eval set to watch");
+        }
         AdamW weightOptimizer = new AdamW(head.weight.length, options.learningRate(), options.weightDecay());
         AdamW biasOptimizer = new AdamW(head.bias.length, options.learningRate(), 0);
         double[] weightGrad = new double[head.weight.length], biasGrad = new double[head.bias.length];

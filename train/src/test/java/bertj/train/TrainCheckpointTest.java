@@ -109,6 +109,38 @@ class TrainCheckpointTest {
         assertTrue(head.epochs().getLast().loss() < head.epochs().getFirst().loss() / 2, "the training loss falls: " + head.epochs());
     }
 
+    /** Multi-label and regression checkpoints: classify scores them as the pipeline does, a sigmoid per label and the raw logit. */
+    @Test
+    void multiLabelAndRegressionCheckpoints() throws Exception {
+        List<TextExample> multi = new java.util.ArrayList<>(), scored = new java.util.ArrayList<>();
+        for (TextExample e : TrainData.sentiment()) {
+            String label = e.labels().getFirst();
+            multi.add(TextExample.multiLabeled(e.text(), null, label.equals("neutral") ? List.of() : List.of(label, "opinion")));
+            scored.add(TextExample.scored(e.text(), null, label.equals("positive") ? 1 : label.equals("negative") ? -1 : 0));
+        }
+        for (List<TextExample> train : List.of(multi, scored)) {
+            Path out = tmp.resolve(train.getFirst().problemType().configName());
+            TrainedHead head;
+            float[][] features;
+            try (Bert bert = Bert.load(Fixtures.model("tiny-bert-seqcls"))) {
+                head = SequenceClassifierTrainer.train(bert, train, train, OPTIONS, TrainingListener.NONE);
+                features = Features.pooled(bert, train, "train", TrainingListener.NONE);
+                head.save(out);
+            }
+            assertEquals(head.problemType().configName(), BertConfig.load(out.resolve("config.json")).problemType());
+            try (Bert trained = Bert.load(out)) {
+                for (int i = 0; i < train.size(); i++) {
+                    Classification c = trained.classify(train.get(i).text());
+                    double[] logits = head.logits(features[i]);
+                    for (int j = 0; j < logits.length; j++) {
+                        double expected = head.problemType() == ProblemType.REGRESSION ? logits[j] : 1 / (1 + Math.exp(-logits[j]));
+                        assertEquals(expected, c.probabilities().get(head.labels().get(j)), LOGIT_TOLERANCE, train.get(i).text());
+                    }
+                }
+            }
+        }
+    }
+
     /** Names, dtypes and shapes as transformers saves BertForSequenceClassification: the tiny-bert-seqcls fixture's. */
     @Test
     void sequenceClassifierTensorsAreTransformers() throws Exception {

@@ -128,6 +128,15 @@ class TrainInputTest {
     }
 
     @Test
+    void earlyStoppingNeedsAnEvalSet() {
+        try (Bert bert = Bert.load(Fixtures.model("tiny-bert-seqcls"))) {
+            assertEquals("early stopping needs an eval set to watch", assertThrows(IllegalArgumentException.class,
+                    () -> SequenceClassifierTrainer.train(bert, TrainData.sentiment(), null, ONE_EPOCH.withEarlyStoppingPatience(2),
+                            TrainingListener.NONE)).getMessage());
+        }
+    }
+
+    @Test
     void mixedKindsInCodeAreRefused() {
         List<TextExample> train = List.of(TextExample.labeled("a", null, "x"), TextExample.scored("b", null, 1));
         try (Bert bert = Bert.load(Fixtures.model("tiny-bert-seqcls"))) {
