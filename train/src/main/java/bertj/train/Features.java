@@ -6,6 +6,7 @@ import bertj.tokenizer.EncodeOptions;
 import bertj.tokenizer.Encoding;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -86,7 +87,7 @@ final class Features {
             int index = i;
             Encoding encoding = encode(bert, text.toString(), null, maxLength, () -> cut.add(sentence.where(index)));
             int[] first = new int[wordStarts.length];
-            java.util.Arrays.fill(first, -1);
+            Arrays.fill(first, -1);
             for (int t = 0; t < encoding.length(); t++) {
                 if (encoding.specialTokensMask()[t] != 0) continue;
                 int w = wordAt(wordStarts, encoding.starts()[t]);
@@ -111,7 +112,7 @@ final class Features {
 
     /** The last word starting at or before {@code offset}. */
     private static int wordAt(int[] wordStarts, int offset) {
-        int found = java.util.Arrays.binarySearch(wordStarts, offset);
+        int found = Arrays.binarySearch(wordStarts, offset);
         return found >= 0 ? found : Math.max(0, -found - 2);
     }
 

@@ -1,6 +1,7 @@
 package bertj.train;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,15 +52,15 @@ final class HeadFit {
             int steps = 0;
             for (int from = 0; from < order.length; from += options.batchSize()) {
                 int to = Math.min(order.length, from + options.batchSize());
-                java.util.Arrays.fill(weightGrad, 0);
-                java.util.Arrays.fill(biasGrad, 0);
+                Arrays.fill(weightGrad, 0);
+                Arrays.fill(biasGrad, 0);
                 double batchLoss = 0;
                 int rows = 0;
                 for (int i = from; i < to; i++) {
                     int e = order[i];
                     for (int r = train.starts()[e]; r < train.starts()[e + 1]; r++, rows++) {
                         float[] x = train.features()[r];
-                        java.util.Arrays.fill(rowGrad, 0);
+                        Arrays.fill(rowGrad, 0);
                         batchLoss += loss.addGradient(head.logits(x), train.targets()[r], rowGrad);
                         for (int j = 0; j < head.out; j++) {
                             biasGrad[j] += rowGrad[j];
