@@ -248,6 +248,18 @@ public final class Bert implements AutoCloseable {
     }
 
     /**
+     * Runs the encoder on {@code encodings} as {@link #embed} does, packed without padding, and hands each one's
+     * last hidden state and pooler output to {@code output} with its index: for heads computed outside this class,
+     * such as the ones bertj's train module fits.
+     */
+    public void forward(List<Encoding> encodings, BertModel.SequenceOutput output) {
+        call(() -> {
+            forwardPacked(encodings, output);
+            return null;
+        });
+    }
+
+    /**
      * Runs the encoder on the encodings packed without padding, up to {@link #EMBED_BATCH_TOKENS} tokens per forward,
      * handing each one's outputs to {@code output} with its index in {@code encodings}.
      */
