@@ -2,6 +2,7 @@ package bertj.tools;
 
 import bertj.loader.BertConfig;
 import bertj.loader.ModelFormatException;
+import bertj.loader.OutputDirectory;
 import bertj.loader.onnx.OnnxToHuggingFace;
 import bertj.loader.onnx.OnnxToHuggingFace.SentenceTransformers;
 import java.io.IOException;

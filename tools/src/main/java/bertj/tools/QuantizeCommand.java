@@ -6,6 +6,7 @@ import bertj.loader.BertCheckpoint;
 import bertj.loader.Checkpoint;
 import bertj.loader.DType;
 import bertj.loader.ModelDirectory;
+import bertj.loader.OutputDirectory;
 import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
 import java.io.IOException;

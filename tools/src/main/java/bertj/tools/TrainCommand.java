@@ -1,5 +1,6 @@
 package bertj.tools;
 
+import bertj.loader.OutputDirectory;
 import bertj.train.EpochResult;
 import bertj.train.SequenceClassifierTrainer;
 import bertj.train.TokenClassifierTrainer;
@@ -116,10 +117,7 @@ final class TrainCommand extends CliCommand {
             } finally {
                 listener.finishProgress();
             }
-            OutputDirectory.write(out, staging -> {
-                head.save(staging);
-                return null;
-            });
+            head.save(out);
             double epochSeconds = head.epochs().stream().mapToDouble(EpochResult::seconds).sum();
             err().printf(Locale.ROOT, "bertj: wrote %s: %s, labels %s, %d epochs in %.1f s (loading and encoding %.1f s, "
                     + "epochs %.2f s)%n", out, head.task().architecture(), head.labels(), head.epochs().size(),

@@ -5,6 +5,7 @@ import bertj.loader.BertConfig;
 import bertj.loader.Checkpoint;
 import bertj.loader.DType;
 import bertj.loader.ModelDirectory;
+import bertj.loader.OutputDirectory;
 import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
 import bertj.loader.TextFiles;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A head trained on a frozen encoder, ready to be saved as the Hugging Face checkpoint transformers writes for
@@ -96,14 +96,17 @@ public final class TrainedHead {
     }
 
     /**
-     * Writes the checkpoint into {@code directory}, which must not exist or be empty. The files are written in
-     * place; bertj's CLI writes into a temporary directory and renames it, so that nothing half written is left.
+     * Writes the checkpoint into {@code directory}, which must not exist or be empty: into a temporary directory
+     * beside it, renamed into place once complete, so that nothing half written is left (see {@link OutputDirectory}).
      */
     public void save(Path directory) throws IOException {
-        Files.createDirectories(directory);
-        try (Stream<Path> entries = Files.list(directory)) {
-            if (entries.findAny().isPresent()) throw new IllegalArgumentException(directory + ": is not empty; give a new directory");
-        }
+        OutputDirectory.write(directory, staging -> {
+            write(staging);
+            return null;
+        });
+    }
+
+    private void write(Path directory) throws IOException {
         try (ModelDirectory source = ModelDirectory.open(model)) {
             BertCheckpoint bert = source.bertCheckpoint();
             BertConfig config = source.config();

@@ -1,6 +1,5 @@
-package bertj.tools;
+package bertj.loader;
 
-import bertj.loader.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,9 +8,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.stream.Stream;
 
 /**
- * A model directory a command writes (import-onnx, quantize, random-model): never over a user's files, and never
- * half written. The directory must not exist, or be empty; the command writes into a temporary directory beside
- * it, which is renamed into place once complete and deleted if the command fails.
+ * A model directory written whole (by import-onnx, quantize, random-model, a trained head's save): never over a
+ * user's files, and never half written. The directory must not exist, or be empty; the writer writes into a
+ * temporary directory beside it, which is renamed into place once complete and deleted if the writer fails.
  */
 public final class OutputDirectory {
     /** Writes the files of a directory. */
