@@ -3,7 +3,7 @@ package bertj.bench;
 import bertj.engine.Pooling;
 import bertj.kernels.Precision;
 import bertj.loader.BertConfig;
-import bertj.tools.DefaultModel;
+import bertj.tools.ModelArgument;
 import bertj.tools.PrecisionOption;
 import bertj.tools.export.RandomModel;
 import picocli.CommandLine;
@@ -138,7 +138,7 @@ public final class BenchMain {
                     + "sequence classifier), 'bertj bench roofline' (FMA peak and read bandwidth), 'bertj bench gemm ...' (matmul kernel GFLOP/s), 'bertj bench jmh [JMH options]'; "
                     + "each with --help."})
     static final class SideBySideCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+        @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
         String model;
 
         @Option(names = "--seq", split = ",", paramLabel = "S", defaultValue = "8,32,128,512",
@@ -188,7 +188,7 @@ public final class BenchMain {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            var options = new SideBySide.Options(DefaultModel.resolveModel(model), onnx == null ? null : OneShot.onnxFile(onnx),
+            var options = new SideBySide.Options(ModelArgument.resolve(model), onnx == null ? null : OneShot.onnxFile(onnx),
                     seqLens, batch, threads, runs, warmup, seed, precision,
                     onnxReduced == null ? null : OneShot.onnxFile(onnxReduced));
             SideBySide.run(options, spec.commandLine().getOut());
@@ -252,7 +252,7 @@ public final class BenchMain {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            Path modelDir = DefaultModel.resolveModel(model);
+            Path modelDir = ModelArgument.resolve(model);
             var options = new CorpusBench.Options(modelDir, corpus, onnx == null ? null : OneShot.onnxFile(onnx), threads, runs,
                     warmup, window, pooling, precision);
             CorpusBench.run(options, spec.commandLine().getOut());
@@ -271,7 +271,7 @@ public final class BenchMain {
                             + "and the ratio server / in-process; at 1 client also the in-process forward of a 16-token text "
                             + "(median of " + ServeBench.SEQ16_RUNS + " calls) and the p50's difference from it."})
     static final class ServeCommand implements Callable<Integer> {
-        @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+        @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
         String model;
 
         @Option(names = "--clients", split = ",", paramLabel = "N", defaultValue = "1,16,64",
@@ -305,7 +305,7 @@ public final class BenchMain {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            var options = new ServeBench.Options(DefaultModel.resolveModel(model), corpus, clients, requests, warmup, threads);
+            var options = new ServeBench.Options(ModelArgument.resolve(model), corpus, clients, requests, warmup, threads);
             ServeBench.run(options, spec.commandLine().getOut());
             return OK;
         }
@@ -503,7 +503,7 @@ public final class BenchMain {
 
         @Override
         public Integer call() throws Exception {
-            var options = new PrecisionAccuracy.Options(DefaultModel.resolveModel(model), corpus, precisions,
+            var options = new PrecisionAccuracy.Options(ModelArgument.resolve(model), corpus, precisions,
                     onnx == null ? null : OneShot.onnxFile(onnx), onnxReduced == null ? null : OneShot.onnxFile(onnxReduced),
                     threads);
             PrecisionAccuracy.run(options, spec.commandLine().getOut());

@@ -4,7 +4,7 @@ import bertj.engine.BertInput;
 import bertj.engine.BertModel;
 import bertj.engine.BaseModelOutputWithPooling;
 import bertj.kernels.ThreadPool;
-import bertj.tools.DefaultModel;
+import bertj.tools.ModelArgument;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -52,7 +52,7 @@ public class ForwardBenchmark extends BenchmarkDefaults {
     @Setup(Level.Trial)
     public void load() {
         String name = !model.isEmpty() ? model : System.getProperty("bertj.bench.model", "default");
-        Path dir = DefaultModel.resolveModel(name);
+        Path dir = ModelArgument.resolve(name);
         pool = new ThreadPool(threads);
         bertj = BertModel.load(dir, pool);
         input = RandomInputs.forModel(dir).batch(batch, seq, seq);

@@ -3,7 +3,7 @@ package bertj.bench;
 import bertj.engine.BertInput;
 import bertj.engine.BertModel;
 import bertj.kernels.ThreadPool;
-import bertj.tools.DefaultModel;
+import bertj.tools.ModelArgument;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -27,7 +27,7 @@ public final class ForwardProfile {
         int runs = positive(args, 3, "RUNS", 50);
         int batch = positive(args, 4, "BATCH", 1);
         try {
-            profile(DefaultModel.resolveModel(args.length > 0 ? args[0] : "default"), seq, threads, runs, batch);
+            profile(ModelArgument.resolve(args.length > 0 ? args[0] : "default"), seq, threads, runs, batch);
         } catch (RuntimeException e) {
             System.err.println("bertj: bench profile: " + e.getMessage());
             System.exit(1);

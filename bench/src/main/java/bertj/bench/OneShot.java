@@ -1,6 +1,6 @@
 package bertj.bench;
 
-import bertj.tools.DefaultModel;
+import bertj.loader.DefaultModel;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.File;

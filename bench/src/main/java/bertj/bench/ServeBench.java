@@ -13,12 +13,18 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -180,6 +186,16 @@ public final class ServeBench {
                                     .put("inprocess_one_text_p50_ms", SideBySide.round(oneTextMedian(bert, timedTexts)));
                         }
                         SideBySide.print(out, line);
+                        if (clients == 1) {
+                            byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode().put("inputs", seq16Text).put("normalize", normalize));
+                            float[] vector = bert.embed(List.of(seq16Text), mode, normalize)[0];
+                            Seq16 s16 = seq16SideBySide(bert, server, http, embed, body, seq16Text, vector);
+                            SideBySide.print(out, SideBySide.line().put("seq16_side_by_side", SEQ16_RUNS)
+                                    .put("forward_ms", SideBySide.round(s16.forward()))
+                                    .put("socket_client_p50_ms", SideBySide.round(s16.socket()))
+                                    .put("http_client_p50_ms", SideBySide.round(s16.httpClient()))
+                                    .put("socket_client_minus_forward_ms", SideBySide.round(s16.socket() - s16.forward())));
+                        }
                     }
                 }
             }
@@ -218,7 +234,7 @@ public final class ServeBench {
                             latencies[i] = System.nanoTime() - sent;
                             if (response.statusCode() != 200) {
                                 fail(failures, firstFailure, "request " + (i + 1) + " (text " + (text + 1) + "): HTTP "
-                                        + response.statusCode() + ": " + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
+                                        + response.statusCode() + ": " + new String(response.body(), StandardCharsets.UTF_8));
                             }
                             answers[i] = response.body();
                         } catch (IOException e) {
@@ -310,6 +326,78 @@ public final class ServeBench {
             nanos[i] = System.nanoTime() - start;
         }
         return SideBySide.percentile(nanos, 50);
+    }
+
+    /** Medians in ms: the forward in-process, and the request over a plain socket and through HttpClient. */
+    record Seq16(double forward, double socket, double httpClient) {
+    }
+
+    /**
+     * The 16-token text {@value #SEQ16_RUNS} times three ways, interleaved so that the host's drift hits all alike:
+     * {@code bert.embed} in-process; {@code POST /embed} on one kept-alive connection by a plain socket client
+     * that writes the request and reads the response, so that the figure is the server's and little else; and the
+     * same through {@link HttpClient}, whose own work runs on the same two cores. Every answer must be the vector.
+     */
+    static Seq16 seq16SideBySide(Bert bert, Server server, HttpClient http, URI embed, byte[] body, String text, float[] vector)
+            throws Exception {
+        long[] forward = new long[SEQ16_RUNS], socket = new long[SEQ16_RUNS], client = new long[SEQ16_RUNS];
+        byte[] head = ("POST /embed HTTP/1.1\r\nHost: " + server.address().getHostString() + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] request = new byte[head.length + body.length];
+        System.arraycopy(head, 0, request, 0, head.length);
+        System.arraycopy(body, 0, request, head.length, body.length);
+        HttpRequest post = HttpRequest.newBuilder(embed).timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        try (Socket connection = new Socket(server.address().getAddress(), server.address().getPort())) {
+            connection.setTcpNoDelay(true);
+            connection.setSoTimeout((int) REQUEST_TIMEOUT.toMillis());
+            OutputStream out = connection.getOutputStream();
+            InputStream in = new BufferedInputStream(connection.getInputStream());
+            for (int i = -20; i < SEQ16_RUNS; i++) { // 20 untimed rounds first
+                long t0 = System.nanoTime();
+                bert.embed(List.of(text));
+                long t1 = System.nanoTime();
+                out.write(request);
+                out.flush();
+                byte[] answer = readResponse(in);
+                long t2 = System.nanoTime();
+                HttpResponse<byte[]> reply = http.send(post, HttpResponse.BodyHandlers.ofByteArray());
+                long t3 = System.nanoTime();
+                for (byte[] a : new byte[][] {answer, reply.statusCode() == 200 ? reply.body() : null}) {
+                    String wrong = a == null ? "status " + reply.statusCode() : difference(a, vector);
+                    if (wrong != null) throw new IllegalStateException("the 16-token request's answer: " + wrong);
+                }
+                if (i < 0) continue;
+                forward[i] = t1 - t0;
+                socket[i] = t2 - t1;
+                client[i] = t3 - t2;
+            }
+        }
+        return new Seq16(SideBySide.percentile(forward, 50), SideBySide.percentile(socket, 50), SideBySide.percentile(client, 50));
+    }
+
+    /** An HTTP/1.1 response's body (status 200 and a Content-Length, as the server sends them), or null for another status. */
+    private static byte[] readResponse(InputStream in) throws IOException {
+        int length = -1;
+        boolean ok = false, first = true;
+        StringBuilder line = new StringBuilder();
+        while (true) {
+            int b = in.read();
+            if (b < 0) throw new EOFException("the server closed the connection");
+            if (b != '\n') {
+                if (b != '\r') line.append((char) b);
+                continue;
+            }
+            String header = line.toString();
+            line.setLength(0);
+            if (header.isEmpty()) break;
+            if (first) ok = header.startsWith("HTTP/1.1 200 ");
+            else if (header.regionMatches(true, 0, "content-length:", 0, 15)) length = Integer.parseInt(header.substring(15).trim());
+            first = false;
+        }
+        if (length < 0) throw new IOException("a response without Content-Length");
+        byte[] body = in.readNBytes(length);
+        return ok ? body : null;
     }
 
     /** Median ms of one text alone in-process, over the first {@value #ONE_TEXT_RUNS} of the requests' texts. */

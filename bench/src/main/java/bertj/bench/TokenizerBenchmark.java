@@ -2,7 +2,7 @@ package bertj.bench;
 
 import bertj.tokenizer.BertTokenizer;
 import bertj.tokenizer.EncodeOptions;
-import bertj.tools.DefaultModel;
+import bertj.tools.ModelArgument;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -85,7 +85,7 @@ public class TokenizerBenchmark extends BenchmarkDefaults {
     public void load() {
         String name = !model.isEmpty() ? model : System.getProperty("bertj.bench.model", "default");
         // Any directory with tokenizer.json or vocab.txt will do; it need not hold a whole model.
-        tokenizer = BertTokenizer.fromDirectory(name.equals("default") ? DefaultModel.resolveModel(name) : Path.of(name));
+        tokenizer = BertTokenizer.fromDirectory(name.equals("default") ? ModelArgument.resolve(name) : Path.of(name));
         List<String> english = englishParagraphs();
         paragraphs = new ArrayList<>();
         for (int i = 0; i < english.size(); i++) {

@@ -2,7 +2,7 @@ package bertj.bench;
 
 import bertj.loader.BertConfig;
 import bertj.loader.HiddenAct;
-import bertj.tools.export.OnnxExporter;
+import bertj.loader.onnx.OnnxExporter;
 import bertj.tools.export.RandomModel;
 
 import java.nio.file.Path;

@@ -79,9 +79,10 @@ public final class Bert implements AutoCloseable {
     }
 
     /**
-     * Loads a model directory, or a Hugging Face Hub model by name ({@code org/name[@revision]}), fetched into the
-     * shared Hugging Face cache when not there yet (see {@link bertj.loader.hub.Hub#locate}); an existing local
-     * path always wins. Runs on one thread per core.
+     * Loads {@code "default"} (all-MiniLM-L6-v2, converted on first use from the Maven Central jar on the class
+     * path; see {@link bertj.loader.DefaultModel}), a model directory, or a Hugging Face Hub model by name
+     * ({@code org/name[@revision]}), fetched into the shared Hugging Face cache when not there yet (see
+     * {@link bertj.loader.hub.Hub#locate}); an existing local path wins over a name. Runs on one thread per core.
      */
     public static Bert load(String model) {
         return load(model, null);
@@ -244,6 +245,18 @@ public final class Bert implements AutoCloseable {
             out[s] = normalize ? Pooling.normalize(vector) : vector;
         });
         return out;
+    }
+
+    /**
+     * Runs the encoder on {@code encodings} as {@link #embed} does, packed without padding, and hands each one's
+     * last hidden state and pooler output to {@code output} with its index: for heads computed outside this class,
+     * such as the ones bertj's train module fits.
+     */
+    public void forward(List<Encoding> encodings, BertModel.SequenceOutput output) {
+        call(() -> {
+            forwardPacked(encodings, output);
+            return null;
+        });
     }
 
     /**

@@ -4,6 +4,7 @@ import bertj.kernels.Precision;
 import bertj.kernels.ThreadPool;
 import bertj.loader.BertCheckpoint;
 import bertj.loader.BertConfig;
+import bertj.loader.CacheDirectory;
 import bertj.loader.DType;
 import bertj.loader.ModelDirectory;
 import bertj.loader.hub.Hub;

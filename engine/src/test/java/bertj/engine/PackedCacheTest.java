@@ -1,6 +1,7 @@
 package bertj.engine;
 
 import bertj.kernels.Precision;
+import bertj.loader.CacheDirectory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;

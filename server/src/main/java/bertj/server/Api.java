@@ -478,9 +478,9 @@ final class Api {
     private static Batcher.Result await(Batcher.Job job) {
         try {
             return job.result.get();
-        } catch (InterruptedException e) {
+        } catch (InterruptedException e) { // the client hung up (Server.handle)
             Thread.currentThread().interrupt();
-            throw new ApiException(Type.Unhealthy, "the server is shutting down");
+            throw new ApiException(Type.Unhealthy, "the request was cancelled");
         } catch (CancellationException e) {
             throw new ApiException(Type.Unhealthy, "the request was dropped");
         } catch (ExecutionException e) {

@@ -138,6 +138,7 @@ public final class Server implements AutoCloseable {
     private final ExecutorService executor;
     private final Batcher batcher;
     private final Metrics metrics = new Metrics();
+    private final HangUpWatch hangUps = new HangUpWatch();
     private final Api api;
     private final Map<String, Route> routes = new LinkedHashMap<>();
     private final Semaphore permits;
@@ -167,6 +168,7 @@ public final class Server implements AutoCloseable {
         } catch (IOException e) {
             batcher.close();
             executor.close();
+            hangUps.close();
             throw new IOException("cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
         http.setExecutor(executor);
@@ -260,6 +262,16 @@ public final class Server implements AutoCloseable {
         Route route = routes.get(path);
         String label = route == null ? "other" : path;
         int[] held = {0}; // permits this request holds
+        Thread handler = Thread.currentThread();
+        boolean[] handling = {true};
+        // a client that hangs up interrupts the wait for its results: its queued work is then dropped (Api.infer)
+        HangUpWatch.Registration watch = hangUps.watch(exchange.getLocalAddress(), exchange.getRemoteAddress(), () -> {
+            synchronized (handling) {
+                if (!handling[0]) return;
+                metrics.increment("te_request_hung_up", "Requests whose client hung up before the answer");
+                handler.interrupt();
+            }
+        });
         try (exchange) {
             Api.Reply reply;
             try {
@@ -279,6 +291,11 @@ public final class Server implements AutoCloseable {
             send(exchange, 200, reply.body(), get ? route.getType() : null, reply.timing(), start);
             if (reply.timing() != null) record(label, reply.timing(), start);
         } finally {
+            watch.close();
+            synchronized (handling) {
+                handling[0] = false;
+            }
+            Thread.interrupted(); // a hang-up noticed as the request ended
             permits.release(held[0]);
             inFlight.decrementAndGet();
         }
@@ -479,6 +496,7 @@ public final class Server implements AutoCloseable {
         http.stop(0);
         batcher.close();
         executor.close();
+        hangUps.close();
     }
 
     private static String version() {

@@ -10,12 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import bertj.engine.Bert;
 import bertj.engine.Pooling;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -114,6 +118,36 @@ class LimitsTest {
             assertEquals(200, post(server, "/embed", "{\"inputs\": [\"a\", \"b\", \"c\"]}").status());
             String metrics = get(server, "/metrics").text();
             assertTrue(metrics.contains("te_request_failure{route=\"/embed\",err=\"Overloaded\"} 2"), metrics);
+        }
+    }
+
+    @Test
+    void aClientThatHangsUpHasItsQueuedWorkDroppedAndItsPermitsBack() throws Exception {
+        assumeTrue(HangUpWatch.supported(), "this system does not show the kernel's connection table");
+        try (Server server = Server.start(bert, Server.Options.defaults().withPort(0).withMaxConcurrentRequests(2))) {
+            server.holdBatches(true);
+            byte[] body = "{\"inputs\": [\"left before\", \"its answer\"]}".getBytes(StandardCharsets.UTF_8);
+            try (Socket client = new Socket(server.address().getAddress(), server.address().getPort())) {
+                OutputStream out = client.getOutputStream();
+                out.write(("POST /embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                waitFor(() -> server.queued() == 2, "the two inputs queued");
+            } // hangs up
+            waitFor(() -> get(server, "/metrics").text().contains("te_request_hung_up 1\n"), "the hang-up noticed");
+            // its two permits come back while its inputs still sit in the held queue
+            // on a thread of its own: the common pool's one thread (on two cores) may still be blocked by an earlier test
+            CompletableFuture<Http.Reply> next = CompletableFuture.supplyAsync(() -> post(server, "/embed", "{\"inputs\": [\"a\", \"b\"]}"),
+                    runnable -> Thread.ofVirtual().start(runnable));
+            waitFor(() -> server.queued() == 4, "the next request admitted");
+            server.holdBatches(false);
+            Http.Reply r = next.get(30, TimeUnit.SECONDS);
+            assertEquals(200, r.status(), r.text());
+            assertSameBits(alone("b"), floats(r.json().get(1)), "b");
+            String metrics = get(server, "/metrics").text();
+            assertTrue(metrics.contains("te_request_dropped 2\n"), metrics);
+            assertTrue(metrics.contains("te_batch_next_size_sum 2\n"), metrics); // only the next request ran
         }
     }
 

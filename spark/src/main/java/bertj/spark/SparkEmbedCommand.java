@@ -1,8 +1,9 @@
 package bertj.spark;
 
 import bertj.kernels.Precision;
+import bertj.loader.DefaultModel;
 import bertj.tools.CliCommand;
-import bertj.tools.DefaultModel;
+import bertj.tools.ModelArgument;
 import bertj.tools.PrecisionOption;
 import java.io.IOException;
 import java.net.URL;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Parameters;
         "with the input's columns, 'embedding' (array<float>) and 'error' (why a row has none: null or empty text).",
         "Local mode unless --master (or spark-submit) says otherwise."})
 public final class SparkEmbedCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP
             + " On a cluster: a directory every executor can read, or a Hugging Face model name.")
     String model;
 
@@ -121,8 +122,8 @@ public final class SparkEmbedCommand extends CliCommand {
      * is (each executor fetches it). Checked here first, so that a wrong MODEL fails before the job starts.
      */
     private String modelForExecutors() {
-        Path resolved = DefaultModel.resolveModel(model);
-        if (model.equals("default") || Files.isDirectory(Path.of(model))) return resolved.toAbsolutePath().toString();
+        Path resolved = ModelArgument.resolve(model);
+        if (model.equals(DefaultModel.WORD) || Files.isDirectory(Path.of(model))) return resolved.toAbsolutePath().toString();
         return model;
     }
 

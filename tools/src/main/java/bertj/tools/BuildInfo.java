@@ -5,11 +5,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 
-/** Versions that Maven writes into {@code bertj/tools/build.properties} from the poms. */
+/** The version that Maven writes into {@code bertj/tools/build.properties} from the poms. */
 final class BuildInfo {
     static final String VERSION;
-    /** Version of the Maven Central artifact that ships the default model (minilm.artifact.version). */
-    static final String MINILM_VERSION;
 
     static {
         Properties p = new Properties();
@@ -19,7 +17,6 @@ final class BuildInfo {
             throw new UncheckedIOException(e);
         }
         VERSION = value(p, "version");
-        MINILM_VERSION = value(p, "minilm.version");
     }
 
     private BuildInfo() {

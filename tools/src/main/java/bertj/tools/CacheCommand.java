@@ -1,5 +1,6 @@
 package bertj.tools;
 
+import bertj.loader.DefaultModel;
 import bertj.loader.Sizes;
 import bertj.loader.hub.HubCache;
 import bertj.loader.hub.HubSettings;

@@ -28,14 +28,11 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "classify", description = {"Classify a text, or a text pair (NLI), with a sequence classification model.",
         "Without TEXT: JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}), one answer per line."})
 final class ClassifyCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
+    @Mixin
+    ModelToRun model;
 
     @Mixin
-    PrecisionOption precision;
-
-    @Option(names = "--quiet", description = "No progress line on stderr for a long stdin job.")
-    boolean quiet;
+    QuietOption quiet;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "TEXT",
             description = "The text to classify (the premise for NLI); else JSON Lines on stdin.")
@@ -50,7 +47,7 @@ final class ClassifyCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         if (text == null && pair != null) throw new ParameterException(spec.commandLine(), "--pair needs TEXT");
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = model.load()) {
             JsonGenerator json = JsonLines.generator(out());
             if (text != null) {
                 Classification c;
@@ -63,7 +60,7 @@ final class ClassifyCommand extends CliCommand {
                 json.flush();
                 return Main.OK;
             }
-            boolean failed = answerStdinWindows(quiet, lines -> classify(bert, lines, json));
+            boolean failed = answerStdinWindows(quiet.quiet, lines -> classify(bert, lines, json));
             json.flush();
             return failed ? Main.ERROR : Main.OK;
         }

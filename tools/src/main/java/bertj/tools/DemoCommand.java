@@ -4,6 +4,7 @@ import bertj.engine.Bert;
 import bertj.engine.Pooling;
 import bertj.kernels.ThreadPool;
 import bertj.loader.BertConfig;
+import bertj.loader.DefaultModel;
 import bertj.loader.PoolingConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ final class DemoCommand extends CliCommand {
     @Override
     public Integer call() {
         if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
-        Path dir = DefaultModel.resolveModel("default");
+        Path dir = ModelArgument.resolve("default");
         PrintWriter out = out();
         try (ThreadPool pool = threads == null ? ThreadPool.ofAvailableCores() : new ThreadPool(threads)) {
             long t0 = System.nanoTime();

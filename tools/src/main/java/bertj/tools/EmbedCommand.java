@@ -31,14 +31,11 @@ public final class EmbedCommand extends CliCommand {
      */
     public static final int WINDOW = 256;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
+    @Mixin
+    ModelToRun model;
 
     @Mixin
-    PrecisionOption precision;
-
-    @Option(names = "--quiet", description = "No progress line on stderr for a long stdin job.")
-    boolean quiet;
+    QuietOption quiet;
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "TEXT", description = "Texts to embed (else JSON Lines on stdin).")
     List<String> texts = List.of();
@@ -53,7 +50,7 @@ public final class EmbedCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = model.load()) {
             PoolingConfig own = bert.defaultPooling();
             Pooling mode = pooling != null ? pooling : Pooling.valueOf(own.mode().name());
             boolean unit = normalize != null ? normalize : own.normalize();
@@ -66,7 +63,7 @@ public final class EmbedCommand extends CliCommand {
                     failed |= embed(bert, lines, mode, unit, json);
                 }
             } else {
-                failed = answerStdinWindows(quiet, lines -> embed(bert, lines, mode, unit, json));
+                failed = answerStdinWindows(quiet.quiet, lines -> embed(bert, lines, mode, unit, json));
             }
             json.flush();
             return failed ? Main.ERROR : Main.OK;

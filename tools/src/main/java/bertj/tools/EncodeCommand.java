@@ -14,7 +14,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code bertj encode MODEL}: what {@code BertModel(**tokenizer(text, text_pair, return_tensors="pt"))} returns,
@@ -31,11 +30,8 @@ import picocli.CommandLine.Parameters;
         "Writes tokens, last_hidden_state, pooler_output (and hidden_states) per line, floats in full precision;",
         "an input longer than max_position_embeddings is an error unless truncation is asked."})
 final class EncodeCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
-
     @Mixin
-    PrecisionOption precision;
+    ModelToRun model;
 
     @Option(names = "--all-layers", description = "Also write hidden_states: the embedding output and every layer's output.")
     boolean allLayers;
@@ -51,7 +47,7 @@ final class EncodeCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         if (maxLength != null && maxLength <= 0) throw new ParameterException(spec.commandLine(), "--max-length must be positive, got " + maxLength);
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = model.load()) {
             int positions = bert.model().config().maxPositionEmbeddings();
             EncodeOptions options = options(bert, positions);
             JsonLines.Input input = new JsonLines.Input(in());

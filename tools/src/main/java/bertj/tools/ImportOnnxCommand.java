@@ -2,8 +2,9 @@ package bertj.tools;
 
 import bertj.loader.BertConfig;
 import bertj.loader.ModelFormatException;
-import bertj.tools.onnx.OnnxToHuggingFace;
-import bertj.tools.onnx.OnnxToHuggingFace.SentenceTransformers;
+import bertj.loader.OutputDirectory;
+import bertj.loader.onnx.OnnxToHuggingFace;
+import bertj.loader.onnx.OnnxToHuggingFace.SentenceTransformers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -17,12 +17,12 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect",
         description = "Print a model's architecture as PyTorch prints it, its parameter count and weight files.")
 final class InspectCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Override
     public Integer call() throws Exception {
-        Path dir = DefaultModel.resolveModel(model);
+        Path dir = ModelArgument.resolve(model);
         try (ModelDirectory md = ModelDirectory.open(dir)) {
             BertCheckpoint weights = md.bertCheckpoint();
             BertArchitecture arch = BertArchitecture.read(md.configPath(), md.config());

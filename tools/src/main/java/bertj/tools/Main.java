@@ -40,7 +40,7 @@ public final class Main implements Callable<Integer> {
     static final List<Class<? extends CliCommand>> COMMANDS = List.of(DemoCommand.class, InspectCommand.class,
             TokenizeCommand.class, EncodeCommand.class, EmbedCommand.class, SimilarityCommand.class, ClassifyCommand.class,
             NerCommand.class, QaCommand.class, DownloadCommand.class, CacheCommand.class, ImportOnnxCommand.class,
-            ExportOnnxCommand.class, QuantizeCommand.class, RandomModelCommand.class, ServeCommand.class);
+            ExportOnnxCommand.class, QuantizeCommand.class, RandomModelCommand.class, ServeCommand.class, TrainCommand.class);
 
     static final int OK = 0, ERROR = 1, USAGE = 2;
 

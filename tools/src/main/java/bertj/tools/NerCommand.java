@@ -26,14 +26,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ner", description = {"Named entities in a text, with a token classification model.",
         "Without TEXT: JSON Lines from stdin ({\"text\": ...}), one answer per line."})
 final class NerCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
+    @Mixin
+    ModelToRun model;
 
     @Mixin
-    PrecisionOption precision;
-
-    @Option(names = "--quiet", description = "No progress line on stderr for a long stdin job.")
-    boolean quiet;
+    QuietOption quiet;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "TEXT", description = "The text to find entities in; else JSON Lines on stdin.")
     String text;
@@ -43,7 +40,7 @@ final class NerCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = model.load()) {
             JsonGenerator json = JsonLines.generator(out());
             if (text != null) {
                 List<Entity> entities;
@@ -56,7 +53,7 @@ final class NerCommand extends CliCommand {
                 json.flush();
                 return Main.OK;
             }
-            boolean failed = answerStdinWindows(quiet, lines -> entities(bert, lines, json));
+            boolean failed = answerStdinWindows(quiet.quiet, lines -> entities(bert, lines, json));
             json.flush();
             return failed ? Main.ERROR : Main.OK;
         }

@@ -10,7 +10,7 @@ import java.util.function.LongSupplier;
 
 /**
  * The progress of a long stdin job on stderr: lines done, their rate, and, when stdin is a file, how much of it
- * is read and the time left. On a terminal the line is redrawn in place as it changes; elsewhere (a log) a line is
+ * is read and the time left; or of a job of known size ({@link #ofCount}): done of total, the rate and the time left. On a terminal the line is redrawn in place as it changes; elsewhere (a log) a line is
  * written every {@value #LOG_EVERY_SECONDS} s. Nothing is written in the first {@value #QUIET_SECONDS} s, so short
  * jobs stay silent, nor at all with {@code --quiet}.
  */
@@ -19,6 +19,9 @@ final class Progress {
     static final int LOG_EVERY_SECONDS = 10;
 
     private final PrintWriter err;
+    /** What a counted job does ("epoch 3/10"), null for a stdin job. */
+    private final String task;
+    private final String unit;
     private final long totalBytes;
     private final boolean terminal;
     private final LongSupplier clock;
@@ -36,8 +39,14 @@ final class Progress {
 
     /** With {@code clock} in nanoseconds, for tests. */
     Progress(PrintWriter err, long totalBytes, boolean terminal, LongSupplier clock) {
+        this(err, null, "lines", totalBytes, terminal, clock);
+    }
+
+    private Progress(PrintWriter err, String task, String unit, long total, boolean terminal, LongSupplier clock) {
         this.err = err;
-        this.totalBytes = totalBytes;
+        this.task = task;
+        this.unit = unit;
+        this.totalBytes = total;
         this.terminal = terminal;
         this.clock = clock;
         this.start = clock.getAsLong();
@@ -49,6 +58,14 @@ final class Progress {
         return new Progress(err, stdinFileSize(), isTerminal(2));
     }
 
+    /**
+     * A job of {@code total} {@code unit}s, such as "epoch 3/10" over examples; {@link #update} takes the count done
+     * twice. Null with {@code quiet}.
+     */
+    static Progress ofCount(PrintWriter err, String task, String unit, long total, boolean quiet) {
+        return quiet ? null : new Progress(err, task, unit, total, isTerminal(2), System::nanoTime);
+    }
+
     /** After each batch: {@code lines} answered so far, {@code bytes} of stdin read so far. */
     void update(long lines, long bytes) {
         long now = clock.getAsLong();
@@ -57,9 +74,13 @@ final class Progress {
         if (!terminal && shown && (now - lastShown) / 1e9 < LOG_EVERY_SECONDS) return;
         lastShown = now;
         shown = true;
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "bertj: %,d lines, %,.0f lines/s", lines,
-                lines / seconds));
-        if (totalBytes > 0 && bytes > 0) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "bertj: %s%,d %s, %,.0f %s/s",
+                task == null ? "" : task + ": ", lines, unit, lines / seconds, unit));
+        if (task != null && totalBytes > 0) {
+            double done = Math.min(1, (double) lines / totalBytes);
+            line.append(String.format(Locale.ROOT, ", %.0f%% of %,d, about %s left", 100 * done, totalBytes,
+                    duration(done == 0 ? 0 : seconds * (1 - done) / done)));
+        } else if (totalBytes > 0 && bytes > 0) {
             double done = Math.min(1, (double) bytes / totalBytes);
             line.append(String.format(Locale.ROOT, ", %.0f%% of %.1f MB, about %s left", 100 * done, totalBytes / 1e6,
                     duration(seconds * (1 - done) / done)));

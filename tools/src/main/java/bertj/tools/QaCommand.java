@@ -10,7 +10,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code bertj qa MODEL --question Q --context C}: the answer a {@code BertForQuestionAnswering} checkpoint
@@ -24,14 +23,11 @@ import picocli.CommandLine.Parameters;
 @Command(name = "qa", description = {"Extract the answer to a question from a context, with a question answering model.",
         "Without --question and --context: JSON Lines from stdin ({\"question\": ..., \"context\": ...}), one answer per line."})
 final class QaCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
+    @Mixin
+    ModelToRun model;
 
     @Mixin
-    PrecisionOption precision;
-
-    @Option(names = "--quiet", description = "No progress line on stderr for a long stdin job.")
-    boolean quiet;
+    QuietOption quiet;
 
     @Option(names = "--question", paramLabel = "Q", description = "The question.")
     String question;
@@ -45,7 +41,7 @@ final class QaCommand extends CliCommand {
         if ((question == null) != (context == null)) {
             throw new ParameterException(spec.commandLine(), "give both --question and --context, or neither (JSON Lines on stdin)");
         }
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = model.load()) {
             JsonGenerator json = JsonLines.generator(out());
             if (question != null) {
                 write(json, null, context, bert.answer(question, context));
@@ -54,7 +50,7 @@ final class QaCommand extends CliCommand {
             }
             boolean failed = false;
             JsonLines.Input input = new JsonLines.Input(in(), "question", "context");
-            Progress progress = Progress.forStdin(in(), err(), quiet);
+            Progress progress = Progress.forStdin(in(), err(), quiet.quiet);
             long done = 0;
             for (Line line; (line = input.next()) != null; ) {
                 String error = line.error();

@@ -6,6 +6,7 @@ import bertj.loader.BertCheckpoint;
 import bertj.loader.Checkpoint;
 import bertj.loader.DType;
 import bertj.loader.ModelDirectory;
+import bertj.loader.OutputDirectory;
 import bertj.loader.SafetensorsWriter;
 import bertj.loader.Tensor;
 import java.io.IOException;
@@ -42,7 +43,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "quantize", description = "Write the model with its Linear weights in bf16 or int8, as a model "
         + "directory that bertj loads directly.")
 final class QuantizeCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Parameters(index = "1", paramLabel = "OUT_DIR", description = "The directory to write; must not exist, or be empty.")
@@ -57,7 +58,7 @@ final class QuantizeCommand extends CliCommand {
         if (precision == Precision.FP32) {
             throw new IllegalArgumentException("--precision: quantize writes bf16 or int8; fp32 is the model as it is");
         }
-        Path source = DefaultModel.resolveModel(model);
+        Path source = ModelArgument.resolve(model);
         OutputDirectory.requireAbsentOrEmpty(out);
         long start = System.nanoTime();
         try (ModelDirectory dir = ModelDirectory.open(source); Arena arena = Arena.ofConfined()) {

@@ -1,6 +1,7 @@
 package bertj.tools;
 
 import bertj.engine.Bert;
+import bertj.loader.DefaultModel;
 import bertj.server.Server;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +11,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import sun.misc.Signal;
 
 /**
@@ -22,11 +22,8 @@ import sun.misc.Signal;
         "Serve the model over HTTP: text-embeddings-inference's routes (/embed, /rerank, /predict, ...) and OpenAI's /v1/embeddings.",
         "Prints 'listening on http://HOST:PORT' when ready; SIGTERM or Ctrl-C finishes the requests in flight, then exits."})
 final class ServeCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
-
     @Mixin
-    PrecisionOption precision;
+    ModelToRun model;
 
     @Option(names = "--port", paramLabel = "N", defaultValue = "8080", description = "Port to listen on, 0 for any free one (default: 8080).")
     int port;
@@ -60,12 +57,12 @@ final class ServeCommand extends CliCommand {
         Server.Options options;
         try { // bad options are refused before the model loads
             options = new Server.Options(host, port, maxBatchTokens, maxClientBatchSize, maxConcurrentRequests, payloadLimit, autoTruncate,
-                    apiKey, modelId(model));
+                    apiKey, modelId(model.model));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         CountDownLatch stop = new CountDownLatch(1);
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value());
+        try (Bert bert = model.load();
              Server server = Server.start(bert, options)) {
             onSignals(stop);
             // any other way out of the JVM (SIGHUP, System.exit) drains too

@@ -11,11 +11,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "similarity", description = "Print the cosine similarity of the embeddings of two texts.")
 final class SimilarityCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
-    String model;
-
     @Mixin
-    PrecisionOption precision;
+    ModelToRun model;
 
     @Parameters(index = "1", paramLabel = "TEXT_A", description = "The first text.")
     String a;
@@ -25,7 +22,7 @@ final class SimilarityCommand extends CliCommand {
 
     @Override
     public Integer call() {
-        try (Bert bert = Bert.load(DefaultModel.resolveModel(model), precision.value())) {
+        try (Bert bert = model.load()) {
             out().println(bert.similarity(a, b));
         }
         return Main.OK;

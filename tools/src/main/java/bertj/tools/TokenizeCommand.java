@@ -34,7 +34,7 @@ import picocli.CommandLine.Parameters;
         "Tokenize JSON Lines from stdin ({\"text\": ..., \"text_pair\": ...}) into ids, tokens, type ids, masks and offsets.",
         "Without options the tokenizer's saved settings apply (for 'default': truncation and padding to 128)."})
 final class TokenizeCommand extends CliCommand {
-    @Parameters(paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Option(names = "--max-length", paramLabel = "N", description = "Length to truncate (or pad) to, special tokens included.")
@@ -55,7 +55,7 @@ final class TokenizeCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         EncodeOptions userOptions = options();
-        BertTokenizer tokenizer = BertTokenizer.fromDirectory(DefaultModel.resolveModel(model));
+        BertTokenizer tokenizer = BertTokenizer.fromDirectory(ModelArgument.resolve(model));
         EncodeOptions options = userOptions != null ? userOptions : tokenizer.defaultOptions();
         JsonLines.Input input = new JsonLines.Input(in());
         JsonGenerator json = JsonLines.generator(out()); // ASCII only, as Python's json.dumps: lone surrogates survive

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.Test;
 class CliFuzzTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** What a command may fail with: bad files, impossible requests, bad arguments, bad flags. */
-    private static final Set<String> DOCUMENTED = Set.of("bertj.loader.ModelFormatException", "bertj.tools.onnx.OnnxFormatException",
+    private static final Set<String> DOCUMENTED = Set.of("bertj.loader.ModelFormatException", "bertj.loader.onnx.OnnxFormatException",
             "bertj.tokenizer.TokenizerException", "bertj.loader.hub.HubException", "java.lang.IllegalArgumentException");
     /** The first line of a stack trace printed by --debug (not a "Caused by:" line). */
     private static final Pattern TRACE_START = Pattern.compile("^([\\w$]+(?:\\.[\\w$]+)+(?:Exception|Error))(?::.*)?$");

@@ -6,16 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import bertj.loader.BertConfig;
+import bertj.loader.DefaultModel;
 import bertj.loader.HiddenAct;
 import bertj.loader.ModelDirectory;
 import bertj.loader.PoolingConfig;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
-import bertj.tools.onnx.OnnxDataType;
-import bertj.tools.onnx.OnnxGraph;
-import bertj.tools.onnx.OnnxNode;
-import bertj.tools.onnx.OnnxReader;
-import bertj.tools.onnx.OnnxTensor;
+import bertj.loader.onnx.OnnxDataType;
+import bertj.loader.onnx.OnnxGraph;
+import bertj.loader.onnx.OnnxNode;
+import bertj.loader.onnx.OnnxReader;
+import bertj.loader.onnx.OnnxTensor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -67,7 +68,7 @@ class DefaultModelConversionTest {
         }
         arena = Arena.ofShared();
         graph = OnnxReader.read(temp.resolve("model.onnx"), arena).graph();
-        converted = DefaultModel.resolveModel("default");
+        converted = ModelArgument.resolve("default");
     }
 
     @AfterAll
@@ -182,7 +183,7 @@ class DefaultModelConversionTest {
     @Test
     void laterUsesReuseTheConversion() throws IOException {
         FileTime written = Files.getLastModifiedTime(converted.resolve("model.safetensors"));
-        assertEquals(converted, DefaultModel.resolveModel("default"));
+        assertEquals(converted, ModelArgument.resolve("default"));
         assertEquals(written, Files.getLastModifiedTime(converted.resolve("model.safetensors")));
         assertEquals(DefaultModel.directory(), converted);
     }

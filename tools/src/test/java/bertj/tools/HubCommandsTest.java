@@ -69,7 +69,7 @@ class HubCommandsTest {
 
     @Test
     void embedsAHubModelByNameThenOfflineFromTheCache() throws Exception {
-        Path defaultModel = DefaultModel.resolveModel("default");
+        Path defaultModel = ModelArgument.resolve("default");
         Map<String, String> env = new HashMap<>(Map.of("HF_HUB_CACHE", temp.resolve("hub").toString(),
                 "HF_HOME", temp.resolve("hf-home").toString()));
         Child online;

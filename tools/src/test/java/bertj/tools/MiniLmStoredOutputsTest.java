@@ -43,7 +43,7 @@ class MiniLmStoredOutputsTest {
         String file = "stored-outputs/all-minilm-l6-v2-" + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "bit.txt";
         Map<String, String> actual = new LinkedHashMap<>();
         for (int threads : new int[] {1, 2}) {
-            try (ThreadPool pool = new ThreadPool(threads); Bert bert = Bert.load(DefaultModel.resolveModel("default"), pool)) {
+            try (ThreadPool pool = new ThreadPool(threads); Bert bert = Bert.load(ModelArgument.resolve("default"), pool)) {
                 outputs(bert, threads, actual);
             }
         }

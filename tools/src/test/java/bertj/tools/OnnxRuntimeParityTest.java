@@ -14,6 +14,7 @@ import bertj.engine.Bert;
 import bertj.engine.BertInput;
 import bertj.engine.BaseModelOutputWithPooling;
 import bertj.engine.Pooling;
+import bertj.loader.DefaultModel;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
 import bertj.tokenizer.EncodeOptions;
@@ -118,7 +119,7 @@ class OnnxRuntimeParityTest {
             options.setIntraOpNumThreads(1);
             session = env.createSession(onnx, options);
         }
-        bert = Bert.load(DefaultModel.resolveModel("default"));
+        bert = Bert.load(ModelArgument.resolve("default"));
 
         assertEquals(Set.of("input_ids", "attention_mask", "token_type_ids"), session.getInputNames());
         // The torch export names its outputs output_0 and 882; tell them apart by rank.

@@ -1,6 +1,7 @@
 package bertj.loader.hub;
 
 import bertj.loader.Checkpoint;
+import bertj.loader.DefaultModel;
 import bertj.loader.ModelDirectory;
 import bertj.loader.ModelFormatException;
 import bertj.loader.hub.HubException.Reason;
@@ -64,13 +65,14 @@ public final class Hub {
     }
 
     /**
-     * A model given as a local directory (which always wins when it exists) or as a Hub name,
-     * {@code org/name[@revision]}, fetched as the environment says.
+     * A model given as {@code default} (the {@link DefaultModel}, converted on first use), a local directory (which
+     * wins over a Hub name when it exists) or a Hub name, {@code org/name[@revision]}, fetched as the environment says.
      *
      * @throws ModelFormatException if {@code model} is neither an existing path nor a model name
      * @throws HubException if the model cannot be fetched
      */
     public static Path locate(String model) {
+        if (model.equals(DefaultModel.WORD)) return DefaultModel.ensureConverted();
         Path local = existingPath(model);
         return local != null ? local : fromEnvironment().find(model);
     }

@@ -1,7 +1,8 @@
 package bertj.tools.export;
 
+import bertj.loader.onnx.OnnxExporter;
 import bertj.tools.CliCommand;
-import bertj.tools.DefaultModel;
+import bertj.tools.ModelArgument;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -15,7 +16,7 @@ import java.util.Locale;
         description = "Write the model as a standard opset-17 ONNX graph, as torch.onnx.export would "
                 + "(inputs input_ids, attention_mask, token_type_ids; outputs last_hidden_state and pooler_output).")
 public final class ExportOnnxCommand extends CliCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = DefaultModel.MODEL_HELP)
+    @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
     String model;
 
     @Parameters(index = "1", paramLabel = "OUT.onnx", description = "The ONNX file to write (replaced if it exists).")
@@ -23,7 +24,7 @@ public final class ExportOnnxCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        Path dir = DefaultModel.resolveModel(model);
+        Path dir = ModelArgument.resolve(model);
         long start = System.nanoTime();
         OnnxExporter.export(dir, output);
         out().printf(Locale.ROOT, "wrote %s (%.1f MB, ONNX opset %d) in %d ms%n", output, Files.size(output) / 1e6,

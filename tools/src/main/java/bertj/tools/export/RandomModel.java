@@ -1,6 +1,7 @@
 package bertj.tools.export;
 
 import bertj.loader.BertConfig;
+import bertj.loader.ByteSink;
 import bertj.loader.HiddenAct;
 import bertj.loader.TextFiles;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -2,7 +2,7 @@ package bertj.tools.export;
 
 import bertj.loader.BertConfig;
 import bertj.tools.CliCommand;
-import bertj.tools.OutputDirectory;
+import bertj.loader.OutputDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;

