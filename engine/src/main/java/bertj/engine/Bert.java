@@ -364,6 +364,19 @@ public final class Bert implements AutoCloseable {
         });
     }
 
+    /**
+     * One sequence's classification from its logits (a row of {@link #sequenceLogits}), as {@link #classify} gives
+     * it: for callers that batch the forwards themselves.
+     */
+    public Classification classification(float[] logits) {
+        return call(() -> {
+            requireSequenceClassification();
+            int labels = model.config().numLabels();
+            if (logits.length != labels) throw new IllegalArgumentException(logits.length + " logits for a head of " + labels + " labels");
+            return sequenceClassification.classify(logits);
+        });
+    }
+
     private float[][] sequenceLogitsOf(BertInput input) {
         requireSequenceClassification();
         return sequenceClassification.logits(model.forward(input));

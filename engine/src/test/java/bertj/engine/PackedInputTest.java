@@ -62,6 +62,24 @@ class PackedInputTest {
     }
 
     @Test
+    void classificationOfPackedLogitsIsClassifyOfEachText() {
+        try (Reference ref = new Reference("tiny-bert-seqcls"); Bert bert = Bert.load(ref.modelDir, BertModelParityTest.POOL)) {
+            List<String> texts = List.of("This movie is absolutely fantastic!", "I did not enjoy the film at all.", "Hello, world!");
+            List<int[]> ids = new ArrayList<>();
+            for (String text : texts) ids.add(bert.tokenizer().encode(text).ids());
+            float[][] logits = bert.sequenceLogits(PackedInput.of(ids, null));
+            for (int s = 0; s < texts.size(); s++) {
+                Results.Classification expected = bert.classify(texts.get(s)), got = bert.classification(logits[s]);
+                assertEquals(expected.label(), got.label());
+                assertEquals(expected.score(), got.score(), 0.0);
+                assertEquals(expected.probabilities(), got.probabilities());
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bert.classification(new float[2]));
+            assertEquals("2 logits for a head of 3 labels", e.getMessage());
+        }
+    }
+
+    @Test
     void theSimdTwinsGiveTheSimdBitsOnAPaddedBatchWithProbabilities() {
         try (Reference ref = new Reference("tiny-bert"); BertModel model = BertModel.load(ref.modelDir, BertModelParityTest.POOL)) {
             for (String batch : ref.batches()) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
 /**
  * Base of the CLI's subcommands: a picocli {@code @Command} whose {@link #call()} returns the exit code and
  * reports errors by throwing (the message becomes the one line {@code bertj: message} on stderr). Register a
- * new command in {@link Main#COMMANDS}.
+ * new command in {@link Main#COMMANDS} (or, in a module that tools cannot depend on, in META-INF/services).
  */
 public abstract class CliCommand implements Callable<Integer> {
     @Spec

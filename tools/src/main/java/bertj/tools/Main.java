@@ -9,7 +9,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import bertj.tools.export.ExportOnnxCommand;
 import bertj.tools.export.RandomModelCommand;
@@ -88,10 +90,11 @@ public final class Main implements Callable<Integer> {
      */
     static CommandLine commandLine(InputStream in, String[] args) {
         CommandLine cli = new CommandLine(new Main(in));
-        List<Class<? extends CliCommand>> commands = COMMANDS;
+        List<Class<? extends CliCommand>> available = available();
+        List<Class<? extends CliCommand>> commands = available;
         for (String arg : args) {
             if (arg.startsWith("-")) continue;
-            for (Class<? extends CliCommand> command : COMMANDS) {
+            for (Class<? extends CliCommand> command : available) {
                 if (command.getAnnotation(Command.class).name().equals(arg)) commands = List.of(command);
             }
             break;
@@ -105,6 +108,16 @@ public final class Main implements Callable<Integer> {
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionExceptionHandler(Main::executionError);
         return cli;
+    }
+
+    /**
+     * {@link #COMMANDS}, then the commands of other bertj jars on the class path, listed in their
+     * {@code META-INF/services/bertj.tools.CliCommand} (the spark module's spark-embed).
+     */
+    static List<Class<? extends CliCommand>> available() {
+        List<Class<? extends CliCommand>> all = new ArrayList<>(COMMANDS);
+        ServiceLoader.load(CliCommand.class).stream().forEach(provider -> all.add(provider.type()));
+        return all;
     }
 
     /** {@code bertj} alone: a usage error. */
