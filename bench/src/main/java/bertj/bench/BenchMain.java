@@ -172,7 +172,7 @@ public final class BenchMain {
         String onnxReduced;
 
         @Option(names = "--precision", paramLabel = "P", converter = PrecisionOption.Parse.class,
-                description = "bertj's Linear weights: fp32, bf16 or int8 (default: as the checkpoint stores them).")
+                description = "bertj's Linear weights: fp32, bf16, int8 or f16 (default: as the checkpoint stores them).")
         Precision precision;
 
         @CommandLine.Mixin
@@ -232,7 +232,7 @@ public final class BenchMain {
         Pooling pooling;
 
         @Option(names = "--precision", paramLabel = "P", converter = PrecisionOption.Parse.class,
-                description = "bertj's Linear weights: fp32, bf16 or int8 (default: as the checkpoint stores them).")
+                description = "bertj's Linear weights: fp32, bf16, int8 or f16 (default: as the checkpoint stores them).")
         Precision precision;
 
         @Option(names = "--vs-onnxruntime", paramLabel = "FILE.onnx",

@@ -169,6 +169,7 @@ public final class BertModel implements AutoCloseable {
         return checkpoint.resolve("encoder.layer.0.attention.self.query.weight")
                 .map(name -> switch (checkpoint.checkpoint().tensor(name).dtype()) {
                     case BF16 -> Precision.BF16;
+                    case F16 -> Precision.F16;
                     case I8 -> Precision.INT8;
                     default -> Precision.FP32;
                 })

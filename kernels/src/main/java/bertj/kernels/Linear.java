@@ -28,8 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * contiguous range of the packed weights) it runs the {@link GemmKernel} tile over its rows, which read the
  * slice in place: the first tile streams it from memory, the others find it in L2. Later k blocks
  * accumulate into y; tiles short of rows or columns go through a whole scratch tile. Weights stored in bfloat16
- * or int8 are widened to float32 in the tiles' loop ({@link ReducedGemmKernel}), or, int8 for many rows, once
- * per slice into a buffer of the thread ({@link WeightWidening}) that the float32 tiles read.
+ * or int8 are widened to float32 in the tiles' loop ({@link ReducedGemmKernel}), or, int8 for many rows and
+ * float16 always, once per slice into a buffer of the thread ({@link WeightWidening}) that the float32 tiles read.
  *
  * <p>Bias is written into y before the first k block; the activation runs over the task's block of y once it is
  * final, while it is still in cache. For few rows (m up to {@link Tuning#STREAMING_ROWS}) the layer is bound by reading the weights,
@@ -178,7 +178,8 @@ public final class Linear {
         MemorySegment edge = SCRATCH.get().edge;
         // Reduced-precision weights: widened in the tiles' loop (bf16 always, int8 for few rows), or else widened
         // once per slice into a buffer of this thread, which the float32 tiles then read like packed float32
-        // weights (see ReducedGemmKernel). The int8 tiles take k in pairs: an odd k takes the buffer.
+        // weights (see ReducedGemmKernel). The int8 tiles take k in pairs: an odd k takes the buffer. float16 always
+        // takes it: its widening is too many operations for the tiles' loop.
         Precision precision = w.precision();
         boolean inTiles = precision == Precision.BF16
                 || precision == Precision.INT8 && r1 - r0 <= Tuning.INT8_IN_TILES_MAX_ROWS && k % 2 == 0;
@@ -241,6 +242,7 @@ public final class Linear {
             case BF16 -> ReducedGemmKernel.tileBf16(rows, x, xBase, weights, slice, kLen, c, cOff, cStride);
             case INT8 -> ReducedGemmKernel.tileInt8(rows, x, xBase, weights, slice, kLen, w.scales(), p * PANEL_WIDTH, c,
                     cOff, cStride);
+            case F16 -> throw new IllegalStateException("float16 weights are widened before the tiles");
         }
     }
 

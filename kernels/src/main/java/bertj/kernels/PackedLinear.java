@@ -306,6 +306,7 @@ public final class PackedLinear {
             case FP32 -> layout();
             case BF16 -> layout() + " bf16-pairs-1";
             case INT8 -> layout() + " int8-quads-1";
+            case F16 -> layout() + " f16-pairs-1";
         };
     }
 
@@ -366,6 +367,13 @@ public final class PackedLinear {
                         short[] bits = new short[count];
                         for (int i = 0; i < count; i++) {
                             bits[bf16Index(i)] = WeightRounding.toBf16(panel[from + i]);
+                        }
+                        MemorySegment.copy(bits, 0, packed, SHORT_LE, offset, count);
+                    }
+                    case F16 -> { // bf16's layout, with float16 bits
+                        short[] bits = new short[count];
+                        for (int i = 0; i < count; i++) {
+                            bits[bf16Index(i)] = WeightRounding.toF16(panel[from + i]);
                         }
                         MemorySegment.copy(bits, 0, packed, SHORT_LE, offset, count);
                     }
@@ -456,6 +464,11 @@ public final class PackedLinear {
             case BF16 -> {
                 for (int i = 0; i < count; i++) {
                     out[i] = WeightRounding.fromBf16(packed.get(SHORT_LE, offset + 2L * bf16Index(i)));
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = WeightRounding.fromF16(packed.get(SHORT_LE, offset + 2L * bf16Index(i)));
                 }
             }
             case INT8 -> {

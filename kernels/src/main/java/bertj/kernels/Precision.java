@@ -14,7 +14,9 @@ public enum Precision {
     /** bfloat16: the upper half of a float32, rounded to nearest even (8 bits of mantissa). */
     BF16(2),
     /** int8, symmetric, with one float32 scale per output channel (row of the Hugging Face weight). */
-    INT8(1);
+    INT8(1),
+    /** IEEE float16, rounded to nearest even (11 bits of mantissa, magnitudes up to 65504): how many checkpoints store them. */
+    F16(2);
 
     private final int bytesPerWeight;
 
@@ -27,12 +29,12 @@ public enum Precision {
         return bytesPerWeight;
     }
 
-    /** The name on the command line and in file names: fp32, bf16 or int8. */
+    /** The name on the command line and in file names: fp32, bf16, int8 or f16. */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses fp32, bf16 or int8 (any case), with an error that lists them. */
+    /** Parses fp32, bf16, int8 or f16 (any case), with an error that lists them. */
     public static Precision parse(String text) {
         if (text != null) {
             for (Precision p : values()) {
@@ -41,6 +43,6 @@ public enum Precision {
                 }
             }
         }
-        throw new IllegalArgumentException("precision must be fp32, bf16 or int8, got '" + text + "'");
+        throw new IllegalArgumentException("precision must be fp32, bf16, int8 or f16, got '" + text + "'");
     }
 }

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Widens one packed slice of int8 weights ({@code [kLen][PANEL_WIDTH]}, in the layout {@link PackedLinear}
+ * Widens one packed slice of int8 or float16 weights ({@code [kLen][PANEL_WIDTH]}, in the layout {@link PackedLinear}
  * describes) to float32, into a small native buffer that the Linear's float32 tiles then read as they read
  * float32 weights.
  *
@@ -35,12 +35,42 @@ final class WeightWidening {
 
     private WeightWidening() {}
 
-    /** Panel p's slice of the k block from k0 of int8 weights as float32 into {@code out} at byte 0, {@code [kLen][PANEL_WIDTH]}. */
+    /** Panel p's slice of the k block from k0 of int8 or float16 weights as float32 into {@code out} at byte 0, {@code [kLen][PANEL_WIDTH]}. */
     static void widen(PackedLinear w, int k0, int p, MemorySegment out) {
-        if (w.precision() != Precision.INT8) {
-            throw new IllegalArgumentException("widens int8 weights, not " + w.precision().label());
+        int kLen = Math.min(Tuning.K_BLOCK, w.k() - k0);
+        switch (w.precision()) {
+            case INT8 -> int8(w.packed(), w.sliceOffset(k0, p), kLen, w.scales(), p * PANEL_WIDTH, out);
+            case F16 -> f16(w.packed(), w.sliceOffset(k0, p), kLen, out);
+            default -> throw new IllegalArgumentException("widens int8 or float16 weights, not " + w.precision().label());
         }
-        int8(w.packed(), w.sliceOffset(k0, p), Math.min(Tuning.K_BLOCK, w.k() - k0), w.scales(), p * PANEL_WIDTH, out);
+    }
+
+    /**
+     * {@code kLen} rows of float16 from byte {@code from} of src, in bfloat16's layout (one int per column pair c and
+     * c + PANEL_WIDTH / 2: c in the low half): one int vector per row.
+     */
+    static void f16(MemorySegment src, long from, int kLen, MemorySegment out) {
+        for (int k = 0; k < kLen; k++) {
+            IntVector pairs = IntVector.fromMemorySegment(INTS, src, from + 2L * PANEL_WIDTH * k, LAYOUT_ORDER);
+            long row = 4L * PANEL_WIDTH * k;
+            halfToFloat(pairs.and(0xFFFF)).intoMemorySegment(out, row, ORDER);
+            halfToFloat(pairs.lanewise(VectorOperators.LSHR, 16)).intoMemorySegment(out, row + 4L * LANES, ORDER);
+        }
+    }
+
+    /**
+     * float16 bits (in the low half of each lane) as float32, as {@link Float#float16ToFloat} gives them: the
+     * Vector API has no such conversion. Exponent and mantissa shifted into float32's places and multiplied by
+     * 2^112 (the difference of the biases, 127 - 15), which is exact and also takes a subnormal float16 to its
+     * normal float32; an all-ones exponent (infinity, NaN) gets float32's all-ones exponent instead; then the sign.
+     */
+    private static FloatVector halfToFloat(IntVector half) {
+        IntVector magnitude = half.and(0x7FFF);
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
+        FloatVector special = shifted.or(0x7000_0000).reinterpretAsFloats();
+        FloatVector unsigned = finite.blend(special, magnitude.compare(VectorOperators.GE, 0x7C00).cast(FLOATS));
+        return unsigned.reinterpretAsInts().or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     /**

@@ -87,9 +87,9 @@ class ReducedPrecisionTest {
         assertEquals(0, WeightRounding.toInt8(0.3f, 0f)); // a channel of zeros
     }
 
-    @Test
-    void theInt8WideningIsItsScalarTwin() {
-        Precision precision = Precision.INT8;
+    @ParameterizedTest
+    @EnumSource(value = Precision.class, names = {"INT8", "F16"})
+    void theWideningIsItsScalarTwin(Precision precision) {
         int[][] shapes = {{1, 1}, {17, 3}, {33, 31}, {65, 257}, {40, 3073}, {31, 6145}};
         try (Arena arena = Arena.ofShared()) {
             for (int[] shape : shapes) {
@@ -114,8 +114,46 @@ class ReducedPrecisionTest {
         }
     }
 
+    /** Every float16 value, subnormals, infinities and NaNs (with their payloads) included, widened bit for bit as {@link Float#float16ToFloat}. */
+    @Test
+    void theF16WideningTakesEveryValueAsFloat16ToFloat() {
+        int n = 256, k = 256;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment weight = TestData.zeros(arena, (long) n * k);
+            for (int h = 0; h < n * k; h++) weight.setAtIndex(F, h, Float.float16ToFloat((short) h));
+            PackedLinear packed = PackedLinear.pack(new MemorySegment[] {weight}, null, k, arena, null, Precision.F16);
+            MemorySegment wide = arena.allocate(4L * Tuning.K_BLOCK * Tuning.PANEL_WIDTH, 64);
+            float[] twin = new float[Tuning.K_BLOCK * Tuning.PANEL_WIDTH];
+            for (int k0 = 0; k0 < k; k0 += Tuning.K_BLOCK) {
+                int kLen = Math.min(Tuning.K_BLOCK, k - k0);
+                for (int p = 0; p < packed.panels(); p++) {
+                    WeightWidening.widen(packed, k0, p, wide);
+                    packed.sliceAsFloats(k0, p, twin);
+                    for (int i = 0; i < kLen * Tuning.PANEL_WIDTH; i++) {
+                        int row = p * Tuning.PANEL_WIDTH + i % Tuning.PANEL_WIDTH, col = k0 + i / Tuning.PANEL_WIDTH;
+                        int expected = Float.floatToRawIntBits(Float.float16ToFloat((short) (row * k + col)));
+                        assertEquals(expected, Float.floatToRawIntBits(twin[i]), "twin, float16 bits " + (row * k + col));
+                        assertEquals(expected, Float.floatToRawIntBits(wide.getAtIndex(F, i)), "widening, float16 bits " + (row * k + col));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void f16RefusesAWeightBeyondItsRange() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment weight = TestData.uniform(arena, new Random(2), 4L * 8, -1f, 1f);
+            weight.setAtIndex(F, 9, 70000f);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PackedLinear.pack(
+                    new MemorySegment[] {weight}, null, 8, arena, null, Precision.F16));
+            assertTrue(e.getMessage().contains("the weight 70000.0 is beyond float16's range (65504)"), e.getMessage());
+        }
+        assertEquals(65504f, WeightRounding.fromF16(WeightRounding.toF16(65519f)), "rounds down to the largest float16");
+    }
+
     @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"BF16", "INT8"})
+    @EnumSource(value = Precision.class, names = {"BF16", "INT8", "F16"})
     void theLinearOnReducedWeightsIsTheFloatLinearOnTheRoundedWeights(Precision precision) {
         int[][] shapes = {{1, 37, 19}, {3, 64, 33}, {8, 385, 97}, {9, 384, 1152}, {20, 1536, 384}, {48, 384, 70},
                 {130, 3073, 40}};
@@ -158,8 +196,9 @@ class ReducedPrecisionTest {
     void parsesThePrecisionNames() {
         assertEquals(Precision.BF16, Precision.parse("bf16"));
         assertEquals(Precision.INT8, Precision.parse("INT8"));
+        assertEquals(Precision.F16, Precision.parse("f16"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp16"));
-        assertTrue(e.getMessage().contains("fp32, bf16 or int8"), e.getMessage());
+        assertTrue(e.getMessage().contains("fp32, bf16, int8 or f16"), e.getMessage());
     }
 
     /** The weights after a round trip through the precision, as float32 ({@link WeightRounding}). */

@@ -409,6 +409,7 @@ final class Api {
                 case FP32 -> "float32";
                 case BF16 -> "bfloat16";
                 case INT8 -> "int8";
+                case F16 -> "float16";
             });
             g.writeStringField("served_model_name", modelId);
             g.writeObjectFieldStart("model_type");

@@ -35,7 +35,7 @@ public abstract class BertTransformer<T extends BertTransformer<T>> extends Tran
         model = new Param<>(this, "model", "a model directory (on a path every executor can read) or a Hugging Face model name (org/name[@revision])");
         inputCol = new Param<>(this, "inputCol", "the column of texts (string)");
         errorCol = new Param<>(this, "errorCol", "if set, a string column with why a row has no output (null or empty text, a text the tokenizer refuses), else null");
-        precision = new Param<>(this, "precision", "the Linear weights' precision: fp32, bf16 or int8 (unset: as the checkpoint stores them)",
+        precision = new Param<>(this, "precision", "the Linear weights' precision: fp32, bf16, int8 or f16 (unset: as the checkpoint stores them)",
                 ParamValidators.inArray(List.of("fp32", "bf16", "int8")));
         maxBatchTokens = new IntParam(this, "maxBatchTokens", "most tokens per forward; the texts of a partition are sorted by length and packed without padding",
                 ParamValidators.gtEq(1));
@@ -90,7 +90,7 @@ public abstract class BertTransformer<T extends BertTransformer<T>> extends Tran
         return self();
     }
 
-    /** fp32, bf16 or int8. */
+    /** fp32, bf16, int8 or f16. */
     public T setPrecision(String value) {
         set(precision, value);
         return self();

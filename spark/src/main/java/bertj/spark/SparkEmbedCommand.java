@@ -58,7 +58,7 @@ public final class SparkEmbedCommand extends CliCommand {
     Boolean normalize;
 
     @Option(names = "--precision", paramLabel = "P", converter = PrecisionOption.Parse.class,
-            description = "fp32, bf16 or int8 (default: as the checkpoint stores them).")
+            description = "fp32, bf16, int8 or f16 (default: as the checkpoint stores them).")
     Precision precision;
 
     @Option(names = "--max-batch-tokens", paramLabel = "N", defaultValue = "4096", description = "Most tokens per forward (default: ${DEFAULT-VALUE}).")

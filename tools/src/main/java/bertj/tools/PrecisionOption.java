@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 /** {@code --precision fp32|bf16|int8}, for every command that runs the model ({@code @Mixin}). */
 public final class PrecisionOption {
     @Option(names = "--precision", paramLabel = "P", converter = Parse.class,
-            description = "How the Linear weights are stored: fp32, bf16 or int8 (rounded from the checkpoint's, "
+            description = "How the Linear weights are stored: fp32, bf16, int8 or f16 (rounded from the checkpoint's, "
                     + "accuracy in the README's Precision section). Default: as the checkpoint stores them.")
     Precision precision;
 
@@ -16,7 +16,7 @@ public final class PrecisionOption {
         return precision;
     }
 
-    /** fp32, bf16 or int8, with the error {@link Precision#parse} gives (bench's options use it too). */
+    /** fp32, bf16, int8 or f16, with the error {@link Precision#parse} gives (bench's options use it too). */
     public static final class Parse implements ITypeConverter<Precision> {
         @Override
         public Precision convert(String value) {

@@ -28,19 +28,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code bertj quantize MODEL OUT_DIR --precision bf16|int8}: the model directory again, its encoder's Linear
+ * {@code bertj quantize MODEL OUT_DIR --precision bf16|f16|int8}: the model directory again, its encoder's Linear
  * weights (query, key, value, the attention output, intermediate and output denses, the pooler) rounded as
  * {@link WeightRounding} defines, everything else as it was:
  * <ul>
- *   <li>bf16: the weights as BF16 tensors;
+ *   <li>bf16 and f16: the weights as BF16 or F16 tensors;
  *   <li>int8: the weights as I8 tensors, each with {@code <name>_scale}, F32 {@code [out]}: row r stands for
  *       {@code q[r, :] * scale[r]}.
  * </ul>
  * Embeddings, LayerNorms, biases and heads stay as they are. The other files (config, tokenizer, pooling) are
  * copied. bertj loads the result in that precision by default, with the same outputs as {@code --precision}
- * gives on the original; {@code transformers} reads the bf16 directory, not the int8 one.
+ * gives on the original; {@code transformers} reads the bf16 and f16 directories, not the int8 one.
  */
-@Command(name = "quantize", description = "Write the model with its Linear weights in bf16 or int8, as a model "
+@Command(name = "quantize", description = "Write the model with its Linear weights in bf16, f16 or int8, as a model "
         + "directory that bertj loads directly.")
 final class QuantizeCommand extends CliCommand {
     @Parameters(index = "0", paramLabel = "MODEL", description = ModelArgument.HELP)
@@ -50,13 +50,13 @@ final class QuantizeCommand extends CliCommand {
     Path out;
 
     @Option(names = "--precision", required = true, paramLabel = "P", converter = PrecisionOption.Parse.class,
-            description = "bf16 or int8.")
+            description = "bf16, f16 or int8.")
     Precision precision;
 
     @Override
     public Integer call() throws IOException {
         if (precision == Precision.FP32) {
-            throw new IllegalArgumentException("--precision: quantize writes bf16 or int8; fp32 is the model as it is");
+            throw new IllegalArgumentException("--precision: quantize writes bf16, f16 or int8; fp32 is the model as it is");
         }
         Path source = ModelArgument.resolve(model);
         OutputDirectory.requireAbsentOrEmpty(out);
@@ -103,13 +103,18 @@ final class QuantizeCommand extends CliCommand {
         return stored.startsWith("bert.") ? stored.substring("bert.".length()) : stored;
     }
 
-    /** The weight {@code [rows, cols]} in {@code precision}: one BF16 tensor, or an I8 tensor and its scales. */
+    /** The weight {@code [rows, cols]} in {@code precision}: one BF16 or F16 tensor, or an I8 tensor and its scales. */
     static Map<String, Tensor> rounded(String name, long[] shape, float[] values, Precision precision, Arena arena) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        if (precision == Precision.BF16) {
+        if (precision == Precision.BF16 || precision == Precision.F16) {
+            boolean bf16 = precision == Precision.BF16;
             short[] bits = new short[values.length];
-            for (int i = 0; i < values.length; i++) bits[i] = WeightRounding.toBf16(values[i]);
-            out.put(name, Tensor.ofHalfBits(name, DType.BF16, shape, bits));
+            try {
+                for (int i = 0; i < values.length; i++) bits[i] = bf16 ? WeightRounding.toBf16(values[i]) : WeightRounding.toF16(values[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tensor \"" + name + "\": " + e.getMessage(), e);
+            }
+            out.put(name, Tensor.ofHalfBits(name, bf16 ? DType.BF16 : DType.F16, shape, bits));
             return out;
         }
         int rows = (int) shape[0], cols = (int) shape[1];

@@ -31,7 +31,7 @@ class QuantizeCommandTest {
     private static final List<String> TEXTS = List.of("The quick brown fox.", "Jumps over the lazy dog, twice!", "a");
 
     @ParameterizedTest
-    @EnumSource(value = Precision.class, names = {"BF16", "INT8"})
+    @EnumSource(value = Precision.class, names = {"BF16", "INT8", "F16"})
     void theQuantizedDirectoryRunsAsThePrecisionDoesOnTheOriginal(Precision precision, @TempDir Path tmp) throws Exception {
         Path original = model("tiny-bert-seqcls");
         Path out = tmp.resolve("quantized");
@@ -42,7 +42,12 @@ class QuantizeCommandTest {
 
         try (SafetensorsFile file = SafetensorsFile.open(out.resolve("model.safetensors"))) {
             String query = file.names().stream().filter(n -> n.endsWith("layer.0.attention.self.query.weight")).findFirst().orElseThrow();
-            assertEquals(precision == Precision.BF16 ? DType.BF16 : DType.I8, file.tensor(query).dtype());
+            DType stored = switch (precision) {
+                case BF16 -> DType.BF16;
+                case F16 -> DType.F16;
+                default -> DType.I8;
+            };
+            assertEquals(stored, file.tensor(query).dtype());
             assertEquals(precision == Precision.INT8, file.names().contains(query + "_scale"));
             String embeddings = file.names().stream().filter(n -> n.endsWith("word_embeddings.weight")).findFirst().orElseThrow();
             assertEquals(DType.F32, file.tensor(embeddings).dtype());
@@ -80,10 +85,10 @@ class QuantizeCommandTest {
         assertEquals("mine", Files.readString(tmp.resolve("keep.txt")));
         Run fp32 = run("", "quantize", original.toString(), tmp.resolve("new").toString(), "--precision", "fp32");
         assertEquals(1, fp32.exitCode());
-        assertTrue(fp32.err().contains("bf16 or int8"), fp32.err());
+        assertTrue(fp32.err().contains("bf16, f16 or int8"), fp32.err());
         Run bad = run("", "quantize", original.toString(), tmp.resolve("new").toString(), "--precision", "fp16");
         assertEquals(2, bad.exitCode());
-        assertTrue(bad.err().contains("fp32, bf16 or int8"), bad.err());
+        assertTrue(bad.err().contains("fp32, bf16, int8 or f16"), bad.err());
     }
 
     private static float[][] logits(Bert bert) {

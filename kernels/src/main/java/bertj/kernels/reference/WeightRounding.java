@@ -13,6 +13,8 @@ import bertj.kernels.Precision;
  *   <li>int8: symmetric, per output channel: {@code scale = max|w| / 127} over the channel's weights, {@code
  *       q = round(w / scale)} (ties to even) in [-127, 127], widened as {@code q * scale} in float32. A channel
  *       of zeros has scale 0. A channel with a weight that is not finite cannot be quantized.
+ *   <li>float16: IEEE binary16, rounded to nearest, ties to even ({@link Float#floatToFloat16}); a finite weight
+ *       beyond its range (65504) cannot be stored. Widening is exact ({@link Float#float16ToFloat}).
  * </ul>
  */
 public final class WeightRounding {
@@ -31,6 +33,20 @@ public final class WeightRounding {
     /** The float32 with these bfloat16 bits: exact. */
     public static float fromBf16(short bits) {
         return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** The float16 nearest to {@code value} (ties to even), as its 16 bits. */
+    public static short toF16(float value) {
+        short bits = Float.floatToFloat16(value);
+        if (Float.isFinite(value) && Float.isInfinite(Float.float16ToFloat(bits))) {
+            throw new IllegalArgumentException("the weight " + value + " is beyond float16's range (65504): store it as fp32 or bf16");
+        }
+        return bits;
+    }
+
+    /** The float32 with these float16 bits: exact. */
+    public static float fromF16(short bits) {
+        return Float.float16ToFloat(bits);
     }
 
     /** The int8 scale of a channel whose largest magnitude is {@code maxAbs}. */
@@ -68,6 +84,7 @@ public final class WeightRounding {
             case FP32 -> value;
             case BF16 -> fromBf16(toBf16(value));
             case INT8 -> fromInt8(toInt8(value, int8Scale), int8Scale);
+            case F16 -> fromF16(toF16(value));
         };
     }
 }
