@@ -25,8 +25,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A whole model with bf16 or int8 Linear weights: the SIMD kernels against the reference kernels on the same
  * rounded weights (the reference rounds them as the packing does), within the fp32 parity tolerance, while the
- * rounding itself moves the outputs from fp32's by far more. A BF16 checkpoint loads as bf16 by default, an F16
- * one as f16, with the outputs of its weights widened to float32 at load.
+ * rounding itself moves the outputs from fp32's by far more. A BF16 checkpoint loads as bf16 by default. An F16 one
+ * loads as fp32 (its weights widened exactly), and run from its own bits (f16) it gives the same outputs.
  */
 class ReducedPrecisionModelTest {
     @ParameterizedTest
@@ -81,9 +81,9 @@ class ReducedPrecisionModelTest {
                 }
             }
             SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors);
-            try (BertModel f16 = BertModel.load(dir, BertModelParityTest.POOL, KernelMode.VECTOR, null);
-                 BertModel widened = BertModel.load(dir, BertModelParityTest.POOL, KernelMode.VECTOR, Precision.FP32)) {
-                assertEquals(Precision.F16, f16.precision());
+            try (BertModel f16 = BertModel.load(dir, BertModelParityTest.POOL, KernelMode.VECTOR, Precision.F16);
+                 BertModel widened = BertModel.load(dir, BertModelParityTest.POOL, KernelMode.VECTOR, null)) {
+                assertEquals(Precision.FP32, widened.precision(), "an F16 checkpoint runs as fp32 by default");
                 for (String batch : ref.batches()) {
                     float[][][] a = f16.forward(ref.input(batch)).lastHiddenState(), b = widened.forward(ref.input(batch)).lastHiddenState();
                     for (int i = 0; i < a.length; i++) {

@@ -37,8 +37,8 @@ import picocli.CommandLine.Parameters;
  *       {@code q[r, :] * scale[r]}.
  * </ul>
  * Embeddings, LayerNorms, biases and heads stay as they are. The other files (config, tokenizer, pooling) are
- * copied. bertj loads the result in that precision by default, with the same outputs as {@code --precision}
- * gives on the original; {@code transformers} reads the bf16 and f16 directories, not the int8 one.
+ * copied. bertj loads the result in that precision by default (f16 as fp32 on the same values), with the same
+ * outputs as {@code --precision} gives on the original; {@code transformers} reads the bf16 and f16 directories, not the int8 one.
  */
 @Command(name = "quantize", description = "Write the model with its Linear weights in bf16, f16 or int8, as a model "
         + "directory that bertj loads directly.")
