@@ -72,20 +72,14 @@ public final class DefaultModel {
     public static Path ensureConverted() {
         Path dir = directory();
         if (isComplete(dir)) return dir; // the common case: no file but the marker is touched
-        Source source = source(System.getProperty("bertj.defaultModelSource"), DefaultModel.class.getClassLoader(),
-                Path.of(System.getProperty("user.home")));
-        return ensureConverted(cacheRoot(), source, message -> System.err.println("bertj: " + message));
+        return ensureConverted(cacheRoot(), source(), message -> System.err.println("bertj: " + message));
     }
 
     static Path directory(Path cacheRoot) {
         return cacheRoot.resolve("models").resolve(NAME);
     }
 
-    /** As {@link #ensureConverted()}, with the cache root and source jar given. */
-    public static Path ensureConverted(Path cacheRoot, Path jar, Consumer<String> progress) {
-        return ensureConverted(cacheRoot, Source.of(jar), progress);
-    }
-
+    /** As {@link #ensureConverted()}, with the cache root and source given. */
     static Path ensureConverted(Path cacheRoot, Source source, Consumer<String> progress) {
         Path dir = directory(cacheRoot);
         if (isComplete(dir)) return dir;
@@ -114,7 +108,7 @@ public final class DefaultModel {
     }
 
     /** True when {@code dir} holds a finished conversion by this version of the converter. */
-    public static boolean isComplete(Path dir) {
+    static boolean isComplete(Path dir) {
         try {
             return Files.readString(dir.resolve(MARKER)).equals(MARKER_CONTENT);
         } catch (IOException e) {
@@ -149,6 +143,12 @@ public final class DefaultModel {
         }
     }
 
+    /** The source as this JVM finds it: its system property, its class path, its user's Maven repository. */
+    private static Source source() {
+        return source(System.getProperty("bertj.defaultModelSource"), DefaultModel.class.getClassLoader(),
+                Path.of(System.getProperty("user.home")));
+    }
+
     /**
      * The source of the ONNX model: {@code property} (bertj.defaultModelSource) if it names a file, else the jar
      * on {@code classPath}, else the one in {@code home}'s Maven repository.
@@ -178,8 +178,7 @@ public final class DefaultModel {
      * {@link #ensureConverted()} finds it) to {@code target}, replacing it: the same weights, for ONNX Runtime.
      */
     public static Path extractOnnx(Path target) {
-        Source source = source(System.getProperty("bertj.defaultModelSource"), DefaultModel.class.getClassLoader(),
-                Path.of(System.getProperty("user.home")));
+        Source source = source();
         try {
             source.extract(ONNX_ENTRY, target);
             return target;

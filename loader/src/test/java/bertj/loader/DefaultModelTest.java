@@ -68,7 +68,7 @@ class DefaultModelTest {
             zip.write("not a model".getBytes());
         }
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> DefaultModel.ensureConverted(temp.resolve("cache"), jar, m -> { }));
+                () -> DefaultModel.ensureConverted(temp.resolve("cache"), DefaultModel.Source.of(jar), m -> { }));
         assertEquals(jar + ": has no all-minilm-l6-v2.onnx (is it " + DefaultModel.ARTIFACT + "?)", e.getMessage());
         try (Stream<Path> left = Files.list(temp.resolve("cache/models"))) {
             assertEquals(List.of(), left.toList(), "a failed conversion leaves nothing behind");

@@ -41,12 +41,11 @@ final class HangUpWatch implements AutoCloseable {
 
     private final Map<Connection, Runnable> watched = new ConcurrentHashMap<>();
     private final Object wakeUp = new Object();
-    private final boolean available = supported();
-    private final Thread thread;
+    private final Thread thread; // null where hang-ups cannot be seen
     private volatile boolean running = true;
 
     HangUpWatch() {
-        thread = available ? Thread.ofPlatform().daemon().name("bertj-hang-up-watch").start(this::loop) : null;
+        thread = supported() ? Thread.ofPlatform().daemon().name("bertj-hang-up-watch").start(this::loop) : null;
     }
 
     /** Whether this system lets hang-ups be seen. */
@@ -59,7 +58,7 @@ final class HangUpWatch implements AutoCloseable {
      * closed. The action runs on the watch's thread and should be short.
      */
     Registration watch(InetSocketAddress local, InetSocketAddress remote, Runnable onHangUp) {
-        if (!available) return () -> { };
+        if (thread == null) return () -> { };
         Connection connection = Connection.of(local, remote);
         watched.put(connection, onHangUp);
         synchronized (wakeUp) {
